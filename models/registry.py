@@ -1,0 +1,22 @@
+"""Model name -> ModelSpec. Specs are imported lazily so the CLI starts without TensorFlow."""
+import importlib
+from typing import List
+
+from models.spec import ModelSpec
+
+# Registration order is the order `make run` trains them in.
+_MODEL_MODULES = {
+    "census": "models.census",
+}
+
+
+def names() -> List[str]:
+    return list(_MODEL_MODULES)
+
+
+def get(name: str) -> ModelSpec:
+    try:
+        module = _MODEL_MODULES[name]
+    except KeyError:
+        raise KeyError(f"unknown model {name!r}; registered models: {', '.join(names())}") from None
+    return importlib.import_module(module).SPEC

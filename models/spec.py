@@ -1,0 +1,38 @@
+"""The interface every documented model implements (see the package docstring)."""
+import dataclasses
+import pathlib
+from typing import Any, Callable, Mapping, Optional, Tuple
+
+EXAMPLE_FORMATS = ("csv", "tfrecord")
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSpec:
+    """What the pipeline factory, the runners and the reports need to know about one model."""
+
+    name: str
+    description: str
+    label_key: str
+    example_format: str
+    prepare_data: Callable[[pathlib.Path], Mapping[str, Any]]
+    sample_dir: pathlib.Path
+    schema_path: Optional[pathlib.Path]
+    preprocessing_fn: str
+    run_fn: str
+    eval_config: Callable[[Mapping[str, float]], Any]
+    thresholds: Mapping[str, float]
+    sample_thresholds: Mapping[str, float]
+    key_metric: str
+    train_steps: int
+    eval_steps: int
+    sample_train_steps: int
+    sample_eval_steps: int
+    serving_signatures: Tuple[str, ...] = ("serving_default",)
+    hyperparameters: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    tuner_fn: Optional[str] = None
+    splits: Tuple[str, ...] = ("train", "eval")
+
+    def __post_init__(self):
+        if self.example_format not in EXAMPLE_FORMATS:
+            raise ValueError(f"{self.name}: example_format must be one of {EXAMPLE_FORMATS}, "
+                             f"got {self.example_format!r}")
