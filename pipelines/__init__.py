@@ -1,0 +1,1 @@
+"""The pipeline factory, its runners, run inspection and the `tfxp` command line."""

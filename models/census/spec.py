@@ -1,0 +1,67 @@
+"""The census ModelSpec: data, schema, Transform/Trainer entry points, TFMA validation."""
+from typing import Mapping
+
+from data import census as census_data
+from data import common
+from models.census import features
+from models.spec import ModelSpec
+
+
+def eval_config(thresholds: Mapping[str, float]):
+    """On the overall slice, AUC and BinaryAccuracy must clear fixed floors and may not fall
+    more than `max_*_drop` below the last blessed model. The sex and race slices are reported,
+    not gated: some race slices hold a few dozen examples, too few for a stable floor."""
+    import tensorflow_model_analysis as tfma
+
+    def floor_and_no_regression(name, floor, max_drop):
+        return tfma.MetricConfig(class_name=name, per_slice_thresholds=[
+            tfma.PerSliceMetricThreshold(slicing_specs=[tfma.SlicingSpec()],
+                                         threshold=tfma.MetricThreshold(
+                value_threshold=tfma.GenericValueThreshold(lower_bound={"value": floor}),
+                change_threshold=tfma.GenericChangeThreshold(
+                    direction=tfma.MetricDirection.HIGHER_IS_BETTER,
+                    absolute={"value": -max_drop})))])
+
+    return tfma.EvalConfig(
+        model_specs=[tfma.ModelSpec(signature_name="serving_default",
+                                    label_key=features.TRANSFORMED_LABEL_KEY,
+                                    preprocessing_function_names=["transform_features"])],
+        slicing_specs=[tfma.SlicingSpec()] + [tfma.SlicingSpec(feature_keys=[key])
+                                               for key in features.SLICE_FEATURES],
+        metrics_specs=[tfma.MetricsSpec(metrics=[
+            tfma.MetricConfig(class_name="ExampleCount"),
+            floor_and_no_regression("AUC", thresholds["auc"], thresholds["max_auc_drop"]),
+            floor_and_no_regression("BinaryAccuracy", thresholds["binary_accuracy"],
+                                    thresholds["max_accuracy_drop"]),
+            tfma.MetricConfig(class_name="Precision"),
+            tfma.MetricConfig(class_name="Recall"),
+            tfma.MetricConfig(class_name="MeanLabel"),
+            tfma.MetricConfig(class_name="MeanPrediction"),
+            tfma.MetricConfig(class_name="CalibrationPlot"),
+            tfma.MetricConfig(class_name="ConfusionMatrixPlot"),
+        ])])
+
+
+SPEC = ModelSpec(
+    name="census",
+    description="UCI Adult census income: logistic regression (documented) or DNN",
+    label_key=features.LABEL_KEY,
+    example_format="csv",
+    prepare_data=census_data.prepare,
+    sample_dir=common.SAMPLES_ROOT / "census",
+    schema_path=common.SCHEMAS_ROOT / "census.pbtxt",
+    preprocessing_fn="models.census.preprocessing.preprocessing_fn",
+    run_fn="models.census.model.run_fn",
+    tuner_fn="models.census.tuner.tuner_fn",
+    eval_config=eval_config,
+    thresholds={"auc": 0.88, "binary_accuracy": 0.83, "max_auc_drop": 0.01,
+                "max_accuracy_drop": 0.01},
+    sample_thresholds={"auc": 0.82, "binary_accuracy": 0.78, "max_auc_drop": 0.02,
+                       "max_accuracy_drop": 0.02},
+    key_metric="auc",
+    train_steps=2550,   # 10 epochs of 255 batches of 128 = one pass over the 32,561 rows each
+    eval_steps=128,     # the 16,281 eval rows
+    sample_train_steps=160,
+    sample_eval_steps=8,
+    serving_signatures=("serving_default", "serving_raw", "transform_features"),
+)

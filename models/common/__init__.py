@@ -1,0 +1,1 @@
+"""Training helpers shared by every model's run_fn."""

@@ -1,0 +1,106 @@
+"""Distribution strategy, precision policy, callbacks and input pipelines shared by all run_fns.
+
+The Trainer runs the same run_fn on a laptop, a multi-GPU box or a Kubeflow cluster; which
+tf.distribute strategy applies is decided here from the machine and TF_CONFIG, never in a model.
+"""
+import json
+import logging
+import math
+import os
+from typing import Any, Dict, List, Mapping, Optional
+
+import tensorflow as tf
+
+STRATEGIES = ("auto", "default", "mirrored", "multi_worker")
+
+
+def _cluster_workers(tf_config: Optional[str]) -> int:
+    if not tf_config:
+        return 0
+    cluster = json.loads(tf_config).get("cluster", {})
+    return len(cluster.get("worker", [])) + len(cluster.get("chief", []))
+
+
+def choose_strategy_name(requested: str = "auto", num_gpus: Optional[int] = None,
+                         tf_config: Optional[str] = None) -> str:
+    """The strategy to use: MultiWorker when TF_CONFIG names several workers, Mirrored on >1 GPU."""
+    if requested not in STRATEGIES:
+        raise ValueError(f"distribution strategy must be one of {STRATEGIES}, got {requested!r}")
+    if requested != "auto":
+        return requested
+    if num_gpus is None:
+        num_gpus = len(tf.config.list_physical_devices("GPU"))
+    if tf_config is None:
+        tf_config = os.environ.get("TF_CONFIG")
+    if _cluster_workers(tf_config) > 1:
+        return "multi_worker"
+    if num_gpus > 1:
+        return "mirrored"
+    return "default"
+
+
+def make_strategy(requested: str = "auto") -> tf.distribute.Strategy:
+    name = choose_strategy_name(requested)
+    logging.info("tf.distribute strategy: %s", name)
+    if name == "multi_worker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def choose_precision_policy(requested: str = "auto", num_gpus: Optional[int] = None) -> str:
+    """'mixed_float16' on a GPU (tensor cores), 'float32' on CPU where float16 is slower."""
+    if requested != "auto":
+        return requested
+    if num_gpus is None:
+        num_gpus = len(tf.config.list_physical_devices("GPU"))
+    return "mixed_float16" if num_gpus > 0 else "float32"
+
+
+def apply_precision_policy(requested: str = "auto") -> str:
+    policy = choose_precision_policy(requested)
+    tf.keras.mixed_precision.set_global_policy(policy)
+    return policy
+
+
+def hyperparameters(fn_args, defaults: Mapping[str, Any]) -> Dict[str, Any]:
+    """Defaults, overridden by the pipeline's custom_config and then by a Tuner's best values."""
+    params = dict(defaults)
+    custom = (getattr(fn_args, "custom_config", None) or {}).get("hyperparameters", {})
+    unknown = set(custom) - set(defaults)
+    if unknown:
+        raise ValueError(f"unknown hyperparameters {sorted(unknown)}; known: {sorted(defaults)}")
+    params.update(custom)
+    tuned = getattr(fn_args, "hyperparameters", None)
+    if tuned:
+        values = tuned.get("values", tuned) if isinstance(tuned, dict) else tuned
+        params.update({k: v for k, v in values.items() if k in defaults})
+    return params
+
+
+def epochs_and_steps(train_steps: int, epochs: int) -> Dict[str, int]:
+    """Split the Trainer's total train_steps into `epochs` epochs (EarlyStopping checks each)."""
+    epochs = max(1, min(epochs, train_steps))
+    return {"epochs": epochs, "steps_per_epoch": math.ceil(train_steps / epochs)}
+
+
+def standard_callbacks(log_dir: str, patience: int = 2, monitor: str = "val_loss") -> List:
+    return [
+        tf.keras.callbacks.EarlyStopping(monitor=monitor, patience=patience,
+                                         restore_best_weights=True),
+        tf.keras.callbacks.TensorBoard(log_dir=log_dir, update_freq="epoch"),
+    ]
+
+
+def transformed_dataset(fn_args, file_pattern, tf_transform_output, label_key: str,
+                        batch_size: int, shuffle: bool = True):
+    """tf.data of (transformed features, label) read through TFX's data accessor."""
+    from tfx_bsl.public import tfxio
+
+    return fn_args.data_accessor.tf_dataset_factory(
+        file_pattern,
+        tfxio.TensorFlowDatasetOptions(batch_size=batch_size, label_key=label_key,
+                                       shuffle=shuffle, shuffle_seed=42),
+        tf_transform_output.transformed_metadata.schema,
+    ).prefetch(tf.data.AUTOTUNE)

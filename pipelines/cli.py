@@ -1,0 +1,138 @@
+"""`tfxp`: the project's command line. It parses arguments and calls library functions."""
+import argparse
+import importlib
+import json
+import os
+import sys
+from typing import List, Optional
+
+from models import registry
+
+# Sub-commands that live in other packages: (module, function adding the parser).
+_PLUGGED_COMMANDS = [
+    ("serving.cli", "add_serve_parser"),
+    ("serving.cli", "add_predict_parser"),
+    ("serving.cli", "add_canary_parser"),
+    ("kubeflow.cli", "add_kubeflow_parser"),
+    ("pipelines.report.cli", "add_report_parser"),
+]
+
+
+def _hyperparameter(text: str):
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
+def _add_run_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "run", help="run a model's pipeline (ExampleGen ... Pusher)",
+        description="Exit codes: 0 pushed, 3 not blessed (nothing pushed), 2 stopped by the "
+                    "data gate, 1 any other failure.")
+    parser.add_argument("--model", default="census",
+                        help=f"one of {', '.join(registry.names())}, or 'all'")
+    parser.add_argument("--data", metavar="DIR",
+                        help="CSV/TFRecord folder with the model's columns (sub-folders train/ and "
+                             "eval/, or files that get hash-split 2:1); default: the prepared data")
+    parser.add_argument("--sample", action="store_true",
+                        help="use the small committed sample (quick check, lower thresholds)")
+    parser.add_argument("--runner", choices=["local", "beam"], default="local")
+    parser.add_argument("--pipeline-root", metavar="DIR",
+                        help="where artifacts, ML Metadata and logs go (default tfx_root/<pipeline>)")
+    parser.add_argument("--serving-dir", metavar="DIR",
+                        help="push destination (default serving/models/<model>)")
+    parser.add_argument("--beam-arg", action="append", default=[], metavar="ARG",
+                        help="a Beam pipeline option, e.g. --beam-arg=--runner=FlinkRunner "
+                             "(repeatable)")
+    parser.add_argument("--hparam", action="append", default=[], type=_hyperparameter,
+                        metavar="KEY=VALUE", help="override a model hyperparameter (JSON value)")
+    parser.add_argument("--tune", action="store_true", help="add TFX's Tuner before the Trainer")
+    parser.add_argument("--no-cache", action="store_true", help="re-execute every component")
+    parser.add_argument("--no-infra-validation", action="store_true",
+                        help="skip serving the candidate before the push")
+    parser.add_argument("--rollout", choices=["canary", "stable", "none"], default="canary",
+                        help="label a newly pushed version as canary (default) or stable, or "
+                             "leave the serving config alone")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show library logs live")
+    parser.set_defaults(func=_run_command)
+
+
+def _run_command(args) -> int:
+    from pipelines import workflow
+
+    models = registry.names() if args.model == "all" else [args.model]
+    return workflow.run_models(
+        models, data_dir=args.data, sample=args.sample, runner_kind=args.runner,
+        home=args.pipeline_root, serving_dir=args.serving_dir, beam_args=args.beam_arg,
+        hyperparameters=dict(args.hparam), tune=args.tune, enable_cache=not args.no_cache,
+        infra_validation=not args.no_infra_validation, rollout=args.rollout,
+        verbose=args.verbose)
+
+
+def _add_data_parser(subparsers) -> None:
+    parser = subparsers.add_parser("data", help="prepare datasets")
+    data_commands = parser.add_subparsers(dest="data_command", required=True)
+    prepare = data_commands.add_parser("prepare", help="fetch and prepare the full datasets")
+    prepare.add_argument("--model", action="append", default=None,
+                         help="only this model's dataset (repeatable; default: all)")
+    prepare.set_defaults(func=_prepare_command)
+
+
+def _prepare_command(args) -> int:
+    from pipelines import workflow
+
+    return workflow.prepare_datasets(args.model or registry.names())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tfxp", description="TFX production pipeline: train, validate, push, serve.")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    _add_run_parser(subparsers)
+    _add_data_parser(subparsers)
+    for module_name, function_name in _PLUGGED_COMMANDS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if not (error.name and (module_name + ".").startswith(error.name + ".")):
+                raise
+            continue
+        getattr(module, function_name)(subparsers)
+    return parser
+
+
+def _join_option_values(argv: List[str]) -> List[str]:
+    """`--beam-arg --runner=X` -> `--beam-arg=--runner=X` (argparse rejects dash-led values)."""
+    joined, i = [], 0
+    while i < len(argv):
+        if argv[i] == "--beam-arg" and i + 1 < len(argv):
+            joined.append(f"--beam-arg={argv[i + 1]}")
+            i += 2
+        else:
+            joined.append(argv[i])
+            i += 1
+    return joined
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args, extra = build_parser().parse_known_args(_join_option_values(argv))
+    if extra and not getattr(args, "accepts_extra_args", False):
+        build_parser().error(f"unrecognized arguments: {' '.join(extra)}")
+    args.extra_args = extra
+    try:
+        return args.func(args)
+    except (KeyError, ValueError, FileNotFoundError) as error:
+        message = error.args[0] if isinstance(error, KeyError) and error.args else error
+        print(f"tfxp {args.command}: error: {message}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""The one pipeline factory every runner (local, Beam, Kubeflow) uses.
+
+ExampleGen -> StatisticsGen -> ImportSchemaGen|SchemaGen -> ExampleValidator -> DataGate ->
+Transform -> [Tuner] -> Trainer -> Resolver(latest blessed) -> Evaluator -> [InfraValidator] -> Pusher
+"""
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+from tfx import v1 as tfx
+from tfx.proto import example_gen_pb2
+
+from components.data_gate import DataGate
+from components.pusher import VersionedPusher
+
+EXAMPLE_GEN_BY_FORMAT = {
+    "csv": tfx.components.CsvExampleGen,
+    "tfrecord": tfx.components.ImportExampleGen,
+}
+HASH_SPLIT = {"train": 2, "eval": 1}
+
+
+def _example_gen(data_root: str, example_format: str, splits: Optional[Sequence[str]]):
+    try:
+        example_gen_class = EXAMPLE_GEN_BY_FORMAT[example_format]
+    except KeyError:
+        raise ValueError(f"example_format must be one of {sorted(EXAMPLE_GEN_BY_FORMAT)}, "
+                         f"got {example_format!r}") from None
+    if splits:
+        input_config = example_gen_pb2.Input(splits=[
+            example_gen_pb2.Input.Split(name=name, pattern=f"{name}/*") for name in splits])
+        return example_gen_class(input_base=data_root, input_config=input_config)
+    output_config = example_gen_pb2.Output(split_config=example_gen_pb2.SplitConfig(splits=[
+        example_gen_pb2.SplitConfig.Split(name=name, hash_buckets=buckets)
+        for name, buckets in HASH_SPLIT.items()]))
+    return example_gen_class(input_base=data_root, output_config=output_config)
+
+
+def create_pipeline(
+    pipeline_name: str,
+    pipeline_root: str,
+    data_root: str,
+    example_format: str,
+    schema_path: Optional[str],
+    preprocessing_fn: str,
+    run_fn: str,
+    train_steps: int,
+    eval_steps: int,
+    eval_config: Any,
+    serving_model_dir: str,
+    splits: Optional[Sequence[str]] = ("train", "eval"),
+    hyperparameters: Optional[Mapping[str, Any]] = None,
+    tuner_fn: Optional[str] = None,
+    tuner_train_steps: Optional[int] = None,
+    infra_validation: bool = True,
+    code_fingerprint: str = "",
+    metadata_connection_config: Any = None,
+    beam_pipeline_args: Optional[List[str]] = None,
+    enable_cache: bool = True,
+) -> tfx.dsl.Pipeline:
+    """Builds the TFX pipeline from plain arguments.
+
+    `splits` names sub-folders of `data_root` holding each split's files (the first is the
+    training split, the second the evaluation split); None hash-splits all files 2:1.
+    `tuner_fn` adds a Tuner whose best hyperparameters the Trainer then uses.
+    `code_fingerprint` (a hash of the model code) goes into Transform's and Trainer's
+    custom_config so that a code change invalidates their cached results.
+    """
+    example_gen = _example_gen(data_root, example_format, splits)
+    statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
+    if schema_path:
+        schema_gen = tfx.components.ImportSchemaGen(schema_file=schema_path)
+    else:
+        schema_gen = tfx.components.SchemaGen(
+            statistics=statistics_gen.outputs["statistics"], infer_feature_shape=False)
+    example_validator = tfx.components.ExampleValidator(
+        statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
+    data_gate = DataGate(anomalies=example_validator.outputs["anomalies"])
+
+    transform = tfx.components.Transform(
+        examples=example_gen.outputs["examples"], schema=schema_gen.outputs["schema"],
+        preprocessing_fn=preprocessing_fn,
+        custom_config={"code_fingerprint": code_fingerprint})
+    transform.add_upstream_node(data_gate)
+
+    train_split, eval_split = (list(splits) if splits else list(HASH_SPLIT))[:2]
+    custom_config: Dict[str, Any] = {"hyperparameters": dict(hyperparameters or {}),
+                                     "code_fingerprint": code_fingerprint}
+    components = [example_gen, statistics_gen, schema_gen, example_validator, data_gate, transform]
+
+    tuner = None
+    if tuner_fn:
+        tuner = tfx.components.Tuner(
+            tuner_fn=tuner_fn,
+            examples=transform.outputs["transformed_examples"],
+            transform_graph=transform.outputs["transform_graph"],
+            schema=schema_gen.outputs["schema"],
+            train_args=tfx.proto.TrainArgs(splits=[train_split],
+                                           num_steps=tuner_train_steps or train_steps),
+            eval_args=tfx.proto.EvalArgs(splits=[eval_split], num_steps=eval_steps),
+            custom_config=custom_config)
+        components.append(tuner)
+
+    trainer = tfx.components.Trainer(
+        run_fn=run_fn,
+        examples=transform.outputs["transformed_examples"],
+        transform_graph=transform.outputs["transform_graph"],
+        schema=schema_gen.outputs["schema"],
+        hyperparameters=tuner.outputs["best_hyperparameters"] if tuner else None,
+        train_args=tfx.proto.TrainArgs(splits=[train_split], num_steps=train_steps),
+        eval_args=tfx.proto.EvalArgs(splits=[eval_split], num_steps=eval_steps),
+        custom_config=custom_config)
+
+    model_resolver = tfx.dsl.Resolver(
+        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+    ).with_id("latest_blessed_model_resolver")
+
+    evaluator = tfx.components.Evaluator(
+        examples=example_gen.outputs["examples"],
+        example_splits=[eval_split],
+        model=trainer.outputs["model"],
+        baseline_model=model_resolver.outputs["model"],
+        eval_config=eval_config)
+    components += [trainer, model_resolver, evaluator]
+
+    push_inputs = {"model": trainer.outputs["model"],
+                   "model_blessing": evaluator.outputs["blessing"]}
+    if infra_validation:
+        from components.infra_validator import LocalInfraValidator
+
+        infra_validator = LocalInfraValidator(model=trainer.outputs["model"],
+                                              examples=example_gen.outputs["examples"])
+        components.append(infra_validator)
+        push_inputs["infra_blessing"] = infra_validator.outputs["blessing"]
+
+    pusher = VersionedPusher(
+        **push_inputs,
+        push_destination=tfx.proto.PushDestination(
+            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_model_dir)))
+    components.append(pusher)
+
+    return tfx.dsl.Pipeline(
+        pipeline_name=pipeline_name,
+        pipeline_root=pipeline_root,
+        components=components,
+        enable_cache=enable_cache,
+        metadata_connection_config=metadata_connection_config,
+        beam_pipeline_args=beam_pipeline_args or [],
+    )
