@@ -12,9 +12,25 @@ export TF_USE_LEGACY_KERAS := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup env data run test test-slow bench serve clean
+DEBIAN_PACKAGES := dataset-fashion-mnist chromium
 
-setup: env data
+.PHONY: setup env system-packages data run test test-slow bench serve clean
+
+setup: env system-packages data
+
+# Fashion-MNIST ships as a Debian package; headless Chromium renders the HTML reports in tests.
+system-packages:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+			echo "Installing Debian packages:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+		elif command -v sudo >/dev/null && command -v apt-get >/dev/null; then \
+			sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+		else \
+			echo "Missing Debian packages:$$missing. Install them (apt-get install$$missing) or see README 'Datasets'."; exit 1; \
+		fi; \
+	fi
 
 env: $(STAMP)
 
