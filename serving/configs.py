@@ -1,0 +1,342 @@
+"""Generate, validate and atomically write TF Serving's config files.
+
+Layout (decision): pushed models live in `serving/models/<model>/<integer version>/` and the three
+generated configs sit beside them in `serving/models/` (`models.config`, `batching.config`,
+`monitoring.config`), so the one directory the container mounts at `/models` carries both models
+and configs. `base_path` in models.config is always the container path `/models/<model>`: the file
+is valid unchanged for the real tensorflow_model_server. The local server maps a base_path under
+`/models/` to the directory holding the config file when `/models` does not exist on the machine
+(see `resolve_base_path`), so the same file serves both.
+
+Everything here only needs model_server_config_pb2 (no TensorFlow import), except the batching and
+monitoring parsers, which import `serving.protos` lazily.
+"""
+import os
+import pathlib
+import re
+import tempfile
+from typing import Dict, List, Optional
+
+from google.protobuf import text_format
+from tensorflow_serving.config import model_server_config_pb2
+
+CONTAINER_ROOT = "/models"
+MODELS_CONFIG = "models.config"
+BATCHING_CONFIG = "batching.config"
+MONITORING_CONFIG = "monitoring.config"
+PROMETHEUS_PATH = "/monitoring/prometheus/metrics"
+STABLE, CANARY = "stable", "canary"
+DEFAULT_MODELS_ROOT = pathlib.Path(__file__).resolve().parent / "models"
+
+_MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_LABEL = re.compile(r"^[a-zA-Z0-9_]+$")
+_SAVED_MODEL_FILES = ("saved_model.pb", "saved_model.pbtxt")
+
+
+class ConfigError(ValueError):
+    """A config file or request that would make the server misbehave; the message names the fault."""
+
+
+def check_model_name(name: str) -> str:
+    """Model names become directory names: refuse anything that could leave the model root."""
+    if not isinstance(name, str) or not _MODEL_NAME.match(name) or ".." in name:
+        raise ConfigError(f"invalid model name {name!r}: use letters, digits, '_', '-', '.' "
+                          "(no path separators, no '..', not starting with '.')")
+    return name
+
+
+def check_label(label: str) -> str:
+    if not _LABEL.match(label or ""):
+        raise ConfigError(f"invalid version label {label!r}: labels must match [a-zA-Z0-9_]+")
+    return label
+
+
+def is_saved_model_dir(path: pathlib.Path) -> bool:
+    return any((path / f).is_file() for f in _SAVED_MODEL_FILES)
+
+
+def scan_versions(model_dir: pathlib.Path) -> List[int]:
+    """Integer-named subdirectories holding a SavedModel, ascending (what TF Serving's source sees)."""
+    if not model_dir.is_dir():
+        return []
+    return sorted(int(p.name) for p in model_dir.iterdir()
+                  if p.is_dir() and p.name.isdigit() and is_saved_model_dir(p))
+
+
+def scan_models(models_root: pathlib.Path) -> Dict[str, List[int]]:
+    """Model name -> versions on disk, for every subdirectory with at least one version."""
+    if not models_root.is_dir():
+        return {}
+    found = {}
+    for path in sorted(models_root.iterdir()):
+        if path.is_dir() and _MODEL_NAME.match(path.name):
+            versions = scan_versions(path)
+            if versions:
+                found[path.name] = versions
+    return found
+
+
+def resolve_base_path(base_path: str, config_dir: Optional[pathlib.Path]) -> pathlib.Path:
+    """Where a config's base_path lives on this machine (container paths map to the config's dir)."""
+    path = pathlib.Path(base_path)
+    if not path.is_absolute() and config_dir is not None:
+        return (config_dir / path).resolve()
+    container = pathlib.PurePosixPath(CONTAINER_ROOT)
+    if (config_dir is not None and not pathlib.Path(CONTAINER_ROOT).exists()
+            and pathlib.PurePosixPath(base_path).is_relative_to(container)):
+        return (config_dir / pathlib.PurePosixPath(base_path).relative_to(container)).resolve()
+    return path
+
+
+def model_entry(config: model_server_config_pb2.ModelServerConfig, name: str):
+    for entry in config.model_config_list.config:
+        if entry.name == name:
+            return entry
+    return None
+
+
+def set_served_versions(entry, stable: int, canary: Optional[int] = None) -> None:
+    """specific { stable [, canary] } with labels pointing at them; other labels are dropped."""
+    entry.model_version_policy.Clear()
+    versions = sorted({stable} | ({canary} if canary is not None else set()))
+    entry.model_version_policy.specific.versions.extend(versions)
+    entry.version_labels.clear()
+    entry.version_labels[STABLE] = stable
+    if canary is not None:
+        entry.version_labels[CANARY] = canary
+
+
+def add_model(config, name: str, stable: int, canary: Optional[int] = None):
+    entry = config.model_config_list.config.add()
+    entry.name = check_model_name(name)
+    entry.base_path = f"{CONTAINER_ROOT}/{name}"
+    entry.model_platform = "tensorflow"
+    set_served_versions(entry, stable, canary)
+    return entry
+
+
+def build_models_config(models_root: pathlib.Path,
+                        previous: Optional[model_server_config_pb2.ModelServerConfig] = None):
+    """One entry per model on disk; models already configured keep their entry (labels included),
+    new ones start with their newest version as stable."""
+    config = model_server_config_pb2.ModelServerConfig()
+    config.model_config_list.SetInParent()
+    on_disk = scan_models(models_root)
+    for name, versions in on_disk.items():
+        old = model_entry(previous, name) if previous is not None else None
+        if old is not None and set(_served(old)) <= set(versions):
+            config.model_config_list.config.add().CopyFrom(old)
+        else:
+            add_model(config, name, versions[-1])
+    return config
+
+
+def _served(entry) -> List[int]:
+    return list(entry.model_version_policy.specific.versions) + list(entry.version_labels.values())
+
+
+def render(message) -> str:
+    return text_format.MessageToString(message)
+
+
+def parse_models_config(text: str, source: str = MODELS_CONFIG):
+    config = model_server_config_pb2.ModelServerConfig()
+    try:
+        text_format.Parse(text, config)
+    except text_format.ParseError as e:
+        raise ConfigError(f"{source}: not a valid ModelServerConfig text proto: {e}") from None
+    return config
+
+
+def validate_models_config(config, models_root: Optional[pathlib.Path] = None,
+                           source: str = MODELS_CONFIG) -> None:
+    """TF Serving's own checks (unique names, label syntax, platform) plus ours: labels only on
+    served versions and, given `models_root`, every served version present on disk."""
+    if config.WhichOneof("config") != "model_config_list":
+        raise ConfigError(f"{source}: only model_config_list configs are supported "
+                          "(custom_model_config is not)")
+    seen = set()
+    for entry in config.model_config_list.config:
+        where = f"{source}: model {entry.name!r}"
+        try:
+            check_model_name(entry.name)
+        except ConfigError as e:
+            raise ConfigError(f"{source}: {e}") from None
+        if entry.name in seen:
+            raise ConfigError(f"{where} is configured twice")
+        seen.add(entry.name)
+        if not entry.base_path:
+            raise ConfigError(f"{where} has no base_path")
+        if entry.model_platform not in ("", "tensorflow"):
+            raise ConfigError(f"{where}: model_platform {entry.model_platform!r} is not supported")
+        policy = entry.model_version_policy.WhichOneof("policy_choice")
+        specific = set(entry.model_version_policy.specific.versions)
+        if policy == "specific" and not specific:
+            raise ConfigError(f"{where}: specific version policy lists no versions")
+        if policy == "latest" and entry.model_version_policy.latest.num_versions < 0:
+            raise ConfigError(f"{where}: latest.num_versions must be >= 1")
+        for label, version in entry.version_labels.items():
+            try:
+                check_label(label)
+            except ConfigError as e:
+                raise ConfigError(f"{where}: {e}") from None
+            if policy == "specific" and version not in specific:
+                raise ConfigError(f"{where}: label {label!r} points at version {version}, which "
+                                  f"the specific policy does not serve ({sorted(specific)})")
+        if models_root is not None and policy == "specific":
+            model_dir = resolve_base_path(entry.base_path, models_root)
+            missing = sorted(specific - set(scan_versions(model_dir)))
+            if missing:
+                raise ConfigError(f"{where}: versions {missing} are not on disk under {model_dir}")
+
+
+def write_atomic(path: pathlib.Path, text: str) -> None:
+    """Temp file in the same directory + rename: a poller never sees a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def read_models_config(path: pathlib.Path):
+    return parse_models_config(path.read_text(), str(path))
+
+
+def write_models_config(models_root: pathlib.Path, config) -> pathlib.Path:
+    """Validate (including a re-parse of the rendered text), then replace atomically."""
+    text = render(config)
+    path = models_root / MODELS_CONFIG
+    reparsed = parse_models_config(text, str(path))
+    validate_models_config(reparsed, models_root, str(path))
+    write_atomic(path, text)
+    return path
+
+
+def default_batching_parameters():
+    from serving import protos
+    params = protos.BatchingParameters()
+    params.max_batch_size.value = 32
+    params.batch_timeout_micros.value = 2000
+    params.max_enqueued_batches.value = 64
+    params.num_batch_threads.value = 2
+    params.allowed_batch_sizes.extend([8, 16, 32])
+    params.pad_variable_length_inputs = False
+    return params
+
+
+def parse_batching_config(text: str, source: str = BATCHING_CONFIG):
+    """A BatchingParameters text proto, checked the way TF Serving's batching session checks it."""
+    from serving import protos
+    params = protos.BatchingParameters()
+    try:
+        text_format.Parse(text, params)
+    except text_format.ParseError as e:
+        raise ConfigError(f"{source}: not a valid BatchingParameters text proto: {e}") from None
+    max_batch = params.max_batch_size.value if params.HasField("max_batch_size") else 1000
+    if max_batch < 1:
+        raise ConfigError(f"{source}: max_batch_size must be >= 1")
+    if params.HasField("num_batch_threads") and params.num_batch_threads.value < 1:
+        raise ConfigError(f"{source}: num_batch_threads must be >= 1")
+    if params.HasField("batch_timeout_micros") and params.batch_timeout_micros.value < 0:
+        raise ConfigError(f"{source}: batch_timeout_micros must be >= 0")
+    sizes = list(params.allowed_batch_sizes)
+    if sizes:
+        if sizes != sorted(set(sizes)) or sizes[0] < 1:
+            raise ConfigError(f"{source}: allowed_batch_sizes must be positive and increasing")
+        if sizes[-1] != max_batch:
+            raise ConfigError(f"{source}: the last allowed_batch_sizes entry ({sizes[-1]}) must "
+                              f"equal max_batch_size ({max_batch})")
+    return params
+
+
+def default_monitoring_config(path: str = PROMETHEUS_PATH):
+    from serving import protos
+    config = protos.MonitoringConfig()
+    config.prometheus_config.enable = True
+    config.prometheus_config.path = path
+    return config
+
+
+def parse_monitoring_config(text: str, source: str = MONITORING_CONFIG):
+    from serving import protos
+    config = protos.MonitoringConfig()
+    try:
+        text_format.Parse(text, config)
+    except text_format.ParseError as e:
+        raise ConfigError(f"{source}: not a valid MonitoringConfig text proto: {e}") from None
+    path = config.prometheus_config.path
+    if config.prometheus_config.enable and path and not path.startswith("/"):
+        raise ConfigError(f"{source}: prometheus_config.path must start with '/', got {path!r}")
+    return config
+
+
+def write_aux_configs(models_root: pathlib.Path) -> Dict[str, pathlib.Path]:
+    """Write the default batching.config and monitoring.config unless they already exist."""
+    written = {}
+    for name, message, parse in (
+            (BATCHING_CONFIG, default_batching_parameters(), parse_batching_config),
+            (MONITORING_CONFIG, default_monitoring_config(), parse_monitoring_config)):
+        path = models_root / name
+        if not path.exists():
+            text = render(message)
+            parse(text, str(path))
+            write_atomic(path, text)
+        written[name] = path
+    return written
+
+
+def generate(models_root: pathlib.Path = DEFAULT_MODELS_ROOT) -> Dict[str, pathlib.Path]:
+    """(Re)write all three configs; models.config keeps the labels of models already configured."""
+    models_root.mkdir(parents=True, exist_ok=True)
+    config_path = models_root / MODELS_CONFIG
+    previous = read_models_config(config_path) if config_path.exists() else None
+    written = {MODELS_CONFIG: write_models_config(models_root,
+                                                  build_models_config(models_root, previous))}
+    written.update(write_aux_configs(models_root))
+    return written
+
+
+def render_k8s_configmap(config, name: str = "tfserving-config") -> str:
+    """A Kubernetes ConfigMap carrying models.config (+ the default batching/monitoring configs)."""
+    def block(text):
+        return "\n".join("    " + line if line else "" for line in text.rstrip("\n").split("\n"))
+    parts = {MODELS_CONFIG: render(config), BATCHING_CONFIG: render(default_batching_parameters()),
+             MONITORING_CONFIG: render(default_monitoring_config())}
+    body = "\n".join(f"  {key}: |\n{block(text)}" for key, text in parts.items())
+    return ("# Generated by `python -m serving.configs configmap`; do not edit by hand.\n"
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+            f"  name: {name}\n  labels:\n    app: tfserving\ndata:\n{body}\n")
+
+
+def main(argv=None) -> int:
+    """`python -m serving.configs generate|configmap [MODELS_ROOT]`."""
+    import argparse
+    parser = argparse.ArgumentParser(prog="python -m serving.configs", description=main.__doc__)
+    parser.add_argument("command", choices=["generate", "configmap"])
+    parser.add_argument("models_root", nargs="?", type=pathlib.Path, default=DEFAULT_MODELS_ROOT)
+    args = parser.parse_args(argv)
+    if args.command == "generate":
+        for path in generate(args.models_root).values():
+            print(path)
+        return 0
+    config_path = args.models_root / MODELS_CONFIG
+    if config_path.exists():
+        config = read_models_config(config_path)
+    else:
+        config = model_server_config_pb2.ModelServerConfig()
+        add_model(config, "census", 1)
+    print(render_k8s_configmap(config), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

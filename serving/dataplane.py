@@ -1,0 +1,162 @@
+"""The one data plane both front ends call: resolve a servable, run a signature, record metrics.
+
+Inputs and outputs are numpy arrays (predict) or TF Serving result protos (classify/regress); the
+REST and gRPC layers only translate their wire formats to and from these calls.
+"""
+import time
+from typing import Dict, Iterable, Optional, Tuple
+
+import numpy as np
+from tensorflow_serving.apis import inference_pb2, get_model_metadata_pb2
+
+from serving import errors, signature as sig_lib
+from serving.batching import BatchScheduler
+from serving.metrics import Metrics
+from serving.repository import ModelRepository
+from serving.signature import LoadedModel, Signature
+
+
+class DataPlane:
+    def __init__(self, repository: ModelRepository, metrics: Metrics,
+                 batcher: Optional[BatchScheduler] = None, method_name_check: bool = False):
+        self.repository = repository
+        self.metrics = metrics
+        self.batcher = batcher
+        self.method_name_check = method_name_check
+
+    def resolve(self, name: str, version: Optional[int] = None,
+                label: Optional[str] = None) -> LoadedModel:
+        return self.repository.resolve(name, version, label)
+
+    def _run(self, model: LoadedModel, signature: Signature,
+             inputs: Dict[str, np.ndarray], output_filter=None) -> Dict[str, np.ndarray]:
+        if self.batcher is None or not signature.batchable:
+            return signature.run(inputs, output_filter)
+        wanted = list(output_filter or [])
+        for k in wanted:
+            if k not in signature.outputs:
+                raise errors.invalid_argument(
+                    f"output tensor alias not found in signature: {k} Outputs expected to be in "
+                    f"the set {{{','.join(sorted(signature.outputs))}}}.")
+        key = (model.name, model.version, signature.name,
+               tuple(sorted((k, v.shape[1:], v.dtype.str) for k, v in inputs.items())))
+        outputs = self.batcher.submit(key, signature.run, inputs)
+        return {k: outputs[k] for k in wanted} if wanted else outputs
+
+    def _timed(self, name: str, api: str, protocol: str, fn):
+        start = time.perf_counter()
+        version = None
+        try:
+            model, result = fn()
+            version = model.version
+        except errors.ServingError as e:
+            self.metrics.observe(name, version, api, protocol, 0, e.code.name)
+            raise
+        self.metrics.observe(name, version, api, protocol, time.perf_counter() - start)
+        return model, result
+
+    def predict(self, model: LoadedModel, signature: Signature, inputs: Dict[str, np.ndarray],
+                output_filter: Iterable[str] = (), protocol: str = "grpc"):
+        """Run a resolved signature (REST resolves first to learn the input dtypes)."""
+        def call():
+            sig_lib.check_method(signature, sig_lib.PREDICT_METHOD, "prediction",
+                                 self.method_name_check)
+            signature.check_inputs(inputs)
+            return model, self._run(model, signature, inputs, output_filter)
+        return self._timed(model.name, "predict", protocol, call)[1]
+
+    def predict_request(self, name, version, label, signature_name, inputs, output_filter=(),
+                        protocol="grpc") -> Tuple[LoadedModel, Signature, Dict[str, np.ndarray]]:
+        def call():
+            model = self.resolve(name, version, label)
+            signature = model.signature(signature_name)
+            sig_lib.check_method(signature, sig_lib.PREDICT_METHOD, "prediction",
+                                 self.method_name_check)
+            signature.check_inputs(inputs)
+            return model, (signature, self._run(model, signature, inputs, output_filter))
+        model, (signature, outputs) = self._timed(name, "predict", protocol, call)
+        return model, signature, outputs
+
+    def _examples_call(self, name, version, label, signature_name, input_proto, api):
+        model = self.resolve(name, version, label)
+        signature = model.signature(signature_name)
+        if api == "classify":
+            sig_lib.check_method(signature, sig_lib.CLASSIFY_METHOD, "classification",
+                                 self.method_name_check)
+            inputs = sig_lib.classify_inputs(signature, input_proto)
+        else:
+            sig_lib.check_method(signature, sig_lib.REGRESS_METHOD, "regression",
+                                 self.method_name_check)
+            inputs = sig_lib.regress_inputs(signature, input_proto)
+        n = next(iter(inputs.values())).shape[0]
+        outputs = self._run(model, signature, inputs)
+        if api == "classify":
+            return model, (signature, sig_lib.classification_result(outputs, n))
+        return model, (signature, sig_lib.regression_result(outputs, n))
+
+    def classify(self, name, version, label, signature_name, input_proto, protocol="grpc"):
+        model, (signature, result) = self._timed(
+            name, "classify", protocol,
+            lambda: self._examples_call(name, version, label, signature_name, input_proto,
+                                        "classify"))
+        return model, signature, result
+
+    def regress(self, name, version, label, signature_name, input_proto, protocol="grpc"):
+        model, (signature, result) = self._timed(
+            name, "regress", protocol,
+            lambda: self._examples_call(name, version, label, signature_name, input_proto,
+                                        "regress"))
+        return model, signature, result
+
+    def multi_inference(self, request, protocol="grpc"):
+        """MultiInference: several classify/regress tasks on one Input, all on the same model."""
+        if not request.tasks:
+            raise errors.invalid_argument("Tasks are empty")
+        names = {t.model_spec.name for t in request.tasks}
+        if len(names) != 1:
+            raise errors.invalid_argument("All ModelSpecs in a MultiInferenceRequest must access "
+                                          "the same model name.")
+        response = inference_pb2.MultiInferenceResponse()
+        for task in request.tasks:
+            spec = task.model_spec
+            version, label = model_spec_version(spec)
+            if task.method_name == sig_lib.CLASSIFY_METHOD:
+                model, signature, result = self.classify(spec.name, version, label,
+                                                         spec.signature_name, request.input,
+                                                         protocol)
+                out = response.results.add()
+                out.classification_result.CopyFrom(result)
+            elif task.method_name == sig_lib.REGRESS_METHOD:
+                model, signature, result = self.regress(spec.name, version, label,
+                                                        spec.signature_name, request.input,
+                                                        protocol)
+                out = response.results.add()
+                out.regression_result.CopyFrom(result)
+            else:
+                raise errors.unimplemented_method(task.method_name)
+            out.model_spec.name = model.name
+            out.model_spec.version.value = model.version
+            out.model_spec.signature_name = signature.name
+        return response
+
+    def metadata(self, name, version=None, label=None, protocol="grpc"):
+        def call():
+            model = self.resolve(name, version, label)
+            response = get_model_metadata_pb2.GetModelMetadataResponse()
+            response.model_spec.name = model.name
+            response.model_spec.version.value = model.version
+            response.metadata["signature_def"].Pack(model.signature_def_map())
+            return model, response
+        return self._timed(name, "metadata", protocol, call)[1]
+
+    def status(self, name, version=None, label=None):
+        return self.repository.status(name, version, label)
+
+
+def model_spec_version(spec) -> Tuple[Optional[int], Optional[str]]:
+    choice = spec.WhichOneof("version_choice")
+    if choice == "version":
+        return spec.version.value, None
+    if choice == "version_label":
+        return None, spec.version_label
+    return None, None

@@ -1,0 +1,124 @@
+"""gRPC front end: the official tensorflow_serving.apis servicers over the data plane."""
+import concurrent.futures
+import logging
+
+import grpc
+import tensorflow as tf
+from tensorflow_serving.apis import (classification_pb2, model_management_pb2, model_service_pb2_grpc,
+                                     predict_pb2, prediction_service_pb2_grpc, regression_pb2)
+
+from serving import errors
+from serving.dataplane import DataPlane, model_spec_version
+from serving.warmup import tensor_inputs
+
+log = logging.getLogger("tfxp.serving")
+
+
+def _guard(method):
+    """ServingError -> the same gRPC status code and message TF Serving sends."""
+    def wrapper(self, request, context):
+        try:
+            return method(self, request, context)
+        except errors.ServingError as e:
+            context.abort(e.code, e.message)
+    wrapper.__name__ = method.__name__
+    return wrapper
+
+
+def _spec(request):
+    spec = request.model_spec
+    if not spec.name:
+        raise errors.invalid_argument("Missing ModelSpec")
+    version, label = model_spec_version(spec)
+    return spec.name, version, label, spec.signature_name
+
+
+def _fill_spec(target, model, signature_name):
+    target.name = model.name
+    target.version.value = model.version
+    target.signature_name = signature_name
+
+
+class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
+    def __init__(self, dataplane: DataPlane):
+        self.plane = dataplane
+
+    @_guard
+    def Predict(self, request, context):
+        name, version, label, signature_name = _spec(request)
+        inputs = tensor_inputs(request)
+        model, signature, outputs = self.plane.predict_request(
+            name, version, label, signature_name, inputs, request.output_filter, protocol="grpc")
+        response = predict_pb2.PredictResponse()
+        _fill_spec(response.model_spec, model, signature.name)
+        for key, value in outputs.items():
+            response.outputs[key].CopyFrom(tf.make_tensor_proto(value))
+        return response
+
+    @_guard
+    def Classify(self, request, context):
+        name, version, label, signature_name = _spec(request)
+        model, signature, result = self.plane.classify(name, version, label, signature_name,
+                                                       request.input)
+        response = classification_pb2.ClassificationResponse(result=result)
+        _fill_spec(response.model_spec, model, signature.name)
+        return response
+
+    @_guard
+    def Regress(self, request, context):
+        name, version, label, signature_name = _spec(request)
+        model, signature, result = self.plane.regress(name, version, label, signature_name,
+                                                      request.input)
+        response = regression_pb2.RegressionResponse(result=result)
+        _fill_spec(response.model_spec, model, signature.name)
+        return response
+
+    @_guard
+    def MultiInference(self, request, context):
+        return self.plane.multi_inference(request)
+
+    @_guard
+    def GetModelMetadata(self, request, context):
+        name, version, label, _ = _spec(request)
+        if not request.metadata_field:
+            raise errors.invalid_argument(
+                "GetModelMetadataRequest must specify at least one metadata_field")
+        for field in request.metadata_field:
+            if field != "signature_def":
+                raise errors.invalid_argument(f"Metadata field {field} is not supported")
+        return self.plane.metadata(name, version, label)
+
+
+class ModelService(model_service_pb2_grpc.ModelServiceServicer):
+    def __init__(self, dataplane: DataPlane, reload_config):
+        self.plane = dataplane
+        self.reload_config = reload_config
+
+    @_guard
+    def GetModelStatus(self, request, context):
+        name, version, label, _ = _spec(request)
+        return self.plane.status(name, version, label)
+
+    @_guard
+    def HandleReloadConfigRequest(self, request, context):
+        self.reload_config(request.config, source="HandleReloadConfigRequest")
+        response = model_management_pb2.ReloadConfigResponse()
+        response.status.error_code = 0
+        return response
+
+
+def make_server(dataplane: DataPlane, reload_config, host: str, port: int,
+                max_workers: int) -> grpc.Server:
+    server = grpc.server(concurrent.futures.ThreadPoolExecutor(max_workers, "grpc"),
+                         options=[("grpc.max_receive_message_length", -1),
+                                  ("grpc.max_send_message_length", -1),
+                                  ("grpc.so_reuseport", 0)])
+    prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
+        PredictionService(dataplane), server)
+    model_service_pb2_grpc.add_ModelServiceServicer_to_server(
+        ModelService(dataplane, reload_config), server)
+    bound = server.add_insecure_port(f"{host}:{port}")
+    if bound == 0:
+        raise OSError(f"could not bind gRPC port {host}:{port}")
+    return server
+

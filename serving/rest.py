@@ -1,0 +1,202 @@
+"""REST front end (tornado): TF Serving's /v1 API translated onto the data plane.
+
+Routing uses TF Serving's own path regexes; every error is a ServingError rendered as
+`{"error": "..."}` with its mapped HTTP status. Model calls run on a thread pool so the IO loop
+keeps accepting requests; bodies over the limit are refused from the headers (413) before reading.
+"""
+import asyncio
+import concurrent.futures
+import json
+import logging
+import re
+import urllib.parse
+from typing import Optional
+
+import tornado.httpserver
+import tornado.web
+from google.protobuf import json_format
+
+from serving import errors, json_codec
+from serving.dataplane import DataPlane
+
+log = logging.getLogger("tfxp.serving")
+
+_PREDICT = re.compile(r"(?i)/v1/models/([^/:]+)(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?"
+                      r":(classify|regress|predict)")
+_STATUS = re.compile(r"(?i)/v1/models(?:/([^/:]+))?(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?"
+                     r"(?:/(metadata))?")
+_INT64_MAX = 2 ** 63 - 1
+
+
+def _version(text: Optional[str]) -> Optional[int]:
+    if not text:
+        return None
+    value = int(text)
+    if value > _INT64_MAX:
+        raise errors.invalid_argument(f"Failed to convert version: {text} to numeric.")
+    return value
+
+
+def _name(text: Optional[str]) -> Optional[str]:
+    return urllib.parse.unquote(text) if text is not None else None
+
+
+class ApiHandler(tornado.web.RequestHandler):
+    """All /v1 requests; one handler so unknown paths get TF Serving's 'Malformed request'."""
+
+    def initialize(self, server):
+        self.server = server
+        self.body_parts = []
+        self.body_size = 0
+        self.rejected = False
+
+    def set_default_headers(self):
+        self.set_header("Content-Type", "application/json")
+
+    def _error(self, e: errors.ServingError):
+        self.set_status(e.http_status, reason=None if e.http_status != 499 else "Client Closed")
+        self.finish(json.dumps({"error": e.message}))
+
+    def prepare(self):
+        length = int(self.request.headers.get("Content-Length", "0") or 0)
+        if length > self.server.max_body_bytes:
+            self.rejected = True
+            self._error(errors.body_too_large(length, self.server.max_body_bytes))
+
+    def data_received(self, chunk: bytes):
+        if self.rejected:
+            return
+        self.body_size += len(chunk)
+        if self.body_size > self.server.max_body_bytes:
+            self.rejected = True
+            self._error(errors.body_too_large(self.body_size, self.server.max_body_bytes))
+            return
+        self.body_parts.append(chunk)
+
+    async def get(self, *_):
+        await self._dispatch("GET")
+
+    async def post(self, *_):
+        await self._dispatch("POST")
+
+    async def _dispatch(self, method: str):
+        if self.rejected:
+            return
+        path = self.request.path
+        try:
+            body = b"".join(self.body_parts)
+            match = _PREDICT.fullmatch(path) if method == "POST" else None
+            if match:
+                name, version, label, api = match.groups()
+                result = await self._call(self._predict_like, _name(name), _version(version),
+                                          _name(label), api.lower(), body)
+            else:
+                match = _STATUS.fullmatch(path) if method == "GET" else None
+                if not match:
+                    raise errors.malformed_request(method, path)
+                name, version, label, metadata = match.groups()
+                if not name:
+                    raise errors.invalid_argument("Missing model name in request.")
+                result = await self._call(self._status_or_metadata, _name(name),
+                                          _version(version), _name(label), bool(metadata))
+        except errors.ServingError as e:
+            if e.http_status >= 500:
+                log.error("REST %s %s failed: %s", method, path, e.message)
+            self._error(e)
+            return
+        self.finish(result)
+
+    async def _call(self, fn, *args):
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self.server.executor, fn, *args)
+        try:
+            return await asyncio.wait_for(future, self.server.timeout_s)
+        except asyncio.TimeoutError:
+            raise errors.deadline_exceeded(
+                f"Request did not finish within --rest_api_timeout_in_ms="
+                f"{int(self.server.timeout_s * 1000)}") from None
+
+    def _predict_like(self, name, version, label, api, body) -> str:
+        plane: DataPlane = self.server.dataplane
+        doc = json_codec.loads(body)
+        signature_name = json_codec.signature_name(doc)
+        if api == "predict":
+            model = plane.resolve(name, version, label)
+            signature = model.signature(signature_name)
+            inputs, fmt = json_codec.decode_predict(doc, signature)
+            outputs = plane.predict(model, signature, inputs, protocol="rest")
+            return json.dumps(json_codec.encode_predict(outputs, fmt))
+        input_proto = json_codec.decode_examples(doc)
+        if api == "classify":
+            _, _, result = plane.classify(name, version, label, signature_name, input_proto,
+                                          protocol="rest")
+            return json.dumps(json_codec.encode_classification(result))
+        _, _, result = plane.regress(name, version, label, signature_name, input_proto,
+                                     protocol="rest")
+        return json.dumps(json_codec.encode_regression(result))
+
+    def _status_or_metadata(self, name, version, label, metadata: bool) -> str:
+        plane: DataPlane = self.server.dataplane
+        if not metadata:
+            response = plane.status(name, version, label)
+            return json.dumps(json_format.MessageToDict(
+                response, preserving_proto_field_name=True, including_default_value_fields=True),
+                indent=1)
+        response = plane.metadata(name, version, label, protocol="rest")
+        from tensorflow_serving.apis import get_model_metadata_pb2
+        sig_map = get_model_metadata_pb2.SignatureDefMap()
+        response.metadata["signature_def"].Unpack(sig_map)
+        return json.dumps({
+            "model_spec": {"name": response.model_spec.name, "signature_name": "",
+                           "version": str(response.model_spec.version.value)},
+            "metadata": {"signature_def": json_format.MessageToDict(
+                sig_map, preserving_proto_field_name=True, including_default_value_fields=True)},
+        }, indent=1)
+
+
+ApiHandler = tornado.web.stream_request_body(ApiHandler)
+
+
+class MetricsHandler(tornado.web.RequestHandler):
+    def initialize(self, server):
+        self.server = server
+
+    def get(self):
+        self.set_header("Content-Type", "text/plain; version=0.0.4")
+        self.finish(self.server.dataplane.metrics.exposition())
+
+
+class NotFoundHandler(tornado.web.RequestHandler):
+    def prepare(self):
+        self.set_status(404)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"error": f"Unknown path: {self.request.path}"}))
+
+
+class RestServer:
+    """Runs the tornado app on its own IO loop thread (started by serving.server)."""
+
+    def __init__(self, dataplane: DataPlane, host: str, port: int, timeout_ms: int,
+                 max_body_bytes: int, threads: int, metrics_path: Optional[str]):
+        self.dataplane = dataplane
+        self.host, self.port = host, port
+        self.timeout_s = timeout_ms / 1000.0 if timeout_ms > 0 else None
+        self.max_body_bytes = max_body_bytes
+        self.executor = concurrent.futures.ThreadPoolExecutor(threads, "rest")
+        routes = []
+        if metrics_path:
+            routes.append((re.escape(metrics_path), MetricsHandler, {"server": self}))
+        routes.append((r"(?i)/v1(?:/.*)?", ApiHandler, {"server": self}))
+        self.app = tornado.web.Application(routes, default_handler_class=NotFoundHandler)
+        self.http_server = None
+
+    def start(self) -> None:
+        """Call on the IO loop thread."""
+        self.http_server = tornado.httpserver.HTTPServer(
+            self.app, max_body_size=self.max_body_bytes * 16 + (1 << 20))
+        self.http_server.listen(self.port, address=self.host)
+
+    def stop(self) -> None:
+        if self.http_server is not None:
+            self.http_server.stop()
+        self.executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,266 @@
+"""Signature runner: a loaded SavedModel version and its signatures (tensors in, tensors out).
+
+Checks names, dtypes and shapes against the SignatureDef before running, so a bad request gets a
+clear INVALID_ARGUMENT naming the input instead of a TensorFlow stack trace. Classify and Regress
+follow TF Serving's rules: one string input of serialized tf.Examples, outputs `classes`/`scores`
+(classify) or `outputs` (regress). With `--enable_signature_method_name_check` (TF Serving's flag,
+off by default) the signature's method_name must also be tensorflow/serving/classify|regress|predict.
+A TF2 model gets such a method name by editing saved_model.pb after tf.saved_model.save
+(`set_method_name`) or by exporting with tf.compat.v1.saved_model's classification_signature_def.
+"""
+import pathlib
+from typing import Dict, Iterable, List, Optional, Sequence
+
+import numpy as np
+import tensorflow as tf
+from tensorflow.core.example import example_pb2
+from tensorflow.core.framework import types_pb2
+from tensorflow.core.protobuf import saved_model_pb2
+from tensorflow_serving.apis import classification_pb2, get_model_metadata_pb2, regression_pb2
+
+from serving import errors
+
+PREDICT_METHOD = "tensorflow/serving/predict"
+CLASSIFY_METHOD = "tensorflow/serving/classify"
+REGRESS_METHOD = "tensorflow/serving/regress"
+DEFAULT_SIGNATURE = "serving_default"
+
+
+class TensorSpecInfo:
+    """dtype and shape of one signature input/output (None shape = unknown rank, -1 = any size)."""
+
+    __slots__ = ("name", "dtype", "shape")
+
+    def __init__(self, name: str, info):
+        self.name = name
+        self.dtype = tf.dtypes.as_dtype(info.dtype)
+        self.shape = (None if info.tensor_shape.unknown_rank
+                      else [d.size for d in info.tensor_shape.dim])
+
+    def shape_str(self) -> str:
+        return "unknown" if self.shape is None else "[" + ",".join(map(str, self.shape)) + "]"
+
+
+def _shape_str(shape: Sequence[int]) -> str:
+    return "[" + ",".join(str(d) for d in shape) + "]"
+
+
+def dtype_name(dtype) -> str:
+    """TF Serving's spelling (DataTypeString): float, int64, string..."""
+    return types_pb2.DataType.Name(tf.dtypes.as_dtype(dtype).as_datatype_enum)[3:].lower()
+
+
+class Signature:
+    """One SignatureDef bound to the loaded concrete function that runs it."""
+
+    def __init__(self, name: str, signature_def, function):
+        self.name = name
+        self.signature_def = signature_def
+        self.method_name = signature_def.method_name
+        self.inputs = {k: TensorSpecInfo(k, v) for k, v in signature_def.inputs.items()}
+        self.outputs = {k: TensorSpecInfo(k, v) for k, v in signature_def.outputs.items()}
+        self.function = function
+        self.batchable = bool(self.inputs) and all(
+            s.shape is not None and len(s.shape) >= 1 and s.shape[0] == -1
+            for s in self.inputs.values())
+
+    def check_inputs(self, inputs: Dict[str, np.ndarray]) -> None:
+        """TF Serving's alias checks (same wording), then dtype and shape checks naming the input."""
+        sent, expected = set(inputs), set(self.inputs)
+        if len(sent) != len(expected):
+            extra, missing = sorted(sent - expected), sorted(expected - sent)
+            raise errors.invalid_argument(
+                f"input size does not match signature: {len(sent)}!={len(expected)} "
+                f"len({{{','.join(sorted(sent))}}}) != len({{{','.join(sorted(expected))}}}). "
+                f"Sent extra: {{{','.join(extra)}}}. Missing but required: {{{','.join(missing)}}}.")
+        for key in sorted(sent - expected):
+            raise errors.invalid_argument(
+                f"input tensor alias not found in signature: {key}. Inputs expected to be in the "
+                f"set {{{','.join(sorted(expected))}}}.")
+        for key, value in inputs.items():
+            spec = self.inputs[key]
+            got = tf.dtypes.as_dtype(value.dtype) if value.dtype.kind not in "OSU" else tf.string
+            if got != spec.dtype:
+                raise errors.invalid_argument(
+                    f"Expects arg '{key}' to be {dtype_name(spec.dtype)} but {dtype_name(got)} is "
+                    "provided")
+            if spec.shape is None:
+                continue
+            if len(value.shape) != len(spec.shape) or any(
+                    want not in (-1, have) for want, have in zip(spec.shape, value.shape)):
+                raise errors.invalid_argument(
+                    f"Input '{key}' has shape {_shape_str(value.shape)} but signature "
+                    f"'{self.name}' expects {spec.shape_str()}")
+
+    def run(self, inputs: Dict[str, np.ndarray],
+            output_filter: Optional[Iterable[str]] = None) -> Dict[str, np.ndarray]:
+        """Run on already-checked numpy inputs; returns numpy outputs (optionally filtered)."""
+        wanted = list(output_filter or [])
+        for key in wanted:
+            if key not in self.outputs:
+                raise errors.invalid_argument(
+                    f"output tensor alias not found in signature: {key} Outputs expected to be in "
+                    f"the set {{{','.join(sorted(self.outputs))}}}.")
+        try:
+            result = self.function(**{k: tf.constant(v) for k, v in inputs.items()})
+        except (tf.errors.InvalidArgumentError, ValueError, TypeError) as e:
+            message = getattr(e, "message", None) or str(e)
+            raise errors.invalid_argument(message.strip().split("\n")[0]) from None
+        keys = wanted or list(self.outputs)
+        return {k: result[k].numpy() for k in keys}
+
+
+def _tensor_from_list(values, dtype) -> np.ndarray:
+    return np.asarray(values, dtype=object if dtype == tf.string else dtype.as_numpy_dtype)
+
+
+class LoadedModel:
+    """One loaded version: the TF object (kept alive for in-flight requests) and its signatures."""
+
+    def __init__(self, name: str, version: int, path: pathlib.Path, loaded, signature_defs):
+        self.name = name
+        self.version = version
+        self.path = path
+        self._loaded = loaded
+        self.signature_defs = signature_defs
+        self.signatures: Dict[str, Signature] = {}
+        for key, sig_def in signature_defs.items():
+            function = loaded.signatures.get(key) if hasattr(loaded, "signatures") else None
+            if function is not None:
+                self.signatures[key] = Signature(key, sig_def, function)
+
+    @classmethod
+    def load(cls, name: str, version: int, path: pathlib.Path) -> "LoadedModel":
+        return cls(name, version, path, tf.saved_model.load(str(path), tags=["serve"]),
+                   read_signature_defs(path))
+
+    def signature(self, key: str) -> Signature:
+        key = key or DEFAULT_SIGNATURE
+        try:
+            return self.signatures[key]
+        except KeyError:
+            raise errors.signature_not_found(key) from None
+
+    def signature_def_map(self):
+        result = get_model_metadata_pb2.SignatureDefMap()
+        for key, sig_def in self.signature_defs.items():
+            result.signature_def[key].CopyFrom(sig_def)
+        return result
+
+
+def read_signature_defs(path: pathlib.Path):
+    """The SignatureDefs of the `serve` MetaGraph, exactly as stored (method names included)."""
+    proto = saved_model_pb2.SavedModel()
+    pb = pathlib.Path(path) / "saved_model.pb"
+    if not pb.exists():
+        raise errors.not_found(f"No saved_model.pb in {path}")
+    proto.ParseFromString(pb.read_bytes())
+    for meta_graph in proto.meta_graphs:
+        if "serve" in meta_graph.meta_info_def.tags:
+            return dict(meta_graph.signature_def)
+    raise errors.not_found(f"SavedModel at {path} has no MetaGraph tagged 'serve'")
+
+
+def set_method_name(saved_model_dir, signature: str, method_name: str) -> None:
+    """Give a signature saved by tf.saved_model.save a classify/regress method name, which TF
+    Serving's Classify/Regress need when --enable_signature_method_name_check is on."""
+    pb = pathlib.Path(saved_model_dir) / "saved_model.pb"
+    proto = saved_model_pb2.SavedModel()
+    proto.ParseFromString(pb.read_bytes())
+    found = False
+    for meta_graph in proto.meta_graphs:
+        if signature in meta_graph.signature_def:
+            meta_graph.signature_def[signature].method_name = method_name
+            found = True
+    if not found:
+        raise KeyError(f"signature {signature!r} not found in {pb}")
+    pb.write_bytes(proto.SerializeToString())
+
+
+def check_method(signature: Signature, expected: str, api: str, enabled: bool) -> None:
+    if enabled and signature.method_name != expected:
+        raise errors.invalid_argument(
+            f"Expected {api} signature method_name to be {expected}. Was: {signature.method_name}")
+
+
+def examples_from_input(input_proto) -> List[bytes]:
+    """tensorflow.serving.Input -> serialized tf.Examples (context merged into each, as TF Serving
+    does for ExampleListWithContext)."""
+    kind = input_proto.WhichOneof("kind")
+    if kind == "example_list":
+        return [e.SerializeToString() for e in input_proto.example_list.examples]
+    if kind == "example_list_with_context":
+        ctx = input_proto.example_list_with_context.context
+        serialized = []
+        for e in input_proto.example_list_with_context.examples:
+            merged = example_pb2.Example()
+            merged.CopyFrom(ctx)
+            merged.MergeFrom(e)
+            serialized.append(merged.SerializeToString())
+        return serialized
+    raise errors.invalid_argument("Input is empty.")
+
+
+def _single_string_input(signature: Signature) -> str:
+    if len(signature.inputs) != 1:
+        raise errors.invalid_argument("Expected one input Tensor.")
+    key, spec = next(iter(signature.inputs.items()))
+    if spec.dtype != tf.string:
+        raise errors.invalid_argument(
+            f"Signature '{signature.name}' input '{key}' must be a string tensor of serialized "
+            f"tf.Examples to be used by Classify/Regress, got {dtype_name(spec.dtype)}")
+    return key
+
+
+def classify_inputs(signature: Signature, input_proto) -> Dict[str, np.ndarray]:
+    key = _single_string_input(signature)
+    if not ({"classes", "scores"} & set(signature.outputs)):
+        raise errors.invalid_argument(
+            'Expected classification signature outputs to contain at least one of "classes" or '
+            '"scores"')
+    examples = examples_from_input(input_proto)
+    if not examples:
+        raise errors.invalid_argument("Input is empty.")
+    return {key: _tensor_from_list(examples, tf.string)}
+
+
+def classification_result(outputs: Dict[str, np.ndarray], n: int):
+    classes, scores = outputs.get("classes"), outputs.get("scores")
+    result = classification_pb2.ClassificationResult()
+    for array, what in ((classes, "classes"), (scores, "scores")):
+        if array is not None and (array.ndim != 2 or array.shape[0] != n):
+            raise errors.invalid_argument(
+                f"Expected {what} output shape [{n}, num_classes], got {_shape_str(array.shape)}")
+    width = (classes if classes is not None else scores).shape[1]
+    for i in range(n):
+        row = result.classifications.add()
+        for j in range(width):
+            cls = row.classes.add()
+            if classes is not None:
+                cls.label = classes[i, j].decode("utf-8", "replace") if isinstance(
+                    classes[i, j], bytes) else str(classes[i, j])
+            if scores is not None:
+                cls.score = float(scores[i, j])
+    return result
+
+
+def regress_inputs(signature: Signature, input_proto) -> Dict[str, np.ndarray]:
+    key = _single_string_input(signature)
+    if "outputs" not in signature.outputs:
+        raise errors.invalid_argument("No regression outputs found in signature.")
+    examples = examples_from_input(input_proto)
+    if not examples:
+        raise errors.invalid_argument("Input is empty.")
+    return {key: _tensor_from_list(examples, tf.string)}
+
+
+def regression_result(outputs: Dict[str, np.ndarray], n: int):
+    values = outputs["outputs"]
+    if values.shape[0] != n or values.size != n:
+        raise errors.invalid_argument(
+            f"Expected output Tensor shape to be either [batch_size] or [batch_size, 1] but got "
+            f"{_shape_str(values.shape)}")
+    result = regression_pb2.RegressionResult()
+    for v in values.reshape(-1):
+        result.regressions.add().value = float(v)
+    return result
