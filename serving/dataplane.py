@@ -55,6 +55,10 @@ class DataPlane:
         self.metrics.observe(name, version, api, protocol, time.perf_counter() - start)
         return model, result
 
+    def record_error(self, name: str, api: str, protocol: str, error: errors.ServingError):
+        """For failures before the data plane is reached (e.g. a body that is not JSON)."""
+        self.metrics.observe(name, None, api, protocol, 0, error.code.name)
+
     def predict(self, model: LoadedModel, signature: Signature, inputs: Dict[str, np.ndarray],
                 output_filter: Iterable[str] = (), protocol: str = "grpc"):
         """Run a resolved signature (REST resolves first to learn the input dtypes)."""

@@ -118,15 +118,21 @@ class ApiHandler(tornado.web.RequestHandler):
 
     def _predict_like(self, name, version, label, api, body) -> str:
         plane: DataPlane = self.server.dataplane
-        doc = json_codec.loads(body)
-        signature_name = json_codec.signature_name(doc)
+        try:
+            doc = json_codec.loads(body)
+            signature_name = json_codec.signature_name(doc)
+            if api == "predict":
+                model = plane.resolve(name, version, label)
+                signature = model.signature(signature_name)
+                inputs, fmt = json_codec.decode_predict(doc, signature)
+            else:
+                input_proto = json_codec.decode_examples(doc)
+        except errors.ServingError as e:
+            plane.record_error(name, api, "rest", e)
+            raise
         if api == "predict":
-            model = plane.resolve(name, version, label)
-            signature = model.signature(signature_name)
-            inputs, fmt = json_codec.decode_predict(doc, signature)
             outputs = plane.predict(model, signature, inputs, protocol="rest")
             return json.dumps(json_codec.encode_predict(outputs, fmt))
-        input_proto = json_codec.decode_examples(doc)
         if api == "classify":
             _, _, result = plane.classify(name, version, label, signature_name, input_proto,
                                           protocol="rest")

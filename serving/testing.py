@@ -1,0 +1,102 @@
+"""Tiny SavedModels with the pipeline's signature shapes, for tests and the benchmark stand-in.
+
+`census_like` mirrors the census export: `serving_default` takes serialized tf.Examples (string
+[-1]) -> {"probabilities": float [-1, 1]}, `serving_raw` takes named raw features; it also carries
+`classify` and `regress` signatures whose method_name is set to TF Serving's classify/regress
+(see signature.set_method_name), the way a TF2 model exposes Classify/Regress.
+"""
+import pathlib
+
+import tensorflow as tf
+
+from serving.signature import CLASSIFY_METHOD, REGRESS_METHOD, set_method_name
+
+NUMERIC = ("age", "hours_per_week")
+CATEGORICAL = ("workclass", "sex")
+FEATURE_SPEC = {**{k: tf.io.FixedLenFeature([], tf.int64, default_value=0) for k in NUMERIC},
+                **{k: tf.io.FixedLenFeature([], tf.string, default_value="") for k in CATEGORICAL}}
+SAMPLE_ROW = {"age": 39, "hours_per_week": 40, "workclass": "State-gov", "sex": "Male"}
+
+
+class _Affine(tf.Module):
+    """y = x * scale: a two-input-column float model for shape/dtype/version tests."""
+
+    def __init__(self, scale: float):
+        super().__init__()
+        self.scale = tf.Variable(scale)
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.float32, name="x")])
+    def serve(self, x):
+        return {"y": x * self.scale}
+
+
+def build_affine(path: pathlib.Path, scale: float) -> pathlib.Path:
+    module = _Affine(scale)
+    tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
+    return path
+
+
+class _CensusLike(tf.Module):
+    def __init__(self, bias: float, hidden: int = 0):
+        super().__init__()
+        self.bias = tf.Variable(bias)
+        self.weights = tf.Variable([0.03, 0.02, 0.4, 0.3])
+        self.hidden = None
+        if hidden:
+            init = tf.random.stateless_normal([4, hidden], seed=[1, 2]) * 0.1
+            self.hidden = (tf.Variable(init), tf.Variable(tf.ones([hidden, 1]) * 0.1))
+
+    def _logit(self, features):
+        x = tf.stack([tf.cast(features["age"], tf.float32) / 10.0,
+                      tf.cast(features["hours_per_week"], tf.float32) / 10.0,
+                      tf.cast(tf.strings.length(features["workclass"]) > 5, tf.float32),
+                      tf.cast(tf.equal(features["sex"], "Male"), tf.float32)], axis=1)
+        logit = tf.reduce_sum(x * self.weights, axis=1, keepdims=True) - 2.0 + self.bias
+        if self.hidden is not None:
+            logit += tf.matmul(tf.nn.relu(tf.matmul(x, self.hidden[0])), self.hidden[1])
+        return logit
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    def serve_examples(self, examples):
+        return {"probabilities": tf.sigmoid(self._logit(tf.io.parse_example(examples,
+                                                                            FEATURE_SPEC)))}
+
+    @tf.function(input_signature=[{
+        **{k: tf.TensorSpec([None], tf.int64, name=k) for k in NUMERIC},
+        **{k: tf.TensorSpec([None], tf.string, name=k) for k in CATEGORICAL}}])
+    def serve_raw(self, raw):
+        return {"probabilities": tf.sigmoid(self._logit(raw))}
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="inputs")])
+    def classify(self, inputs):
+        p = tf.sigmoid(self._logit(tf.io.parse_example(inputs, FEATURE_SPEC)))
+        n = tf.shape(p)[0]
+        return {"classes": tf.tile(tf.constant([["<=50K", ">50K"]]), [n, 1]),
+                "scores": tf.concat([1.0 - p, p], axis=1)}
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="inputs")])
+    def regress(self, inputs):
+        return {"outputs": tf.squeeze(self._logit(tf.io.parse_example(inputs, FEATURE_SPEC)), 1)}
+
+
+def build_census_like(path: pathlib.Path, bias: float = 0.0, hidden: int = 0) -> pathlib.Path:
+    module = _CensusLike(bias, hidden)
+    tf.saved_model.save(module, str(path), signatures={
+        "serving_default": module.serve_examples, "serving_raw": module.serve_raw,
+        "classify": module.classify, "regress": module.regress})
+    set_method_name(path, "classify", CLASSIFY_METHOD)
+    set_method_name(path, "regress", REGRESS_METHOD)
+    return path
+
+
+def example(row=None) -> bytes:
+    """A serialized tf.Example for the census-like model."""
+    from tensorflow.core.example import example_pb2
+    row = dict(SAMPLE_ROW if row is None else row)
+    ex = example_pb2.Example()
+    for key, value in row.items():
+        if isinstance(value, int):
+            ex.features.feature[key].int64_list.value.append(value)
+        else:
+            ex.features.feature[key].bytes_list.value.append(str(value).encode())
+    return ex.SerializeToString()

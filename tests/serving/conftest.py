@@ -1,0 +1,131 @@
+"""Fixtures: tiny SavedModels and a local server started on free loopback ports (a subprocess).
+
+Set TFXP_SERVING_REST=host:port and TFXP_SERVING_GRPC=host:port to run the conformance tests
+against a real tensorflow_model_server instead; it must serve the models `build_tree` writes
+(copy the tree from the `model_tree` fixture, or run `python -m tests.serving.conftest DIR`).
+Tests that edit files on disk are marked `local_only` and skipped then.
+"""
+import os
+import pathlib
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+EXTERNAL_REST = os.environ.get("TFXP_SERVING_REST")
+EXTERNAL_GRPC = os.environ.get("TFXP_SERVING_GRPC")
+
+MODELS_CONFIG = """model_config_list {
+  config { name: "half" base_path: "/models/half" model_platform: "tensorflow"
+           model_version_policy { specific { versions: 1 versions: 2 } }
+           version_labels { key: "stable" value: 1 } version_labels { key: "canary" value: 2 } }
+  config { name: "census" base_path: "/models/census" model_platform: "tensorflow" }
+  config { name: "broken" base_path: "/models/broken" model_platform: "tensorflow" }
+}
+"""
+
+
+def build_tree(root: pathlib.Path) -> pathlib.Path:
+    """half/1 (x*2), half/2 (x*3), census/1, broken/1 (ok) and broken/2 (corrupt saved_model.pb)."""
+    from serving import configs, testing
+    testing.build_affine(root / "half" / "1", 2.0)
+    testing.build_affine(root / "half" / "2", 3.0)
+    testing.build_census_like(root / "census" / "1")
+    testing.build_affine(root / "broken" / "1", 5.0)
+    (root / "broken" / "2").mkdir(parents=True)
+    (root / "broken" / "2" / "saved_model.pb").write_bytes(b"this is not a SavedModel")
+    (root / configs.MODELS_CONFIG).write_text(MODELS_CONFIG)
+    configs.write_aux_configs(root)
+    return root
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LocalServer:
+    """`python -m serving` in a subprocess; stdout+stderr go to a log file tests can read."""
+
+    def __init__(self, root: pathlib.Path, *flags: str):
+        self.root = root
+        self.grpc_port, self.rest_port = free_port(), free_port()
+        self.log_path = root.parent / f"server-{self.rest_port}.log"
+        env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="2",
+                   PYTHONPATH=str(REPO))
+        self._log = open(self.log_path, "w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "serving", f"--port={self.grpc_port}",
+             f"--rest_api_port={self.rest_port}",
+             f"--model_config_file={root / 'models.config'}",
+             f"--monitoring_config_file={root / 'monitoring.config'}", *flags],
+            cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        self.rest = f"127.0.0.1:{self.rest_port}"
+        self.grpc = f"127.0.0.1:{self.grpc_port}"
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 90.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{self.log()}")
+            try:
+                urllib.request.urlopen(f"http://{self.rest}/v1/models/half", timeout=1).read()
+                return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"server not ready after {timeout}s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self._log.close()
+
+
+class External:
+    rest, grpc, root = EXTERNAL_REST, EXTERNAL_GRPC, None
+
+
+@pytest.fixture(scope="session")
+def model_tree(tmp_path_factory):
+    return build_tree(tmp_path_factory.mktemp("serving") / "models")
+
+
+@pytest.fixture(scope="session")
+def server(model_tree):
+    """The read-only conformance server (or the external one)."""
+    if EXTERNAL_REST:
+        yield External()
+        return
+    srv = LocalServer(model_tree, "--rest_api_max_body_bytes=200000")
+    yield srv
+    srv.stop()
+
+
+def pytest_collection_modifyitems(config, items):
+    if EXTERNAL_REST:
+        skip = pytest.mark.skip(reason="edits local files; not run against an external server")
+        for item in items:
+            if "local_only" in item.keywords:
+                item.add_marker(skip)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "local_only: needs the local server's model files")
+
+
+if __name__ == "__main__":
+    build_tree(pathlib.Path(sys.argv[1]))
