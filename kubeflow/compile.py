@@ -1,0 +1,166 @@
+"""Compiles each model's pipeline into a Kubeflow Pipelines v2 spec (YAML) with TFX's
+KubeflowV2DagRunner, from the same `create_pipeline` the local runners use.
+
+Every task runs in one image (kubeflow/Dockerfile) that has this project installed at
+IMAGE_PROJECT_DIR: user code is referenced by importable function paths, the curated schemas
+are read from that directory, and ML Metadata is the cluster's (no connection config here).
+"""
+import dataclasses
+import importlib.util
+import pathlib
+import re
+import time
+from typing import Any, Dict, List, Optional, Sequence
+
+import yaml
+
+from data import common
+from models import registry
+from models.spec import ModelSpec
+
+IMAGE_PROJECT_DIR = "/opt/tfxp"
+SPECS_DIR = common.PROJECT_ROOT / "kubeflow" / "specs"
+DATA_ROOT_PARAMETER = "data_root"
+DEFAULT_DATA_ROOT = "{root}/data/{model}"
+_KFP_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,127}")
+
+
+def kfp_pipeline_name(model: str) -> str:
+    """KFP names must match [a-z0-9][a-z0-9-]{0,127}; model names use underscores (fashion_cnn)."""
+    name = re.sub(r"[^a-z0-9-]+", "-", model.lower()).strip("-")
+    if not _KFP_NAME.fullmatch(name):
+        raise ValueError(f"model {model!r} gives no valid KFP pipeline name (got {name!r}; "
+                         "KFP needs [a-z0-9][a-z0-9-]{0,127})")
+    return name
+
+
+def infra_validator_available() -> bool:
+    return importlib.util.find_spec("components.infra_validator") is not None
+
+
+@dataclasses.dataclass(frozen=True)
+class ClusterPaths:
+    """Where one model's pipeline reads and writes on the cluster."""
+
+    pipeline_root: str
+    data_root: str
+    schema_path: Optional[str]
+    serving_model_dir: str
+
+
+def cluster_paths(spec: ModelSpec, root: str, data_root: Optional[str] = None,
+                  image_project_dir: str = IMAGE_PROJECT_DIR) -> ClusterPaths:
+    """Artifacts under ROOT/pipelines/<pipeline>, data from ROOT/data/<model> (a run parameter,
+    so a run can read another folder), pushes to ROOT/serving/<model>, schema from the image."""
+    if not root or not root.strip("/"):
+        raise ValueError("--pipeline-root must name a bucket or shared folder, e.g. gs://bucket/tfxp")
+    root = root.rstrip("/")
+    schema = None
+    if spec.schema_path:
+        try:
+            relative = pathlib.Path(spec.schema_path).resolve().relative_to(common.PROJECT_ROOT)
+        except ValueError:
+            raise ValueError(f"{spec.name}: schema {spec.schema_path} is outside the project, so it "
+                             "is not in the image; keep curated schemas under data/schemas/") from None
+        schema = f"{image_project_dir.rstrip('/')}/{relative.as_posix()}"
+    return ClusterPaths(
+        pipeline_root=f"{root}/pipelines/{kfp_pipeline_name(spec.name)}",
+        data_root=(data_root or DEFAULT_DATA_ROOT).format(root=root, model=spec.name),
+        schema_path=schema,
+        serving_model_dir=f"{root}/serving/{spec.name}",
+    )
+
+
+def build_pipeline(spec: ModelSpec, paths: ClusterPaths, beam_args: Sequence[str] = (),
+                   infra_validation: Optional[bool] = None, tune: bool = False,
+                   enable_cache: bool = True):
+    """The TFX pipeline for the cluster: the local factory with cluster paths and the data root
+    as a run-time parameter. infra_validation=None means: on when its component exists."""
+    from tfx import v1 as tfx
+
+    from pipelines.pipeline import create_pipeline
+    from pipelines.runner import model_arguments
+
+    if infra_validation is None:
+        infra_validation = infra_validator_available()
+    data_root = tfx.dsl.experimental.RuntimeParameter(
+        name=DATA_ROOT_PARAMETER, ptype=str, default=paths.data_root)
+    return create_pipeline(
+        pipeline_name=kfp_pipeline_name(spec.name),
+        pipeline_root=paths.pipeline_root,
+        data_root=data_root,
+        schema_path=paths.schema_path,
+        serving_model_dir=paths.serving_model_dir,
+        splits=list(spec.splits),
+        infra_validation=infra_validation,
+        metadata_connection_config=None,
+        beam_pipeline_args=list(beam_args),
+        enable_cache=enable_cache,
+        **model_arguments(spec, tune=tune),
+    )
+
+
+def pipeline_spec_dict(pipeline, image: str,
+                       parameter_defaults: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """The KFP PipelineSpec as a dict. TFX keeps run parameter values and the pipeline root in
+    the Vertex job's runtime config, which a plain YAML spec drops; they go into the spec's root
+    input definitions (as defaults) and defaultPipelineRoot so a KFP run needs no arguments."""
+    from tfx.orchestration.kubeflow.v2 import kubeflow_v2_dag_runner
+
+    config = kubeflow_v2_dag_runner.KubeflowV2DagRunnerConfig(
+        default_image=image, use_pipeline_spec_2_1=True)
+    job = kubeflow_v2_dag_runner.KubeflowV2DagRunner(config).run(
+        pipeline, parameter_values=parameter_defaults, write_out=False)
+    spec = job["pipelineSpec"]
+    defaults = job.get("runtimeConfig", {}).get("parameterValues", {})
+    parameters = spec.get("root", {}).get("inputDefinitions", {}).get("parameters", {})
+    for name, definition in parameters.items():
+        if name in defaults:
+            definition["defaultValue"] = defaults[name]
+            definition["isOptional"] = True
+    spec["defaultPipelineRoot"] = str(pipeline.pipeline_info.pipeline_root)
+    return spec
+
+
+def write_spec(spec: Dict[str, Any], path: pathlib.Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = (f"# PIPELINE DEFINITION\n# Name: {spec['pipelineInfo']['name']}\n"
+              f"# Compiled by `tfxp kubeflow compile` with TFX's KubeflowV2DagRunner "
+              f"({spec.get('sdkVersion', '')}).\n")
+    path.write_text(header + yaml.safe_dump(spec, sort_keys=True))
+
+
+def resolver_tasks(spec: Dict[str, Any]) -> List[str]:
+    """Executors of the `resolver` kind: Vertex AI runs them, open-source KFP v2 does not."""
+    executors = spec.get("deploymentSpec", {}).get("executors", {})
+    return sorted(label for label, executor in executors.items() if "resolver" in executor)
+
+
+@dataclasses.dataclass
+class CompileResult:
+    model: str
+    path: pathlib.Path
+    tasks: int
+    seconds: float
+    resolvers: List[str]
+
+
+def compile_model(model: str, image: str, pipeline_root: str,
+                  out_dir: pathlib.Path = SPECS_DIR, beam_args: Sequence[str] = (),
+                  data_root: Optional[str] = None, infra_validation: Optional[bool] = None,
+                  tune: bool = False, enable_cache: bool = True) -> CompileResult:
+    if not image:
+        raise ValueError("--image is required: the component image built from kubeflow/Dockerfile")
+    started = time.monotonic()
+    spec = registry.get(model)
+    paths = cluster_paths(spec, pipeline_root, data_root)
+    pipeline = build_pipeline(spec, paths, beam_args, infra_validation, tune, enable_cache)
+    pipeline_spec = pipeline_spec_dict(pipeline, image, {DATA_ROOT_PARAMETER: paths.data_root})
+    path = pathlib.Path(out_dir) / f"{model}.yaml"
+    write_spec(pipeline_spec, path)
+    return CompileResult(model, path, len(pipeline_spec["root"]["dag"]["tasks"]),
+                         time.monotonic() - started, resolver_tasks(pipeline_spec))
+
+
+def compile_models(models: Sequence[str], **options) -> List[CompileResult]:
+    return [compile_model(model, **options) for model in models]
