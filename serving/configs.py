@@ -149,9 +149,10 @@ def parse_models_config(text: str, source: str = MODELS_CONFIG):
 
 
 def validate_models_config(config, models_root: Optional[pathlib.Path] = None,
-                           source: str = MODELS_CONFIG) -> None:
-    """TF Serving's own checks (unique names, label syntax, platform) plus ours: labels only on
-    served versions and, given `models_root`, every served version present on disk."""
+                           source: str = MODELS_CONFIG, strict: bool = True) -> None:
+    """TF Serving's own checks (unique names, label syntax, platform); with `strict` (what this
+    project writes) also labels only on served versions and, given `models_root`, every served
+    version present on disk. The server uses strict=False and applies TF Serving's label rule."""
     if config.WhichOneof("config") != "model_config_list":
         raise ConfigError(f"{source}: only model_config_list configs are supported "
                           "(custom_model_config is not)")
@@ -180,7 +181,7 @@ def validate_models_config(config, models_root: Optional[pathlib.Path] = None,
                 check_label(label)
             except ConfigError as e:
                 raise ConfigError(f"{where}: {e}") from None
-            if policy == "specific" and version not in specific:
+            if strict and policy == "specific" and version not in specific:
                 raise ConfigError(f"{where}: label {label!r} points at version {version}, which "
                                   f"the specific policy does not serve ({sorted(specific)})")
         if models_root is not None and policy == "specific":

@@ -150,10 +150,10 @@ class ModelRepository:
 
     # ---- config and file system ----
     def apply_config(self, config) -> None:
-        """Switch to a new ModelServerConfig: load, then retire, then relabel. Raises ServingError
+        """Switch to a new ModelServerConfig: load, relabel, then retire. Raises ServingError
         (config kept for loading, labels unchanged) if a label cannot be assigned."""
         try:
-            configs.validate_models_config(config, source="model config")
+            configs.validate_models_config(config, source="model config", strict=False)
         except configs.ConfigError as e:
             raise errors.invalid_argument(str(e)) from None
         with self._reconcile_lock:
@@ -174,8 +174,12 @@ class ModelRepository:
                         model.removed = True
                 self.config = config
             for name in list(self._models):
-                self._reconcile(name)
-            self._apply_labels(config)
+                self._reconcile(name, unload=False)
+            try:
+                self._apply_labels(config)
+            finally:
+                for name in list(self._models):
+                    self._reconcile(name, load=False)
 
     def poll(self) -> None:
         """One file-system poll: pick up new or removed version directories."""
@@ -199,11 +203,13 @@ class ModelRepository:
             for name, model in self._models.items():
                 model.labels = new_labels.get(name, {})
 
-    def _reconcile(self, name: str) -> None:
+    def _reconcile(self, name: str, load: bool = True, unload: bool = True) -> None:
+        """Load aspired versions first, then retire the rest; a config reload relabels between
+        the two so a label never points at a version that is already gone."""
         model = self._models[name]
         on_disk = [] if model.removed else configs.scan_versions(model.base_dir)
         aspired = [] if model.removed else aspired_versions(model.entry, on_disk)
-        for version in aspired:
+        for version in aspired if load else ():
             state = model.versions.get(version)
             if state is not None and state.state == State.AVAILABLE:
                 continue
@@ -212,10 +218,17 @@ class ModelRepository:
             if state is not None and state.error is not None and state.fingerprint == fingerprint:
                 continue
             self._load(model, name, version, path, fingerprint)
+        if not unload:
+            return
         available = model.available()
         keep_old = not model.removed and not any(v in available for v in aspired)
+        labelled = set(model.labels.values())
         for version in sorted(available):
             if version in aspired:
+                continue
+            if version in labelled:
+                log.warning("Keeping version %d of model %s loaded: a version label still points "
+                            "at it", version, name)
                 continue
             if keep_old:
                 log.warning("Keeping version %d of model %s serving: no aspired version of %s is "

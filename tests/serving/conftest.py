@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -76,6 +77,8 @@ class LocalServer:
                 raise RuntimeError(f"server exited early:\n{self.log()}")
             try:
                 urllib.request.urlopen(f"http://{self.rest}/v1/models/half", timeout=1).read()
+                return
+            except urllib.error.HTTPError:
                 return
             except OSError:
                 time.sleep(0.2)
