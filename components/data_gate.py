@@ -35,10 +35,9 @@ def describe_anomalies(anomalies_artifact: types.Artifact) -> List[str]:
     return problems
 
 
-@component
-def DataGate(anomalies: InputArtifact[standard_artifacts.ExampleAnomalies]) -> None:
-    """Stops the pipeline when the data validation found any anomaly."""
-    problems = describe_anomalies(anomalies)
+def check(anomalies_artifact: types.Artifact) -> None:
+    """Raises DataGateError listing every anomaly; returns quietly for clean data."""
+    problems = describe_anomalies(anomalies_artifact)
     if problems:
         raise DataGateError(
             "DataGateError: the data gate stopped the run before Transform: "
@@ -46,3 +45,9 @@ def DataGate(anomalies: InputArtifact[standard_artifacts.ExampleAnomalies]) -> N
             + "\n  ".join(problems)
             + "\nFix the input files, or if the change is intended, update the model's schema "
               "(see the model's schema_path) and run again.")
+
+
+@component
+def DataGate(anomalies: InputArtifact[standard_artifacts.ExampleAnomalies]) -> None:
+    """Stops the pipeline when the data validation found any anomaly."""
+    check(anomalies)

@@ -1,0 +1,61 @@
+"""The pipeline factory's graph: every standard component, the gate before Transform."""
+import pytest
+
+from models.census import SPEC
+from pipelines.pipeline import create_pipeline
+
+
+def _pipeline(tmp_path, **overrides):
+    arguments = dict(
+        pipeline_name="census-test", pipeline_root=str(tmp_path / "root"),
+        data_root=str(SPEC.sample_dir), example_format="csv", schema_path=str(SPEC.schema_path),
+        preprocessing_fn=SPEC.preprocessing_fn, run_fn=SPEC.run_fn, train_steps=10, eval_steps=2,
+        eval_config=SPEC.eval_config(SPEC.sample_thresholds),
+        serving_model_dir=str(tmp_path / "serving"), infra_validation=False)
+    arguments.update(overrides)
+    return create_pipeline(**arguments)
+
+
+def _upstream(pipeline):
+    return {c.id: sorted(u.id for u in c.upstream_nodes) for c in pipeline.components}
+
+
+def test_standard_components_in_order_with_the_gate_before_transform(tmp_path):
+    pipeline = _pipeline(tmp_path)
+    ids = [c.id for c in pipeline.components]
+    assert set(ids) == {"CsvExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator",
+                        "DataGate", "Transform", "Trainer", "latest_blessed_model_resolver",
+                        "Evaluator", "VersionedPusher"}
+    assert ids.index("DataGate") < ids.index("Transform") < ids.index("Trainer") \
+        < ids.index("Evaluator") < ids.index("VersionedPusher")
+    upstream = _upstream(pipeline)
+    assert "DataGate" in upstream["Transform"]
+    assert upstream["DataGate"] == ["ExampleValidator"]
+    assert set(upstream["Evaluator"]) == {"CsvExampleGen", "Trainer",
+                                         "latest_blessed_model_resolver"}
+    assert set(upstream["VersionedPusher"]) == {"Trainer", "Evaluator"}
+
+
+def test_model_without_curated_schema_infers_one(tmp_path):
+    ids = [c.id for c in _pipeline(tmp_path, schema_path=None).components]
+    assert "SchemaGen" in ids and "ImportSchemaGen" not in ids
+
+
+def test_tuner_feeds_the_trainer_and_tfrecord_uses_import_example_gen(tmp_path):
+    pipeline = _pipeline(tmp_path, tuner_fn="models.census.tuner.tuner_fn",
+                         example_format="tfrecord")
+    upstream = _upstream(pipeline)
+    assert "Tuner" in upstream["Trainer"]
+    assert "ImportExampleGen" in upstream["StatisticsGen"]
+
+
+def test_code_fingerprint_reaches_transform_and_trainer(tmp_path):
+    pipeline = _pipeline(tmp_path, code_fingerprint="abc123")
+    by_id = {c.id: c for c in pipeline.components}
+    assert "abc123" in by_id["Transform"].exec_properties["custom_config"]
+    assert "abc123" in by_id["Trainer"].exec_properties["custom_config"]
+
+
+def test_unknown_example_format_is_rejected(tmp_path):
+    with pytest.raises(ValueError, match="example_format must be one of"):
+        _pipeline(tmp_path, example_format="parquet")
