@@ -56,6 +56,14 @@ class RunInfo:
         artifacts = component.outputs.get(key) if component else None
         return artifacts[0] if artifacts else None
 
+    def output_by_key(self, key: str, type_name: Optional[str] = None) -> Optional[ArtifactInfo]:
+        """The first output under `key` (optionally of one artifact type), whichever node made it."""
+        for component in self.components:
+            for artifact in component.outputs.get(key, []):
+                if type_name is None or artifact.type_name == type_name:
+                    return artifact
+        return None
+
 
 def open_store(metadata_path: str) -> metadata_store.MetadataStore:
     if not os.path.exists(metadata_path):
@@ -98,6 +106,19 @@ def load_run(metadata_path: str, pipeline_name: str, run_id: Optional[str] = Non
     if not ids:
         raise LookupError(f"pipeline {pipeline_name!r} has no runs in {metadata_path}")
     run_id = ids[-1] if run_id in (None, "latest") else run_id
+    return _load_run(store, pipeline_name, run_id, ids)
+
+
+def load_runs(metadata_path: str, pipeline_name: str) -> List[RunInfo]:
+    """Every run of a pipeline, oldest first (empty when there is no database or no run)."""
+    if not os.path.exists(metadata_path):
+        return []
+    store = open_store(metadata_path)
+    ids = run_ids(store, pipeline_name)
+    return [_load_run(store, pipeline_name, run_id, ids) for run_id in ids]
+
+
+def _load_run(store, pipeline_name: str, run_id: str, ids: List[str]) -> RunInfo:
     context = store.get_context_by_type_and_name(RUN_CONTEXT_TYPE, run_id)
     if context is None:
         raise LookupError(f"no run {run_id!r} of {pipeline_name!r}; runs: {', '.join(ids)}")
@@ -202,3 +223,22 @@ def describe_threshold_failure(failure) -> str:
         return (f"{what} = {shown} fails the {kind} change threshold {limit:g} "
                 f"against the last blessed model")
     return failure.message or f"{what} = {shown} failed its threshold"
+
+
+def evaluation_plots(evaluation_uri: str) -> Dict[str, Dict[str, Dict[str, object]]]:
+    """{slice: {model: {plot: proto}}} from TFMA's plots output. A plot is named by the PlotsData
+    field that holds it (e.g. 'confusion_matrix_at_thresholds'), with the sub key appended
+    (' class_id=3') when the metric was computed per class."""
+    import tensorflow_model_analysis as tfma
+
+    result: Dict[str, Dict[str, Dict[str, object]]] = {}
+    for plots_for_slice in tfma.load_plots(evaluation_uri):
+        per_model = result.setdefault(slice_label(plots_for_slice.slice_key), {})
+        for entry in plots_for_slice.plot_keys_and_values:
+            model = entry.key.model_name or "candidate"
+            sub_key = entry.key.sub_key
+            suffix = "".join(f" {kind}={getattr(sub_key, kind).value}"
+                             for kind in ("class_id", "k", "top_k") if sub_key.HasField(kind))
+            for field, value in entry.value.ListFields():
+                per_model.setdefault(model, {})[field.name + suffix] = value
+    return result
