@@ -113,13 +113,13 @@ def on_push(models_root: pathlib.Path, model_name: str, version: int,
     if version not in configs.scan_versions(models_root / model_name):
         raise ConfigError(f"pushed version {version} of {model_name!r} is not a SavedModel under "
                           f"{models_root / model_name}")
+    path = models_root / configs.MODELS_CONFIG
+    known = path.exists() and configs.model_entry(configs.read_models_config(path),
+                                                  model_name) is not None
     config = _load(models_root)
     entry = configs.model_entry(config, model_name)
-    stable = entry.version_labels.get(STABLE) if entry is not None else None
-    if entry is None:
-        entry = configs.add_model(config, model_name, version)
-        role = STABLE
-    elif stable is None or stable == version or policy == "stable":
+    stable = entry.version_labels.get(STABLE) if known else None
+    if stable is None or stable == version or policy == "stable":
         configs.set_served_versions(entry, version)
         role = STABLE
     else:

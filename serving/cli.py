@@ -57,6 +57,7 @@ def add_predict_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def _predict(args) -> int:
+    import numpy as np
     from serving.client import ServingClientError, canary_split, load_rows, make_client
     try:
         rows = load_rows(args.json, args.csv)
@@ -72,7 +73,9 @@ def _predict(args) -> int:
     except (ServingClientError, ValueError, OSError) as e:
         print(f"tfxp predict: {e}", file=sys.stderr)
         return 1
-    print(json.dumps({k: v.tolist() for k, v in outputs.items()}, indent=1))
+    from serving.json_codec import to_json_value
+    print(json.dumps({k: to_json_value(v.astype(np.float32) if v.dtype == np.float64 else v, k)
+                      for k, v in outputs.items()}, indent=1))
     return 0
 
 

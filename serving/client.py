@@ -128,13 +128,17 @@ class RestClient:
     def status(self, model, version=None, label=None) -> dict:
         return self._call(self._url(model, version, label))
 
-    def input_dtypes(self, model, signature="serving_default", version=None, label=None):
+    def _signature(self, model, signature, version, label) -> dict:
         meta = self._call(self._url(model, version, label, "/metadata"))
         sigs = meta["metadata"]["signature_def"]["signature_def"]
         if signature not in sigs:
             raise ServingClientError(f"model {model} has no signature {signature!r} "
                                      f"(has {sorted(sigs)})")
-        return {k: v["dtype"] for k, v in sigs[signature]["inputs"].items()}
+        return sigs[signature]
+
+    def input_dtypes(self, model, signature="serving_default", version=None, label=None):
+        return {k: v["dtype"] for k, v in
+                self._signature(model, signature, version, label)["inputs"].items()}
 
     def predict(self, model, rows, signature="serving_default", version=None, label=None,
                 input_dtypes=None) -> Dict[str, np.ndarray]:
@@ -144,7 +148,8 @@ class RestClient:
                 "inputs": {k: _json_value(v) for k, v in inputs.items()}}
         outputs = self._call(self._url(model, version, label, ":predict"), body)["outputs"]
         if not isinstance(outputs, dict):
-            return {"output": np.array(outputs)}
+            (name,) = self._signature(model, signature, version, label)["outputs"]
+            return {name: np.array(outputs)}
         return {k: np.array(v) for k, v in outputs.items()}
 
     def raw(self, path_suffix, model, body=None, version=None, label=None):

@@ -156,7 +156,8 @@ def decode_predict(doc: dict, signature: Signature) -> Tuple[Dict[str, np.ndarra
     raise errors.invalid_argument("Missing 'inputs' or 'instances' key")
 
 
-def _value(array: np.ndarray, name: str):
+def to_json_value(array: np.ndarray, name: str):
+    """An output array as TF Serving writes it (float32 in its shortest round-trip form)."""
     if array.dtype == object or array.dtype.kind in "SU":
         as_b64 = name.endswith("_bytes")
 
@@ -180,17 +181,17 @@ def encode_predict(outputs: Dict[str, np.ndarray], fmt: str) -> dict:
     if fmt == "columnar":
         if len(outputs) == 1:
             (name, array), = outputs.items()
-            return {"outputs": _value(array, name)}
-        return {"outputs": {k: _value(v, k) for k, v in outputs.items()}}
+            return {"outputs": to_json_value(array, name)}
+        return {"outputs": {k: to_json_value(v, k) for k, v in outputs.items()}}
     if len(outputs) == 1:
         (name, array), = outputs.items()
-        return {"predictions": _value(array, name)}
+        return {"predictions": to_json_value(array, name)}
     sizes = {v.shape[0] if v.ndim else None for v in outputs.values()}
     if len(sizes) != 1 or None in sizes:
         raise errors.invalid_argument(
             "Tensors to be converted to JSON have different 0th dimension sizes (use the "
             "columnar 'inputs' format for this signature)")
-    columns = {k: _value(v, k) for k, v in outputs.items()}
+    columns = {k: to_json_value(v, k) for k, v in outputs.items()}
     n = sizes.pop()
     return {"predictions": [{k: columns[k][i] for k in columns} for i in range(n)]}
 
