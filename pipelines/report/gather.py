@@ -128,12 +128,17 @@ def _split_files(uri: str, name: str) -> Dict[str, str]:
     return found
 
 
+def _split_order(split: str):
+    return (split != "train", split != "eval", split)
+
+
 def load_statistics(uri: str) -> Dict[str, object]:
-    """split -> DatasetFeatureStatistics of a StatisticsGen artifact."""
+    """split -> DatasetFeatureStatistics of a StatisticsGen artifact, train and eval first."""
     from tensorflow_metadata.proto.v0 import statistics_pb2
 
     result = {}
-    for split, path in _split_files(uri, "FeatureStats.pb").items():
+    files = _split_files(uri, "FeatureStats.pb")
+    for split, path in sorted(files.items(), key=lambda kv: _split_order(kv[0])):
         stats = statistics_pb2.DatasetFeatureStatisticsList()
         stats.ParseFromString(pathlib.Path(path).read_bytes())
         if stats.datasets:
@@ -181,7 +186,8 @@ def load_anomalies(uri: str) -> List[Anomaly]:
     from tensorflow_metadata.proto.v0 import anomalies_pb2
 
     found = []
-    for split, path in _split_files(uri, "SchemaDiff.pb").items():
+    files = _split_files(uri, "SchemaDiff.pb")
+    for split, path in sorted(files.items(), key=lambda kv: _split_order(kv[0])):
         anomalies = anomalies_pb2.Anomalies()
         anomalies.ParseFromString(pathlib.Path(path).read_bytes())
         for feature, info in sorted(anomalies.anomaly_info.items()):
@@ -354,8 +360,10 @@ def _describe_threshold(metric: str, slices: str, threshold) -> str:
         if bounds.HasField("upper_bound"):
             parts.append(f"at most {bounds.upper_bound.value:g}")
     if threshold.HasField("change_threshold"):
+        from tensorflow_model_analysis.proto import config_pb2
+
         change = threshold.change_threshold
-        higher = change.direction == change.HIGHER_IS_BETTER
+        higher = change.direction == config_pb2.MetricDirection.HIGHER_IS_BETTER
         for kind in ("absolute", "relative"):
             if change.HasField(kind):
                 limit = getattr(change, kind).value

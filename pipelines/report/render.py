@@ -198,18 +198,39 @@ def _data(data: Optional[DataSection]) -> str:
         exceeded = [c for c in data.distances if c.exceeded]
         parts.append(f"<p>{len(exceeded)} of {len(data.distances)} comparisons exceed their "
                      "threshold.</p>")
-        ordered = sorted(data.distances, key=lambda c: (not c.exceeded, c.comparison, c.feature))
-        parts.append(_table(["feature", "comparison", "measure", "value", "threshold"], [
-            [_td(escape(c.feature)), _td(c.comparison),
-             _td(escape(c.measure.lower().replace("_", " "))),
-             _td(f"{c.value:.4f}", "num", _value_attrs(feature=c.feature,
-                                                       comparison=c.comparison, value=c.value)),
-             _td(f"{c.threshold:g}", "num")] for c in ordered], "distances",
-            ["exceeded" if c.exceeded else "" for c in ordered]))
+        parts.append(_distance_table(data.distances))
     parts.append("<h3>Features</h3>")
     parts.append('<div class="grid">' + "".join(_feature_card(f) for f in data.features)
                  + "</div></section>")
     return "".join(parts)
+
+
+_MEASURES = {"L_INFTY": "L-infinity", "JENSEN_SHANNON_DIVERGENCE": "Jensen-Shannon",
+             "NORMALIZED_ABSOLUTE_DIFFERENCE": "normalized abs. difference"}
+
+
+def _distance_table(checks) -> str:
+    """One row per feature: drift and skew side by side, rows over a threshold first."""
+    by_feature: Dict[str, Dict[str, object]] = {}
+    for check in checks:
+        by_feature.setdefault(check.feature, {})[check.comparison] = check
+    ordered = sorted(by_feature.items(),
+                     key=lambda kv: (not any(c.exceeded for c in kv[1].values()), kv[0]))
+    rows, classes = [], []
+    for feature, found in ordered:
+        first = next(iter(found.values()))
+        cells = [_td(escape(feature)), _td(_MEASURES.get(first.measure, first.measure))]
+        for comparison in ("drift", "skew"):
+            check = found.get(comparison)
+            cells.append(_td("-" if check is None else
+                             f"{check.value:.4f} (max {check.threshold:g})",
+                             "num worse" if check is not None and check.exceeded else "num",
+                             _value_attrs(feature=feature, comparison=comparison,
+                                          value=check.value if check else None)))
+        rows.append(cells)
+        classes.append("exceeded" if any(c.exceeded for c in found.values()) else "")
+    return _table(["feature", "distance", "drift vs previous train", "skew train vs eval"],
+                  rows, "distances", classes)
 
 
 def _slice_order(name: str):
@@ -314,7 +335,7 @@ def _plots(model: ModelSection) -> str:
             markers=True))
     for label, (classes, matrix) in plots.confusion.items():
         threshold = plots.confusion_threshold.get(label, 0.0)
-        charts.append(svg.heatmap(f"Confusion matrix ({label}, threshold {threshold:.3g})",
+        charts.append(svg.heatmap(f"Confusion matrix: {label} at {threshold:.3g}",
                                   classes, matrix))
     if not charts:
         return ('<p class="note">The eval config asks for no plots; add TFMA\'s '

@@ -178,8 +178,9 @@ def heatmap(title: str, labels: Sequence[str], matrix: Sequence[Sequence[float]]
     """A confusion matrix: rows actual, columns predicted, shade by the row's fraction."""
     n = len(labels)
     cell = max(22, min(48, 420 // max(n, 1)))
-    left, top = 70, 40
-    width, height = left + cell * n + 10, top + cell * n + 30
+    left, top = 70, 56
+    width = max(left + cell * n + 10, int(7.4 * len(title)) + 10)
+    height = top + cell * n + 12
     body = []
     for r, row in enumerate(matrix):
         total = sum(row) or 1.0
