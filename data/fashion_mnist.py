@@ -1,0 +1,110 @@
+"""Fashion-MNIST from the Debian package `dataset-fashion-mnist`, written as tf.Example TFRecords.
+
+The dataset's own split is kept: the 60,000 training images become `train/`, the 10,000 test
+images `eval/`. Each tf.Example holds `image_png` (the 28x28 grayscale image, PNG-encoded: the
+same bytes a client sends to the `serving_png` signature) and `label` (0-9).
+"""
+import gzip
+import os
+import pathlib
+import random
+from typing import Dict, Iterator, Tuple
+
+import numpy as np
+
+from data import common, tfrecords
+
+DEBIAN_PACKAGE = "dataset-fashion-mnist"
+SOURCE_DIR = pathlib.Path(os.environ.get("TFXP_FASHION_MNIST_DIR",
+                                         "/usr/share/datasets/fashion-mnist"))
+SOURCE_FILES = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+                "eval": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")}
+SOURCE = f"debian:{DEBIAN_PACKAGE}"
+CLASS_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+               "Sneaker", "Bag", "Ankle boot")
+IMAGE_SIZE = 28
+IMAGE_KEY, LABEL_KEY = "image_png", "label"
+_IDX_MAGIC = {3: 2051, 1: 2049}
+
+
+def parse_idx(data: bytes, ndim: int) -> np.ndarray:
+    """A uint8 array from an (uncompressed) IDX file: big-endian magic, dims, then the bytes."""
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise common.DataPreparationError(f"IDX file too short ({len(data)} bytes)")
+    magic = int.from_bytes(data[:4], "big")
+    if magic != _IDX_MAGIC[ndim]:
+        raise common.DataPreparationError(
+            f"IDX magic number {magic} is not {_IDX_MAGIC[ndim]} (a {ndim}-d uint8 array)")
+    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    body = np.frombuffer(data, dtype=np.uint8, offset=header)
+    if body.size != int(np.prod(dims)):
+        raise common.DataPreparationError(f"IDX body holds {body.size} bytes, dims {dims} "
+                                          f"need {int(np.prod(dims))}")
+    return body.reshape(dims)
+
+
+def load_split(split: str, source_dir: pathlib.Path = SOURCE_DIR) -> Tuple[np.ndarray, np.ndarray]:
+    """(images [n, 28, 28] uint8, labels [n] uint8) of one split from the Debian files."""
+    images_name, labels_name = SOURCE_FILES[split]
+    paths = [source_dir / images_name, source_dir / labels_name]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise common.DataPreparationError(
+            f"Fashion-MNIST files missing: {', '.join(missing)}. Install the Debian package "
+            f"({'`make system-packages`'} or `apt-get install {DEBIAN_PACKAGE}`), or point "
+            f"TFXP_FASHION_MNIST_DIR at a folder holding the four *-ubyte.gz files.")
+    images = parse_idx(gzip.decompress(paths[0].read_bytes()), 3)
+    labels = parse_idx(gzip.decompress(paths[1].read_bytes()), 1)
+    if images.shape[0] != labels.shape[0] or images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
+        raise common.DataPreparationError(
+            f"{split}: {images.shape} images do not match {labels.shape} labels of 28x28 images")
+    if labels.max() >= len(CLASS_NAMES):
+        raise common.DataPreparationError(f"{split}: label {labels.max()} outside 0-9")
+    return images, labels
+
+
+def to_examples(images: np.ndarray, labels: np.ndarray) -> Iterator:
+    import tensorflow as tf
+
+    for image, label in zip(images, labels):
+        png = tf.io.encode_png(image[:, :, np.newaxis]).numpy()
+        yield tf.train.Example(features=tf.train.Features(feature={
+            IMAGE_KEY: tfrecords.bytes_feature(png),
+            LABEL_KEY: tfrecords.int64_feature([label])}))
+
+
+def prepare(out_dir: pathlib.Path) -> Dict:
+    """Write train/eval TFRecords and MANIFEST.json into out_dir; a no-op when they are current."""
+    out_dir = pathlib.Path(out_dir)
+    if common.is_prepared(out_dir, SOURCE):
+        return common.load_manifest(out_dir)
+    rows = {}
+    for split in SOURCE_FILES:
+        images, labels = load_split(split)
+        rows[split] = tfrecords.write_examples(
+            out_dir / split / f"fashion_mnist_{split}{tfrecords.SUFFIX}", to_examples(images, labels))
+    return common.write_manifest(out_dir, SOURCE, rows, classes=list(CLASS_NAMES))
+
+
+def stratified_indices(labels: np.ndarray, per_class: int, seed: int):
+    """`per_class` random indices of every class, shuffled together (reproducible for a seed)."""
+    rng = random.Random(seed)
+    chosen = []
+    for label in sorted(set(labels.tolist())):
+        members = np.flatnonzero(labels == label).tolist()
+        if len(members) < per_class:
+            raise ValueError(f"class {label} has {len(members)} examples, {per_class} requested")
+        chosen += rng.sample(members, per_class)
+    rng.shuffle(chosen)
+    return chosen
+
+
+def write_sample(sample_dir: pathlib.Path, per_class: Dict[str, int], seed: int = 7) -> None:
+    """The committed sample: `per_class[split]` images of each of the 10 classes per split."""
+    for split, count in per_class.items():
+        images, labels = load_split(split)
+        index = stratified_indices(labels, count, seed)
+        tfrecords.write_examples(pathlib.Path(sample_dir) / split /
+                                 f"fashion_mnist_{split}{tfrecords.SUFFIX}",
+                                 to_examples(images[index], labels[index]))

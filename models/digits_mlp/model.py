@@ -1,0 +1,94 @@
+"""The digits MLP (three CustomDenseLayers), its run_fn and serving signatures.
+
+The model is saved with Keras' `model.save(..., save_format="tf")` rather than
+`tf.saved_model.save`: besides the signatures (what TFMA and serving call) it then holds the Keras
+metadata, so `tf.keras.models.load_model` rebuilds the custom layer from its registered config.
+"""
+from typing import Dict
+
+import tensorflow as tf
+import tensorflow_transform as tft
+
+from models.common import training
+from models.digits_mlp import features, preprocessing
+from models.digits_mlp.layers import CustomDenseLayer
+
+DEFAULT_HYPERPARAMETERS = {
+    "hidden_units": [256, 128],
+    "dropout": 0.2,
+    "learning_rate": 1e-3,
+    "batch_size": 64,
+    "epochs": 15,
+    "distribution_strategy": "auto",
+    "precision_policy": "auto",
+}
+METRIC_NAME = "sparse_categorical_accuracy"
+
+
+def build_model(params) -> tf.keras.Model:
+    inputs = tf.keras.Input(shape=(features.NUM_PIXELS,), name=features.TRANSFORMED_PIXELS_KEY)
+    x = inputs
+    for index, units in enumerate(params["hidden_units"]):
+        x = CustomDenseLayer(units, activation="relu", name=f"custom_dense_{index + 1}")(x)
+        x = tf.keras.layers.Dropout(float(params["dropout"]))(x)
+    outputs = CustomDenseLayer(features.NUM_CLASSES, activation="softmax", dtype="float32",
+                               name="probabilities")(x)
+    model = tf.keras.Model(inputs, outputs, name="digits_mlp")
+    model.compile(optimizer=tf.keras.optimizers.Adam(float(params["learning_rate"])),
+                  loss="sparse_categorical_crossentropy",
+                  metrics=[tf.keras.metrics.SparseCategoricalAccuracy(name=METRIC_NAME)])
+    return model
+
+
+def _outputs(probabilities: tf.Tensor) -> Dict[str, tf.Tensor]:
+    return {"probabilities": probabilities,
+            "classes": tf.argmax(probabilities, axis=-1, output_type=tf.int64)}
+
+
+def make_signatures(model, tf_transform_output) -> Dict[str, tf.types.experimental.ConcreteFunction]:
+    """serving_default (serialized tf.Example, used by TFMA), serving_pixels ([n, 28, 28]
+    intensities 0-255) and transform_features."""
+    model.tft_layer = tf_transform_output.transform_features_layer()
+    raw_spec = tf_transform_output.raw_feature_spec()
+    serving_spec = {features.PIXELS_KEY: raw_spec[features.PIXELS_KEY]}
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    def serve_examples(serialized):
+        transformed = model.tft_layer(tf.io.parse_example(serialized, serving_spec))
+        return _outputs(model(transformed[features.TRANSFORMED_PIXELS_KEY], training=False))
+
+    @tf.function(input_signature=[tf.TensorSpec([None, features.IMAGE_SIZE, features.IMAGE_SIZE],
+                                                tf.float32, name="pixels")])
+    def serve_pixels(pixels):
+        checks = [tf.debugging.assert_greater_equal(pixels, 0.0, message="pixels must be 0-255"),
+                  tf.debugging.assert_less_equal(pixels, 255.0, message="pixels must be 0-255")]
+        with tf.control_dependencies(checks):
+            return _outputs(model(preprocessing.scale_pixels(pixels), training=False))
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    def transform_features(serialized):
+        return model.tft_layer(tf.io.parse_example(serialized, raw_spec))
+
+    return {"serving_default": serve_examples.get_concrete_function(),
+            "serving_pixels": serve_pixels.get_concrete_function(),
+            "transform_features": transform_features.get_concrete_function()}
+
+
+def run_fn(fn_args):
+    """TFX Trainer entry point."""
+    params = training.hyperparameters(fn_args, DEFAULT_HYPERPARAMETERS)
+    tf.keras.utils.set_random_seed(42)
+    training.apply_precision_policy(params["precision_policy"])
+    tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
+    train_ds = training.transformed_dataset(fn_args, fn_args.train_files, tf_transform_output,
+                                            features.TRANSFORMED_LABEL_KEY, params["batch_size"])
+    eval_ds = training.transformed_dataset(fn_args, fn_args.eval_files, tf_transform_output,
+                                           features.TRANSFORMED_LABEL_KEY, params["batch_size"],
+                                           shuffle=False)
+    with training.make_strategy(params["distribution_strategy"]).scope():
+        model = build_model(params)
+    schedule = training.epochs_and_steps(fn_args.train_steps, params["epochs"])
+    model.fit(train_ds, validation_data=eval_ds, validation_steps=fn_args.eval_steps,
+              callbacks=training.standard_callbacks(fn_args.model_run_dir), verbose=2, **schedule)
+    model.save(fn_args.serving_model_dir, save_format="tf",
+               signatures=make_signatures(model, tf_transform_output))

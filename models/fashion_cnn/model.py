@@ -1,0 +1,127 @@
+"""The documented Fashion-MNIST CNN, its run_fn, serving signatures and TFLite exports.
+
+Architecture (reference document, CNN for image classification): Conv2D 32 -> MaxPool ->
+Conv2D 64 -> MaxPool -> Conv2D 64 (3x3, 'same', relu) -> Flatten -> Dense 64 -> Dropout 0.5 ->
+Dense 10 softmax, preceded by the documented augmentation block (RandomFlip, RandomRotation,
+RandomZoom, RandomContrast), which Keras applies only when training.
+"""
+import os
+from typing import Dict
+
+import tensorflow as tf
+import tensorflow_transform as tft
+
+from models.common import training
+from models.fashion_cnn import features, preprocessing, tflite_export
+
+DEFAULT_HYPERPARAMETERS = {
+    "filters": 32,              # first Conv2D; the next two have twice as many (32 -> 64 -> 64)
+    "dense_units": 64,
+    "dropout": 0.5,
+    "learning_rate": 1e-3,
+    "batch_size": 64,
+    "epochs": 3,
+    "augment": True,
+    "flip": "horizontal",       # garments are left-right symmetric, never upside down
+    "rotation": 0.05,           # fraction of a full turn
+    "zoom": 0.1,
+    "contrast": 0.1,
+    "distribution_strategy": "auto",
+    "precision_policy": "auto",
+}
+METRIC_NAME = "sparse_categorical_accuracy"
+
+
+def augmentation_block(params) -> tf.keras.Sequential:
+    """The documented augmentation layers; identity at inference (training=False)."""
+    return tf.keras.Sequential([
+        tf.keras.layers.RandomFlip(params["flip"]),
+        tf.keras.layers.RandomRotation(params["rotation"], fill_mode="constant"),
+        tf.keras.layers.RandomZoom(params["zoom"], fill_mode="constant"),
+        tf.keras.layers.RandomContrast(params["contrast"]),
+    ], name="augmentation")
+
+
+def build_model(params) -> tf.keras.Model:
+    inputs = tf.keras.Input(shape=features.IMAGE_SHAPE, name=features.TRANSFORMED_IMAGE_KEY)
+    x = augmentation_block(params)(inputs) if params["augment"] else inputs
+    filters = int(params["filters"])
+    for index, width in enumerate([filters, 2 * filters, 2 * filters]):
+        x = tf.keras.layers.Conv2D(width, (3, 3), activation="relu", padding="same",
+                                   name=f"conv{index + 1}")(x)
+        if index < 2:
+            x = tf.keras.layers.MaxPooling2D((2, 2), name=f"pool{index + 1}")(x)
+    x = tf.keras.layers.Flatten()(x)
+    x = tf.keras.layers.Dense(int(params["dense_units"]), activation="relu")(x)
+    x = tf.keras.layers.Dropout(float(params["dropout"]))(x)
+    outputs = tf.keras.layers.Dense(features.NUM_CLASSES, activation="softmax", dtype="float32",
+                                    name="probabilities")(x)
+    model = tf.keras.Model(inputs, outputs, name="fashion_cnn")
+    model.compile(optimizer=tf.keras.optimizers.Adam(float(params["learning_rate"])),
+                  loss="sparse_categorical_crossentropy",
+                  metrics=[tf.keras.metrics.SparseCategoricalAccuracy(name=METRIC_NAME)])
+    return model
+
+
+def _outputs(probabilities: tf.Tensor) -> Dict[str, tf.Tensor]:
+    return {"probabilities": probabilities,
+            "classes": tf.argmax(probabilities, axis=-1, output_type=tf.int64)}
+
+
+def make_signatures(model, tf_transform_output) -> Dict[str, tf.types.experimental.ConcreteFunction]:
+    """serving_default (serialized tf.Example, used by TFMA), serving_png (PNG bytes; {"b64": ...}
+    over REST), serving_pixels ([n, 28, 28] intensities 0-255) and transform_features."""
+    model.tft_layer = tf_transform_output.transform_features_layer()
+    raw_spec = tf_transform_output.raw_feature_spec()
+    serving_spec = {features.IMAGE_KEY: raw_spec[features.IMAGE_KEY]}
+
+    def predict_transformed(transformed):
+        return _outputs(model(transformed[features.TRANSFORMED_IMAGE_KEY], training=False))
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    def serve_examples(serialized):
+        return predict_transformed(model.tft_layer(tf.io.parse_example(serialized, serving_spec)))
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="image_png")])
+    def serve_png(png):
+        return predict_transformed(model.tft_layer({features.IMAGE_KEY: tf.reshape(png, [-1, 1])}))
+
+    @tf.function(input_signature=[tf.TensorSpec([None, features.IMAGE_SIZE, features.IMAGE_SIZE],
+                                                tf.float32, name="pixels")])
+    def serve_pixels(pixels):
+        checks = [tf.debugging.assert_greater_equal(pixels, 0.0, message="pixels must be 0-255"),
+                  tf.debugging.assert_less_equal(pixels, 255.0, message="pixels must be 0-255")]
+        with tf.control_dependencies(checks):
+            return _outputs(model(preprocessing.scale_pixels(pixels), training=False))
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
+    def transform_features(serialized):
+        return model.tft_layer(tf.io.parse_example(serialized, raw_spec))
+
+    return {"serving_default": serve_examples.get_concrete_function(),
+            "serving_png": serve_png.get_concrete_function(),
+            "serving_pixels": serve_pixels.get_concrete_function(),
+            "transform_features": transform_features.get_concrete_function()}
+
+
+def run_fn(fn_args):
+    """TFX Trainer entry point: train, export the SavedModel, then the TFLite files beside it."""
+    params = training.hyperparameters(fn_args, DEFAULT_HYPERPARAMETERS)
+    tf.keras.utils.set_random_seed(42)
+    training.apply_precision_policy(params["precision_policy"])
+    tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
+    train_ds = training.transformed_dataset(fn_args, fn_args.train_files, tf_transform_output,
+                                            features.TRANSFORMED_LABEL_KEY, params["batch_size"])
+    eval_ds = training.transformed_dataset(fn_args, fn_args.eval_files, tf_transform_output,
+                                           features.TRANSFORMED_LABEL_KEY, params["batch_size"],
+                                           shuffle=False)
+    with training.make_strategy(params["distribution_strategy"]).scope():
+        model = build_model(params)
+    schedule = training.epochs_and_steps(fn_args.train_steps, params["epochs"])
+    model.fit(train_ds, validation_data=eval_ds, validation_steps=fn_args.eval_steps,
+              callbacks=training.standard_callbacks(fn_args.model_run_dir), verbose=2, **schedule)
+    tf.saved_model.save(model, fn_args.serving_model_dir,
+                        signatures=make_signatures(model, tf_transform_output))
+    representative = train_ds.map(lambda x, _: x[features.TRANSFORMED_IMAGE_KEY]).unbatch()
+    tflite_export.export(model, os.path.join(fn_args.serving_model_dir, tflite_export.SUBDIR),
+                         representative)

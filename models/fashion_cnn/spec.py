@@ -1,0 +1,56 @@
+"""The fashion_cnn ModelSpec: data, schema, Transform/Trainer/Tuner entry points, TFMA validation."""
+from typing import Mapping
+
+from data import common
+from data import fashion_mnist
+from models.fashion_cnn import features
+from models.spec import ModelSpec
+
+
+def eval_config(thresholds: Mapping[str, float]):
+    """SparseCategoricalAccuracy on the overall slice must clear a floor and may not fall more
+    than `max_accuracy_drop` below the last blessed model. Each class (a slice on the label) is
+    reported, not gated: the per-class figures show which garments the model confuses."""
+    import tensorflow_model_analysis as tfma
+
+    accuracy = tfma.MetricConfig(class_name="SparseCategoricalAccuracy", per_slice_thresholds=[
+        tfma.PerSliceMetricThreshold(slicing_specs=[tfma.SlicingSpec()],
+                                     threshold=tfma.MetricThreshold(
+            value_threshold=tfma.GenericValueThreshold(
+                lower_bound={"value": thresholds["sparse_categorical_accuracy"]}),
+            change_threshold=tfma.GenericChangeThreshold(
+                direction=tfma.MetricDirection.HIGHER_IS_BETTER,
+                absolute={"value": -thresholds["max_accuracy_drop"]})))])
+    return tfma.EvalConfig(
+        model_specs=[tfma.ModelSpec(signature_name="serving_default", label_key=features.LABEL_KEY,
+                                    prediction_key="probabilities")],
+        slicing_specs=[tfma.SlicingSpec(), tfma.SlicingSpec(feature_keys=[features.LABEL_KEY])],
+        metrics_specs=[tfma.MetricsSpec(metrics=[
+            tfma.MetricConfig(class_name="ExampleCount"),
+            accuracy,
+            tfma.MetricConfig(class_name="SparseCategoricalCrossentropy"),
+            tfma.MetricConfig(class_name="MultiClassConfusionMatrixPlot"),
+        ])])
+
+
+SPEC = ModelSpec(
+    name="fashion_cnn",
+    description="Fashion-MNIST: documented CNN with augmentation; TFLite dynamic-range and int8",
+    label_key=features.LABEL_KEY,
+    example_format="tfrecord",
+    prepare_data=fashion_mnist.prepare,
+    sample_dir=common.SAMPLES_ROOT / "fashion_cnn",
+    schema_path=common.SCHEMAS_ROOT / "fashion_cnn.pbtxt",
+    preprocessing_fn="models.fashion_cnn.preprocessing.preprocessing_fn",
+    run_fn="models.fashion_cnn.model.run_fn",
+    tuner_fn="models.fashion_cnn.tuner.tuner_fn",
+    eval_config=eval_config,
+    thresholds={"sparse_categorical_accuracy": 0.85, "max_accuracy_drop": 0.01},
+    sample_thresholds={"sparse_categorical_accuracy": 0.5, "max_accuracy_drop": 0.05},
+    key_metric="sparse_categorical_accuracy",
+    train_steps=2814,   # 3 epochs of 938 batches of 64 = the 60,000 training images each
+    eval_steps=157,     # the 10,000 test images
+    sample_train_steps=60,
+    sample_eval_steps=4,
+    serving_signatures=("serving_default", "serving_png", "serving_pixels", "transform_features"),
+)
