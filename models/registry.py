@@ -7,6 +7,8 @@ from models.spec import ModelSpec
 # Registration order is the order `make run` trains them in.
 _MODEL_MODULES = {
     "census": "models.census",
+    "fashion_cnn": "models.fashion_cnn",
+    "digits_mlp": "models.digits_mlp",
 }
 
 
