@@ -1,0 +1,75 @@
+"""The stock_trend ModelSpec: chronological splits, Transform/Trainer entry points, and TFMA
+validation whose floor comes from the naive baselines on the eval span."""
+from typing import Mapping
+
+from data import common
+from data import sp500
+from models.spec import ModelSpec
+from models.stock_trend import features
+
+
+def blessing_floor(baselines: Mapping[str, float], margin: float = features.BLESSING_MARGIN) -> float:
+    """Balanced accuracy the model must reach: the best naive baseline's plus a margin."""
+    return round(max(baselines["majority_balanced_accuracy"],
+                     baselines["persistence_balanced_accuracy"]) + margin, 4)
+
+
+def eval_config(thresholds: Mapping[str, float]):
+    """Gate: balanced accuracy >= `balanced_accuracy` (from the naive baselines) and no drop of
+    more than `max_balanced_accuracy_drop` against the last blessed model. Reported beside it:
+    accuracy, per-class recall (Down=0, Neutral=1, Up=2) and the confusion matrix."""
+    import tensorflow_model_analysis as tfma
+
+    balanced = tfma.MetricConfig(
+        class_name="MacroRecall", module="models.stock_trend.metrics",
+        per_slice_thresholds=[tfma.PerSliceMetricThreshold(
+            slicing_specs=[tfma.SlicingSpec()],
+            threshold=tfma.MetricThreshold(
+                value_threshold=tfma.GenericValueThreshold(
+                    lower_bound={"value": thresholds["balanced_accuracy"]}),
+                change_threshold=tfma.GenericChangeThreshold(
+                    direction=tfma.MetricDirection.HIGHER_IS_BETTER,
+                    absolute={"value": -thresholds["max_balanced_accuracy_drop"]})))])
+    return tfma.EvalConfig(
+        model_specs=[tfma.ModelSpec(signature_name="serving_default",
+                                    label_key=features.TRANSFORMED_LABEL_KEY,
+                                    preprocessing_function_names=["transform_features"])],
+        slicing_specs=[tfma.SlicingSpec()],
+        metrics_specs=[
+            tfma.MetricsSpec(metrics=[
+                tfma.MetricConfig(class_name="ExampleCount"),
+                tfma.MetricConfig(class_name="SparseCategoricalAccuracy"),
+                balanced,
+                tfma.MetricConfig(class_name="MultiClassConfusionMatrixPlot"),
+            ]),
+            tfma.MetricsSpec(metrics=[tfma.MetricConfig(class_name="Recall")],
+                             binarize=tfma.BinarizationOptions(
+                                 class_ids={"values": list(range(len(features.CLASSES)))})),
+        ])
+
+
+SPEC = ModelSpec(
+    name="stock_trend",
+    description="S&P 500 5-day trend (Down/Neutral/Up): GRU/LSTM on indicator windows",
+    label_key=features.LABEL_KEY,
+    example_format="tfrecord",
+    prepare_data=sp500.prepare,
+    sample_dir=common.SAMPLES_ROOT / "stock_trend",
+    schema_path=common.SCHEMAS_ROOT / "stock_trend.pbtxt",
+    preprocessing_fn="models.stock_trend.preprocessing.preprocessing_fn",
+    run_fn="models.stock_trend.model.run_fn",
+    eval_config=eval_config,
+    thresholds={"balanced_accuracy": blessing_floor(features.EVAL_BASELINES),
+                "max_balanced_accuracy_drop": 0.02},
+    sample_thresholds={"balanced_accuracy": blessing_floor(features.SAMPLE_EVAL_BASELINES),
+                       "max_balanced_accuracy_drop": 0.05},
+    key_metric="balanced_accuracy",
+    train_steps=1100,   # up to 20 epochs of 55 batches of 64 (3,458 train days); EarlyStopping
+    eval_steps=12,      # the 737 eval days
+    sample_train_steps=70,
+    sample_eval_steps=3,
+    serving_signatures=("serving_default", "serving_window", "transform_features"),
+    # 'test' goes through ExampleGen/StatisticsGen/validation too; Trainer and Evaluator use
+    # only train/eval, and the backtest (models.stock_trend.backtest) reads the test span.
+    splits=("train", "eval", "test"),
+)
