@@ -9,6 +9,8 @@ _MODEL_MODULES = {
     "census": "models.census",
     "fashion_cnn": "models.fashion_cnn",
     "digits_mlp": "models.digits_mlp",
+    "sentiment_rnn": "models.sentiment_rnn",
+    "stock_trend": "models.stock_trend",
 }
 
 
