@@ -56,7 +56,7 @@ def build_reports(model_names: Sequence[str], out_dir, sample: bool = False,
         row.update(run_id=report.run.run_id, page=page_name(report.pipeline_name,
                                                             report.run.run_id),
                    candidate=candidate, baseline=baseline, blessed=report.blessed,
-                   pushed_version=report.pushed_version, runs=report.run_count)
+                   pushed_version=report.latest_pushed_version, runs=report.run_count)
         reports.append((row["page"], report))
         rows.append(row)
     if not reports:

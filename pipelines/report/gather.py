@@ -100,6 +100,7 @@ class RunReport:
     model_run_uri: Optional[str]
     problems: List[str]
     run_count: int = 1
+    latest_pushed_version: Optional[int] = None  # the newest version any run pushed
 
     @property
     def key_values(self) -> Tuple[Optional[float], Optional[float]]:
@@ -465,6 +466,13 @@ def gather_run(model: str, key_metric: str, metadata_path: str, pipeline_name: s
     if pushed and pushed.properties.get("pushed") and pushed.properties.get("pushed_version"):
         pushed_version = int(pushed.properties["pushed_version"])
     model_run = run.output_by_key("model_run", "ModelRun")
+    latest_pushed = None
+    for earlier in reversed([r for r in runs if r.started <= run.started]):
+        artifact = earlier.output_by_key("pushed_model", "PushedModel")
+        if artifact and artifact.properties.get("pushed") and \
+                artifact.properties.get("pushed_version"):
+            latest_pushed = int(artifact.properties["pushed_version"])
+            break
     return RunReport(
         model=model, pipeline_name=pipeline_name, run=run, key_metric=key_metric,
         blessed=bool(blessing.properties.get("blessed")) if blessing else None,
@@ -475,7 +483,7 @@ def gather_run(model: str, key_metric: str, metadata_path: str, pipeline_name: s
         curves=(attempt("training curves", training_curves, model_run.uri) or {})
         if model_run else {},
         model_run_uri=model_run.uri if model_run else None,
-        problems=problems, run_count=len(runs))
+        problems=problems, run_count=len(runs), latest_pushed_version=latest_pushed)
 
 
 def serving_labels(models_config: pathlib.Path) -> Dict[str, Dict[str, int]]:

@@ -398,7 +398,8 @@ def index_page(rows: List[Dict], generated: float) -> str:
             _td(_number(row.get("baseline")), "num"),
             _td(_blessed_badge(row.get("blessed")).replace(' id="blessed"', "")
                 if row.get("page") else "-"),
-            _td(str(row["pushed_version"]) if row.get("pushed_version") else "-", "num"),
+            _td(str(row["pushed_version"]) if row.get("pushed_version") else "-", "num",
+                f'data-pushed="{row.get("pushed_version") or ""}"'),
             _td(str(labels.get("stable", "-")), "num"),
             _td(str(labels.get("canary", "-")), "num"),
             _td(str(row.get("runs", 0)), "num")])
@@ -407,5 +408,5 @@ def index_page(rows: List[Dict], generated: float) -> str:
             "report; stable and canary are the versions TF Serving's models.config labels.</p>"
             "</header>",
             _table(["model", "latest run", "key metric", "candidate", "baseline", "verdict",
-                    "pushed", "stable", "canary", "runs"], table_rows, "index")]
+                    "last pushed version", "stable", "canary", "runs"], table_rows, "index")]
     return _page("Model reports", body)

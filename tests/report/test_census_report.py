@@ -1,0 +1,191 @@
+"""The census report, built from real runs, against TFMA's, TFDV's and MLMD's own values, and
+rendered in headless Chromium."""
+import glob
+import os
+import pathlib
+import re
+
+import pytest
+
+from pipelines import run_info
+from tests.report import browser
+from tests.report.conftest import ARTIFACTS
+from tests.report.html_values import parse
+
+pytestmark = pytest.mark.e2e
+
+
+def _latest(history):
+    return run_info.load_run(str(history.home / "metadata.sqlite"), "census-sample")
+
+
+def _evaluation_uri(history) -> str:
+    return _latest(history).output("Evaluator", "evaluation").uri
+
+
+def test_metrics_per_slice_equal_tfma_for_candidate_and_baseline(reported_history):
+    import tensorflow_model_analysis as tfma
+
+    page = parse(reported_history.page)
+    checked = 0
+    for model in ("candidate", "baseline"):
+        result = tfma.load_eval_result(_evaluation_uri(reported_history), model_name=model)
+        shown = page.values(("slice", "metric"), model=model)
+        for slice_key, per_output in result.slicing_metrics:
+            name = ", ".join(f"{k}={v.decode() if isinstance(v, bytes) else v}"
+                             for k, v in slice_key) or "Overall"
+            for metric, value in per_output[""][""].items():
+                if metric.endswith("_diff") or "doubleValue" not in value:
+                    continue
+                if metric == "example_count" and name != "Overall" and model == "baseline":
+                    continue
+                assert shown[(name, metric)] == value["doubleValue"], (model, name, metric)
+                checked += 1
+    assert checked > 50
+
+
+def test_differences_are_highlighted_in_the_right_direction(reported_history):
+    html = reported_history.page.read_text()
+    auc_diff = re.search(r'<td class="num (\w*)" data-slice="Overall" data-model="diff" '
+                         r'data-metric="auc"', html)
+    assert auc_diff and auc_diff.group(1) == "worse"
+
+
+def test_not_blessed_run_explains_each_failed_threshold_in_words(reported_history):
+    import tensorflow_model_analysis as tfma
+
+    page = parse(reported_history.page)
+    assert page.text_by_id["blessed"].strip() == "NOT BLESSED"
+    failures_text = page.text_by_id["failures"]
+    validation = tfma.load_validation_result(_evaluation_uri(reported_history))
+    assert not validation.validation_ok
+    failed = [f for s in validation.metric_validations_per_slice for f in s.failures]
+    assert failed
+    for failure in failed:
+        value = failure.metric_value.double_value.value
+        assert f"{failure.metric_key.name} = {value:.4f}" in failures_text
+    assert "auc" in failures_text and "is below the required minimum 0.82" in failures_text
+    assert "fails the absolute change threshold -0.02 against the last blessed model" \
+        in failures_text
+
+
+def test_feature_statistics_equal_tfdv_for_train_and_eval(reported_history):
+    import tensorflow_data_validation as tfdv
+
+    statistics = _latest(reported_history).output("StatisticsGen", "statistics").uri
+    page = parse(reported_history.page)
+    shown = page.values(("feature", "split", "stat"))
+    checked = 0
+    for split in ("train", "eval"):
+        stats = tfdv.load_stats_binary(os.path.join(statistics, f"Split-{split}",
+                                                    "FeatureStats.pb"))
+        dataset = stats.datasets[0]
+        assert page.values(("split",), split=split, rows=None) or True
+        for feature in dataset.features:
+            name = feature.path.step[0]
+            if feature.HasField("num_stats"):
+                expected = {"mean": feature.num_stats.mean, "std_dev": feature.num_stats.std_dev,
+                            "min": feature.num_stats.min, "max": feature.num_stats.max,
+                            "median": feature.num_stats.median,
+                            "count": feature.num_stats.common_stats.num_non_missing}
+            else:
+                expected = {"unique": feature.string_stats.unique,
+                            "count": feature.string_stats.common_stats.num_non_missing}
+            for stat, value in expected.items():
+                assert shown[(name, split, stat)] == float(value), (name, split, stat)
+                checked += 1
+    assert checked >= 60
+
+
+def test_header_rows_per_split_equal_the_statistics(reported_history):
+    import tensorflow_data_validation as tfdv
+
+    statistics = _latest(reported_history).output("StatisticsGen", "statistics").uri
+    html = reported_history.page.read_text()
+    for split in ("train", "eval"):
+        stats = tfdv.load_stats_binary(os.path.join(statistics, f"Split-{split}",
+                                                    "FeatureStats.pb"))
+        assert f'data-split="{split}" data-value="{float(stats.datasets[0].num_examples)!r}"' \
+            in html
+
+
+def test_pipeline_section_lists_components_as_mlmd_recorded_them(reported_history):
+    run = _latest(reported_history)
+    page = parse(reported_history.page)
+    states = {a["data-component"]: a["data-state"] for a in page.tagged
+              if "data-component" in a}
+    assert states == {c.node_id: c.state for c in run.components}
+    assert states["Transform"] == "cached" and states["Trainer"] == "executed"
+    html = reported_history.page.read_text()
+    assert run.output("Trainer", "model").uri in html
+
+
+def test_drift_note_and_skew_distances_come_from_tfdv(reported_history):
+    page = parse(reported_history.page)
+    assert "StatisticsGen was cached" in page.text_by_id["drift-note"]
+    skew = page.values(("feature",), comparison="skew")
+    assert {"age", "sex", "education"} <= set(f for (f,) in skew)
+    assert all(0.0 <= v <= 1.0 for v in skew.values())
+
+
+def test_training_curves_cover_every_epoch_metric_in_the_tensorboard_logs(reported_history):
+    import tensorflow as tf
+
+    model_run = _latest(reported_history).output("Trainer", "model_run").uri
+    tags = set()
+    for path in glob.glob(os.path.join(model_run, "*", "*tfevents*")):
+        for event in tf.compat.v1.train.summary_iterator(path):
+            tags.update(v.tag[len("epoch_"):] for v in event.summary.value
+                        if v.tag.startswith("epoch_"))
+    html = reported_history.page.read_text()
+    training = html[html.index('id="training"'):]
+    assert tags and all(f"<title>{tag}</title>" in training for tag in tags)
+
+
+def test_pages_are_self_contained(reported_history):
+    for path in [reported_history.page, reported_history.build.index]:
+        page = parse(path)
+        assert "script" not in page.tags and "link" not in page.tags and "img" not in page.tags
+        html = path.read_text()
+        assert not re.findall(r'(?:src|href)="(?!#|census-sample-|index\.html)', html)
+        assert set(re.findall(r"https?://[^\s\"'<)]+", html)) <= {"http://www.w3.org/2000/svg"}
+
+
+def test_index_links_the_run_with_key_metric_and_versions(reported_history):
+    import tensorflow_model_analysis as tfma
+
+    index = parse(reported_history.build.index)
+    auc = tfma.load_eval_result(_evaluation_uri(reported_history), model_name="candidate") \
+        .slicing_metrics[0][1][""][""]["auc"]["doubleValue"]
+    assert index.values(("model",), metric="auc") == {("census",): auc}
+    links = [a["href"] for a in index.attributes if "href" in a]
+    assert links == [reported_history.page.name]
+    pushed = [a["data-pushed"] for a in index.tagged if "data-pushed" in a]
+    assert pushed == ["1"]
+
+
+@pytest.mark.skipif(not os.path.exists(browser.CHROMIUM), reason="Debian chromium missing "
+                    "(`make system-packages` installs it)")
+def test_report_renders_in_headless_chromium_without_errors(reported_history):
+    from io import BytesIO
+
+    from PIL import Image
+
+    rendered = browser.render(reported_history.page)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "report-census.png").write_bytes(rendered.screenshot)
+    assert rendered.errors == []
+    assert rendered.layout["sections"] == ["pipeline", "data", "model", "training"]
+    assert rendered.layout["charts"] >= 15 and rendered.layout["text"] > 3000
+    image = Image.open(BytesIO(rendered.screenshot)).convert("RGB")
+    assert image.height > 3000
+    colors = image.resize((200, 600)).getcolors(maxcolors=100000)
+    assert len(colors) > 50
+    index = browser.render(reported_history.build.index)
+    (ARTIFACTS / "report-index.png").write_bytes(index.screenshot)
+    assert index.errors == []
+
+
+def test_report_build_time_is_recorded(reported_history):
+    assert reported_history.build.seconds < 120
+    assert (ARTIFACTS / "report-build-time.txt").exists()
