@@ -130,6 +130,7 @@ def _schedule_command(args) -> int:
     from kubeflow import schedule
 
     def act():
+        schedule.check_cron(args.cron)
         spec = schedule.load_spec(args.model, args.spec)
         params = schedule.parse_parameters(spec, args.param)
         connection = schedule.connect(args.host, args.namespace, args.token)

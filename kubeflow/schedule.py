@@ -1,8 +1,9 @@
 """Uploads compiled specs to a Kubeflow Pipelines cluster and manages their recurring runs,
 through the kfp 2.13 client (the KFP v2beta1 REST API).
 
-A spec is uploaded as a version of the pipeline named in the spec, named by the spec's content
-hash, so scheduling an unchanged spec again reuses its version instead of piling up copies.
+A spec is uploaded as a version of the pipeline named in the spec, the version named by the
+spec's content hash, so scheduling an unchanged spec again reuses its version instead of piling
+up copies.
 """
 import contextlib
 import dataclasses
@@ -207,30 +208,29 @@ def experiment_id(connection: Connection, name: str) -> str:
 
 
 def pipeline_version(connection: Connection, spec: CompiledSpec) -> tuple:
-    """(pipeline id, version id) for the spec: the pipeline is created on first upload; a version
-    named <pipeline>-<content hash> is reused when present, uploaded otherwise."""
+    """(pipeline id, version id) for the spec. The pipeline is created empty on first use, and
+    every version is named <pipeline>-<content hash>: present means reuse, missing means upload."""
+    import kfp_server_api
+
     client = connection.client
     version_name = f"{spec.pipeline_name}-{spec.digest}"
     found = connection.call(f"looking up pipeline {spec.pipeline_name!r}", client.list_pipelines,
                             filter=_name_filter(spec.pipeline_name),
                             namespace=connection.namespace)
-    if not found.pipelines:
-        pipeline = connection.call(f"uploading {spec.path}", client.upload_pipeline,
-                                   str(spec.path), pipeline_name=spec.pipeline_name,
-                                   description=f"spec sha256 {spec.digest}",
-                                   namespace=connection.namespace)
-        versions = connection.call("listing the new pipeline's versions",
-                                   client.list_pipeline_versions, pipeline.pipeline_id)
-        if not versions.pipeline_versions:
-            raise KubeflowError(f"KFP at {connection.host} created pipeline "
-                                f"{pipeline.pipeline_id} without a version")
-        return pipeline.pipeline_id, versions.pipeline_versions[0].pipeline_version_id
-    pipeline_id = found.pipelines[0].pipeline_id
-    versions = connection.call(f"looking up version {version_name!r}",
-                               client.list_pipeline_versions, pipeline_id,
-                               filter=_name_filter(version_name))
-    if versions.pipeline_versions:
-        return pipeline_id, versions.pipeline_versions[0].pipeline_version_id
+    if found.pipelines:
+        pipeline_id = found.pipelines[0].pipeline_id
+        versions = connection.call(f"looking up version {version_name!r}",
+                                   client.list_pipeline_versions, pipeline_id,
+                                   filter=_name_filter(version_name))
+        if versions.pipeline_versions:
+            return pipeline_id, versions.pipeline_versions[0].pipeline_version_id
+    else:
+        body = kfp_server_api.V2beta1Pipeline(
+            display_name=spec.pipeline_name, namespace=connection.namespace,
+            description=f"TFX pipeline {spec.pipeline_name} (tfxp kubeflow)")
+        pipeline = connection.call(f"creating pipeline {spec.pipeline_name!r}",
+                                   client.pipelines.pipeline_service_create_pipeline, body=body)
+        pipeline_id = pipeline.pipeline_id
     version = connection.call(f"uploading {spec.path} as version {version_name!r}",
                               client.upload_pipeline_version, str(spec.path), version_name,
                               pipeline_id=pipeline_id, description=f"spec sha256 {spec.digest}")
