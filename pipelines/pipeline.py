@@ -1,7 +1,7 @@
 """The one pipeline factory every runner (local, Beam, Kubeflow) uses.
 
 ExampleGen -> StatisticsGen -> ImportSchemaGen|SchemaGen -> ExampleValidator -> DataGate ->
-Transform -> [Tuner] -> Trainer -> Resolver(latest blessed) -> Evaluator -> [InfraValidator] -> Pusher
+Transform -> [Tuner] -> Trainer -> Resolver(latest blessed) -> Evaluator -> LocalInfraValidator -> Pusher
 """
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
@@ -9,6 +9,7 @@ from tfx import v1 as tfx
 from tfx.proto import example_gen_pb2
 
 from components.data_gate import DataGate
+from components.infra_validator import LocalInfraValidator
 from components.pusher import VersionedPusher
 
 EXAMPLE_GEN_BY_FORMAT = {
@@ -123,15 +124,15 @@ def create_pipeline(
         eval_config=eval_config)
     components += [trainer, model_resolver, evaluator]
 
-    push_inputs = {"model": trainer.outputs["model"],
-                   "model_blessing": evaluator.outputs["blessing"]}
+    push_inputs = {"model_blessing": evaluator.outputs["blessing"]}
     if infra_validation:
-        from components.infra_validator import LocalInfraValidator
-
         infra_validator = LocalInfraValidator(model=trainer.outputs["model"],
                                               examples=example_gen.outputs["examples"])
         components.append(infra_validator)
+        # Without `model`, Pusher pushes the infra-blessed copy that carries the warmup requests.
         push_inputs["infra_blessing"] = infra_validator.outputs["blessing"]
+    else:
+        push_inputs["model"] = trainer.outputs["model"]
 
     pusher = VersionedPusher(
         **push_inputs,

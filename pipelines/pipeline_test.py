@@ -59,3 +59,9 @@ def test_code_fingerprint_reaches_transform_and_trainer(tmp_path):
 def test_unknown_example_format_is_rejected(tmp_path):
     with pytest.raises(ValueError, match="example_format must be one of"):
         _pipeline(tmp_path, example_format="parquet")
+
+
+def test_infra_validation_gates_the_push_with_the_warmup_stamped_model(tmp_path):
+    upstream = _upstream(_pipeline(tmp_path, infra_validation=True))
+    assert set(upstream["LocalInfraValidator"]) == {"Trainer", "CsvExampleGen"}
+    assert set(upstream["VersionedPusher"]) == {"Evaluator", "LocalInfraValidator"}

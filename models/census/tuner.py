@@ -14,7 +14,7 @@ def build_tunable_model(hp: keras_tuner.HyperParameters, vocab_sizes, base_param
                   variant=hp.Choice("variant", list(model.VARIANTS)),
                   learning_rate=hp.Choice("learning_rate", [0.003, 0.01, 0.03]),
                   dropout=hp.Choice("dropout", [0.1, 0.3]))
-    return model.build_model(vocab_sizes, params)
+    return model.build_model(vocab_sizes, params, keras=training.tuner_keras())
 
 
 def tuner_fn(fn_args) -> tfx.components.TunerFnResult:
