@@ -258,3 +258,26 @@ def test_multi_user_kfp_gets_the_token_and_the_namespace(census_spec, capsys):
         assert len(fake.requests) == before + 1
     finally:
         fake.stop()
+
+
+def test_a_host_that_is_not_a_kfp_v2_api_is_named(capsys):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class NotKfp(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_error(404)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), NotKfp)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    host = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        code, _, err = tfxp(capsys, "list", "--host", host)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert code == 1
+    assert f"{host} answered 404 for /apis/v2beta1/healthz: it is not a KFP v2 API endpoint" in err
