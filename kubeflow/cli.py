@@ -10,6 +10,10 @@ from models import registry
 
 TOKEN_ENV = "TFXP_KFP_TOKEN"
 HOST_ENV = "KF_PIPELINES_ENDPOINT"
+# Recurring-run commands: name (also the kubeflow.schedule function) -> (help, past tense).
+_LIFECYCLE = {"pause": ("stop a recurring run from starting runs", "paused"),
+              "resume": ("let a paused recurring run start runs again", "resumed"),
+              "delete": ("delete a recurring run", "deleted")}
 
 
 def add_kubeflow_parser(subparsers) -> None:
@@ -20,10 +24,8 @@ def add_kubeflow_parser(subparsers) -> None:
     _add_compile(commands)
     _add_schedule(commands)
     _add_list(commands)
-    for name, action, help_text in (("pause", "pause", "stop a recurring run from starting runs"),
-                                    ("resume", "resume", "let a paused recurring run start runs"),
-                                    ("delete", "delete", "delete a recurring run")):
-        _add_lifecycle(commands, name, action, help_text)
+    for action, (help_text, _) in _LIFECYCLE.items():
+        _add_lifecycle(commands, action, help_text)
     _add_run_once(commands)
 
 
@@ -168,8 +170,8 @@ def _list_command(args) -> int:
     return _run("list", act)
 
 
-def _add_lifecycle(commands, name: str, action: str, help_text: str) -> None:
-    parser = commands.add_parser(name, help=help_text)
+def _add_lifecycle(commands, action: str, help_text: str) -> None:
+    parser = commands.add_parser(action, help=help_text)
     _add_connection(parser)
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--id", dest="run_id", help="recurring run id")
@@ -184,8 +186,7 @@ def _lifecycle_command(args) -> int:
         connection = schedule.connect(args.host, args.namespace, args.token)
         run_id = schedule.resolve_recurring_run(connection, args.run_id, args.name)
         getattr(schedule, args.lifecycle_action)(connection, run_id)
-        done = {"pause": "paused", "resume": "resumed", "delete": "deleted"}
-        print(f"{done[args.lifecycle_action]} recurring run {run_id}")
+        print(f"{_LIFECYCLE[args.lifecycle_action][1]} recurring run {run_id}")
 
     return _run(args.kubeflow_command, act)
 

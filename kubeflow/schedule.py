@@ -44,21 +44,26 @@ def probe(host: str, token: Optional[str] = None, timeout: float = PROBE_TIMEOUT
     its health check five times, five seconds apart, and end in a stack trace."""
     if not host.startswith(("http://", "https://")):
         raise KubeflowError(f"--host {host!r} must start with http:// or https://")
-    request = urllib.request.Request(host.rstrip("/") + HEALTHZ_PATH)
+    url = host.rstrip("/") + HEALTHZ_PATH
+    request = urllib.request.Request(url)
     if token:
         request.add_header("Authorization", f"Bearer {token}")
     try:
-        with urllib.request.urlopen(request, timeout=timeout):
-            return
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            if response.geturl() != url:
+                raise KubeflowError(
+                    f"{host} redirected the KFP health check to {response.geturl()} (a login "
+                    "page?): pass a valid --token (multi-user KFP) and --namespace")
     except urllib.error.HTTPError as error:
         if error.code in (401, 403):
-            raise KubeflowError(
-                f"the Kubeflow Pipelines API at {host} answered {error.code} {error.reason}: "
-                "pass a valid --token (multi-user KFP) and --namespace") from None
-        if error.code == 404:
-            raise KubeflowError(
-                f"{host} answered 404 for {HEALTHZ_PATH}: it is not a KFP v2 API endpoint; check "
-                "--host (KFP 2.x serves /apis/v2beta1)") from None
+            hint = "pass a valid --token (multi-user KFP) and --namespace"
+        elif error.code == 404:
+            hint = (f"no {HEALTHZ_PATH} there: it is not a KFP v2 API endpoint; check --host "
+                    "(KFP 2.x serves /apis/v2beta1)")
+        else:
+            hint = "the KFP API server is not healthy; check its pods (kubectl get pods -n kubeflow)"
+        raise KubeflowError(f"the Kubeflow Pipelines API at {host} answered {error.code} "
+                            f"{error.reason}: {hint}") from None
     except (urllib.error.URLError, OSError) as error:
         raise _unreachable(host, getattr(error, "reason", error)) from None
 
@@ -107,7 +112,10 @@ def connect(host: str, namespace: Optional[str] = None, token: Optional[str] = N
         options["namespace"] = namespace
     with warnings.catch_warnings(), api_errors(host, "connecting"):
         warnings.simplefilter("ignore", FutureWarning)
-        client = kfp.Client(**options)
+        try:
+            client = kfp.Client(**options)
+        except TimeoutError as error:
+            raise _unreachable(host, error) from None
     return Connection(client, host, namespace)
 
 

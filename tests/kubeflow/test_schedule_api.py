@@ -260,13 +260,25 @@ def test_multi_user_kfp_gets_the_token_and_the_namespace(census_spec, capsys):
         fake.stop()
 
 
-def test_a_host_that_is_not_a_kfp_v2_api_is_named(capsys):
+def test_a_login_proxy_or_a_non_kfp_host_is_named(capsys):
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     class NotKfp(BaseHTTPRequestHandler):
+        """A login proxy in front of the API (redirect) or something else entirely (404)."""
+
+        redirect = True
+
         def do_GET(self):
-            self.send_error(404)
+            if self.redirect and not self.path.startswith("/login"):
+                self.send_response(302)
+                self.send_header("Location", "/login?next=" + self.path)
+            elif self.redirect:
+                self.send_response(200)
+            else:
+                self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
 
         def log_message(self, *args):
             pass
@@ -275,9 +287,15 @@ def test_a_host_that_is_not_a_kfp_v2_api_is_named(capsys):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     host = f"http://127.0.0.1:{server.server_address[1]}"
     try:
-        code, _, err = tfxp(capsys, "list", "--host", host)
+        code, _, redirected = tfxp(capsys, "list", "--host", host)
+        assert code == 1
+        NotKfp.redirect = False
+        code, _, not_found = tfxp(capsys, "list", "--host", host)
+        assert code == 1
     finally:
         server.shutdown()
         server.server_close()
-    assert code == 1
-    assert f"{host} answered 404 for /apis/v2beta1/healthz: it is not a KFP v2 API endpoint" in err
+    assert f"{host} redirected the KFP health check to {host}/login?next=" in redirected
+    assert "--token" in redirected
+    assert (f"API at {host} answered 404 Not Found: no /apis/v2beta1/healthz there: it is not a "
+            "KFP v2 API endpoint") in not_found
