@@ -248,8 +248,9 @@ def pipeline_version(connection: Connection, spec: CompiledSpec) -> tuple:
 def schedule(connection: Connection, spec: CompiledSpec, cron: str, experiment: Optional[str],
              name: Optional[str] = None, max_concurrency: int = 1, no_catchup: bool = False,
              params: Optional[Mapping[str, Any]] = None):
-    """Creates an enabled recurring run of the spec's pipeline; refuses a duplicate name in the
-    experiment, since two schedules of one model would race to push."""
+    """Creates an enabled recurring run of the spec's pipeline. A name already taken in the
+    experiment is refused, so running the command twice does not schedule the pipeline twice
+    (two schedules of one model would race to push)."""
     cron = check_cron(cron)
     if max_concurrency < 1:
         raise KubeflowError("--max-concurrency must be at least 1")
