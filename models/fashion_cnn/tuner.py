@@ -22,7 +22,7 @@ def search_space() -> keras_tuner.HyperParameters:
     hp = keras_tuner.HyperParameters()
     hp.Choice("filters", [16, 32])
     hp.Choice("dropout", [0.3, 0.5])
-    hp.Choice("learning_rate", [1e-3, 3e-3])
+    hp.Choice("learning_rate", [1e-3, 2e-3])
     return hp
 
 
