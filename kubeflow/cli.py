@@ -51,12 +51,12 @@ def _add_compile(commands) -> None:
     parser.add_argument("--beam-arg", action="append", default=[], metavar="ARG",
                         help="a Beam pipeline option for the Beam-powered components, e.g. "
                              "--beam-arg --runner=DataflowRunner (repeatable)")
-    validation = parser.add_mutually_exclusive_group()
-    validation.add_argument("--infra-validation", dest="infra_validation", action="store_true",
-                            default=None, help="serve the candidate before the push")
-    validation.add_argument("--no-infra-validation", dest="infra_validation",
-                            action="store_false",
-                            help="skip it (default: on when components/infra_validator exists)")
+    parser.add_argument("--no-infra-validation", dest="infra_validation", action="store_false",
+                        help="skip serving the candidate before the push")
+    parser.add_argument("--no-baseline", dest="resolve_baseline", action="store_false",
+                        help="leave out the latest-blessed-model Resolver (open-source KFP v2 "
+                             "cannot run resolver tasks); the Evaluator then uses value "
+                             "thresholds only")
     parser.add_argument("--tune", action="store_true", help="add TFX's Tuner before the Trainer")
     parser.add_argument("--no-cache", action="store_true",
                         help="compile with caching off for every task")
@@ -76,7 +76,8 @@ def _compile_command(args) -> int:
                 model, image=args.image, pipeline_root=args.pipeline_root,
                 out_dir=pathlib.Path(args.out_dir), beam_args=args.beam_arg,
                 data_root=args.data_root, infra_validation=args.infra_validation,
-                tune=args.tune, enable_cache=not args.no_cache)
+                tune=args.tune, enable_cache=not args.no_cache,
+                resolve_baseline=args.resolve_baseline)
         except Exception as error:  # one model's broken spec must not hide the others' results
             print(f"tfxp kubeflow compile: error: {model}: {type(error).__name__}: {error}",
                   file=sys.stderr)
@@ -89,8 +90,8 @@ def _compile_command(args) -> int:
               file=sys.stderr)
     if resolvers:
         print("note: the specs resolve the latest blessed model with `resolver` tasks, which "
-              "Vertex AI Pipelines runs and open-source KFP v2 rejects; see docs/kubeflow.md "
-              "'Known caveats'", file=sys.stderr)
+              "Vertex AI Pipelines runs and open-source KFP v2 rejects; compile with --no-baseline "
+              "for open-source KFP (see docs/kubeflow.md 'Known caveats')", file=sys.stderr)
     return 1 if failed else 0
 
 

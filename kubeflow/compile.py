@@ -6,7 +6,6 @@ IMAGE_PROJECT_DIR: user code is referenced by importable function paths, the cur
 are read from that directory, and ML Metadata is the cluster's (no connection config here).
 """
 import dataclasses
-import importlib.util
 import pathlib
 import re
 import time
@@ -32,10 +31,6 @@ def kfp_pipeline_name(model: str) -> str:
         raise ValueError(f"model {model!r} gives no valid KFP pipeline name (got {name!r}; "
                          "KFP needs [a-z0-9][a-z0-9-]{0,127})")
     return name
-
-
-def infra_validator_available() -> bool:
-    return importlib.util.find_spec("components.infra_validator") is not None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,17 +67,15 @@ def cluster_paths(spec: ModelSpec, root: str, data_root: Optional[str] = None,
 
 
 def build_pipeline(spec: ModelSpec, paths: ClusterPaths, beam_args: Sequence[str] = (),
-                   infra_validation: Optional[bool] = None, tune: bool = False,
-                   enable_cache: bool = True):
+                   infra_validation: bool = True, tune: bool = False,
+                   enable_cache: bool = True, resolve_baseline: bool = True):
     """The TFX pipeline for the cluster: the local factory with cluster paths and the data root
-    as a run-time parameter. infra_validation=None means: on when its component exists."""
+    as a run-time parameter. resolve_baseline=False drops the Resolver for open-source KFP v2."""
     from tfx import v1 as tfx
 
     from pipelines.pipeline import create_pipeline
     from pipelines.runner import model_arguments
 
-    if infra_validation is None:
-        infra_validation = infra_validator_available()
     data_root = tfx.dsl.experimental.RuntimeParameter(
         name=DATA_ROOT_PARAMETER, ptype=str, default=paths.data_root)
     return create_pipeline(
@@ -93,6 +86,7 @@ def build_pipeline(spec: ModelSpec, paths: ClusterPaths, beam_args: Sequence[str
         serving_model_dir=paths.serving_model_dir,
         splits=list(spec.splits),
         infra_validation=infra_validation,
+        resolve_baseline=resolve_baseline,
         metadata_connection_config=None,
         beam_pipeline_args=list(beam_args),
         enable_cache=enable_cache,
@@ -147,14 +141,16 @@ class CompileResult:
 
 def compile_model(model: str, image: str, pipeline_root: str,
                   out_dir: pathlib.Path = SPECS_DIR, beam_args: Sequence[str] = (),
-                  data_root: Optional[str] = None, infra_validation: Optional[bool] = None,
-                  tune: bool = False, enable_cache: bool = True) -> CompileResult:
+                  data_root: Optional[str] = None, infra_validation: bool = True,
+                  tune: bool = False, enable_cache: bool = True,
+                  resolve_baseline: bool = True) -> CompileResult:
     if not image:
         raise ValueError("--image is required: the component image built from kubeflow/Dockerfile")
     started = time.monotonic()
     spec = registry.get(model)
     paths = cluster_paths(spec, pipeline_root, data_root)
-    pipeline = build_pipeline(spec, paths, beam_args, infra_validation, tune, enable_cache)
+    pipeline = build_pipeline(spec, paths, beam_args, infra_validation, tune, enable_cache,
+                              resolve_baseline)
     pipeline_spec = pipeline_spec_dict(pipeline, image, {DATA_ROOT_PARAMETER: paths.data_root})
     path = pathlib.Path(out_dir) / f"{model}.yaml"
     write_spec(pipeline_spec, path)

@@ -52,6 +52,7 @@ def create_pipeline(
     tuner_fn: Optional[str] = None,
     tuner_train_steps: Optional[int] = None,
     infra_validation: bool = True,
+    resolve_baseline: bool = True,
     code_fingerprint: str = "",
     metadata_connection_config: Any = None,
     beam_pipeline_args: Optional[List[str]] = None,
@@ -62,6 +63,8 @@ def create_pipeline(
     `splits` names sub-folders of `data_root` holding each split's files (the first is the
     training split, the second the evaluation split); None hash-splits all files 2:1.
     `tuner_fn` adds a Tuner whose best hyperparameters the Trainer then uses.
+    `resolve_baseline=False` leaves out the latest-blessed-model Resolver, so the Evaluator
+    judges on value thresholds only (open-source KFP v2 cannot run Resolver tasks).
     `code_fingerprint` (a hash of the model code) goes into Transform's and Trainer's
     custom_config so that a code change invalidates their cached results.
     """
@@ -110,19 +113,24 @@ def create_pipeline(
         eval_args=tfx.proto.EvalArgs(splits=[eval_split], num_steps=eval_steps),
         custom_config=custom_config)
 
-    model_resolver = tfx.dsl.Resolver(
-        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
-        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
-    ).with_id("latest_blessed_model_resolver")
+    components.append(trainer)
+    baseline_model = None
+    if resolve_baseline:
+        model_resolver = tfx.dsl.Resolver(
+            strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+            model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+            model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+        ).with_id("latest_blessed_model_resolver")
+        components.append(model_resolver)
+        baseline_model = model_resolver.outputs["model"]
 
     evaluator = tfx.components.Evaluator(
         examples=example_gen.outputs["examples"],
         example_splits=[eval_split],
         model=trainer.outputs["model"],
-        baseline_model=model_resolver.outputs["model"],
+        baseline_model=baseline_model,
         eval_config=eval_config)
-    components += [trainer, model_resolver, evaluator]
+    components.append(evaluator)
 
     push_inputs = {"model_blessing": evaluator.outputs["blessing"]}
     if infra_validation:

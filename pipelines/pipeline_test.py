@@ -65,3 +65,9 @@ def test_infra_validation_gates_the_push_with_the_warmup_stamped_model(tmp_path)
     upstream = _upstream(_pipeline(tmp_path, infra_validation=True))
     assert set(upstream["LocalInfraValidator"]) == {"Trainer", "CsvExampleGen"}
     assert set(upstream["VersionedPusher"]) == {"Evaluator", "LocalInfraValidator"}
+
+
+def test_without_baseline_resolution_the_evaluator_has_no_resolver_input(tmp_path):
+    upstream = _upstream(_pipeline(tmp_path, resolve_baseline=False))
+    assert "latest_blessed_model_resolver" not in upstream
+    assert set(upstream["Evaluator"]) == {"CsvExampleGen", "Trainer"}

@@ -92,30 +92,19 @@ def build(spec: ModelSpec, paths: RunPaths, data_root, splits: Optional[Sequence
 
     from pipelines.pipeline import create_pipeline
 
-    if tune and not spec.tuner_fn:
-        raise ValueError(f"model {spec.name!r} defines no tuner search space (tuner_fn)")
-    thresholds = spec.sample_thresholds if sample else spec.thresholds
     return create_pipeline(
         pipeline_name=paths.pipeline_name,
         pipeline_root=str(paths.pipeline_root),
         data_root=str(data_root),
-        example_format=spec.example_format,
         schema_path=stage_schema(spec.schema_path, paths) if spec.schema_path else None,
-        preprocessing_fn=spec.preprocessing_fn,
-        run_fn=spec.run_fn,
-        train_steps=spec.sample_train_steps if sample else spec.train_steps,
-        eval_steps=spec.sample_eval_steps if sample else spec.eval_steps,
-        eval_config=spec.eval_config(thresholds),
         serving_model_dir=str(paths.serving_model_dir),
         splits=splits,
-        hyperparameters=hyperparameters,
-        tuner_fn=spec.tuner_fn if tune else None,
         infra_validation=infra_validation,
-        code_fingerprint=spec.source_fingerprint(),
         metadata_connection_config=metadata.sqlite_metadata_connection_config(
             str(paths.metadata_path)),
         beam_pipeline_args=list(beam_args),
         enable_cache=enable_cache,
+        **model_arguments(spec, sample=sample, tune=tune, hyperparameters=hyperparameters),
     )
 
 

@@ -37,7 +37,7 @@ def compiled_specs(tmp_path_factory) -> Dict[str, Compiled]:
         try:
             entry.result = kubeflow_compile.compile_model(
                 model, image=IMAGE, pipeline_root=ROOT, out_dir=out_dir,
-                infra_validation=None)
+                infra_validation=True)
             entry.path = entry.result.path
             entry.spec = yaml.safe_load(entry.path.read_text())
         except Exception as error:  # reported by each test of that model, not as a session error

@@ -119,7 +119,7 @@ def local_pipelines(compiled_specs, tmp_path_factory):
             pipeline_name=kubeflow_compile.kfp_pipeline_name(model))
         pipelines[model] = runner.build(
             spec, paths, data_root=spec.sample_dir, splits=list(spec.splits),
-            infra_validation=kubeflow_compile.infra_validator_available())
+            infra_validation=True)
     return pipelines
 
 
@@ -213,3 +213,11 @@ def test_compile_command_writes_specs_and_names_resolver_caveat(tmp_path, capsys
     spec = yaml.safe_load((tmp_path / "census.yaml").read_text())
     assert "--runner=FlinkRunner" in spec["deploymentSpec"]["executors"]["Transform_executor"][
         "container"]["args"]
+
+
+def test_no_baseline_variant_has_no_resolver_tasks(tmp_path):
+    result = kubeflow_compile.compile_model(
+        "census", image="registry.example/tfxp:test", pipeline_root="gs://bucket/root",
+        out_dir=tmp_path, resolve_baseline=False)
+    assert result.resolvers == []
+    assert result.tasks < 12
