@@ -143,6 +143,12 @@ _NUMERIC_STATS = ("count", "missing", "mean", "std_dev", "zeros", "min", "median
 _STRING_STATS = ("count", "missing", "unique", "avg_length")
 
 
+def _readable(value: str) -> bool:
+    """False for raw bytes and TFDV's placeholders such as __BYTES_VALUE__."""
+    placeholder = value.startswith("__") and value.endswith("__")
+    return len(value) <= 64 and value.isprintable() and not placeholder
+
+
 def _feature_card(feature: FeatureStats) -> str:
     names = _NUMERIC_STATS if feature.kind == "numeric" else _STRING_STATS
     rows = []
@@ -160,13 +166,14 @@ def _feature_card(feature: FeatureStats) -> str:
     elif feature.top_values:
         splits = list(feature.top_values)
         first = feature.top_values[splits[0]]
-        categories = [value for value, _ in first[:8]]
+        categories = [value for value, _ in first if _readable(value)][:8]
         series = []
         for split in splits:
             counts = dict(feature.top_values[split])
             total = feature.stats.get(split, {}).get("count") or 1.0
             series.append((split, [counts.get(c, 0.0) / total for c in categories]))
-        chart = svg.bars(f"{feature.name}: top values", categories, series)
+        chart = svg.bars(f"{feature.name}: top values", categories, series) if categories \
+            else '<p class="note">Binary values (e.g. encoded images): no top values shown.</p>'
     else:
         chart = ""
     return (f'<div class="card feature" data-feature="{escape(feature.name)}">'
@@ -292,7 +299,8 @@ def _metrics_tables(model: ModelSection) -> str:
         for name in others:
             per_model = model.metrics[name]
             count = per_model.get("candidate", {}).get("example_count")
-            slice_rows.append([_td(escape(name)), _td(_number(count), "num")]
+            slice_rows.append([_td(escape(name)), _td(_number(count), "num", _value_attrs(
+                slice=name, model="candidate", metric="example_count", value=count))]
                               + [_metric_cell(name, m, per_model) for m in shown])
         parts.append("<h3>Per slice (candidate / baseline, Δ = candidate − baseline)</h3>")
         parts.append(_table(["slice", "examples"] + shown, slice_rows, "slice-metrics"))

@@ -80,7 +80,6 @@ def test_feature_statistics_equal_tfdv_for_train_and_eval(reported_history):
         stats = tfdv.load_stats_binary(os.path.join(statistics, f"Split-{split}",
                                                     "FeatureStats.pb"))
         dataset = stats.datasets[0]
-        assert page.values(("split",), split=split, rows=None) or True
         for feature in dataset.features:
             name = feature.path.step[0]
             if feature.HasField("num_stats"):
@@ -115,7 +114,7 @@ def test_pipeline_section_lists_components_as_mlmd_recorded_them(reported_histor
     states = {a["data-component"]: a["data-state"] for a in page.tagged
               if "data-component" in a}
     assert states == {c.node_id: c.state for c in run.components}
-    assert states["Transform"] == "cached" and states["Trainer"] == "executed"
+    assert "cached" in states.values() and states["Trainer"] == "executed"
     html = reported_history.page.read_text()
     assert run.output("Trainer", "model").uri in html
 
@@ -189,3 +188,31 @@ def test_report_renders_in_headless_chromium_without_errors(reported_history):
 def test_report_build_time_is_recorded(reported_history):
     assert reported_history.build.seconds < 120
     assert (ARTIFACTS / "report-build-time.txt").exists()
+
+
+def test_a_shifted_feature_is_flagged_as_drift_with_tfdvs_distance(reported_history):
+    from tensorflow_metadata.proto.v0 import statistics_pb2
+
+    from pipelines.report import gather, render
+
+    run = _latest(reported_history)
+    stats = gather.load_statistics(run.output("StatisticsGen", "statistics").uri)
+    previous = statistics_pb2.DatasetFeatureStatistics()
+    previous.CopyFrom(stats["train"])
+    sex = next(f for f in previous.features if f.path.step[0] == "sex").string_stats
+    counts = {v.value: v.frequency for v in sex.top_values}
+    swapped = dict(zip(counts, reversed(list(counts.values()))))
+    for value in sex.top_values:
+        value.frequency = swapped[value.value]
+    for bucket in sex.rank_histogram.buckets:
+        bucket.sample_count = swapped[bucket.label]
+    schema = gather._schema_for(run, stats["train"])
+    checks = gather.distances(schema, stats["train"], stats["eval"], previous)
+    drift = {c.feature: c for c in checks if c.comparison == "drift"}
+    male, female = sorted(counts.values(), reverse=True)
+    expected = abs(male - female) / (male + female)
+    assert drift["sex"].measure == "L_INFTY"
+    assert drift["sex"].value == pytest.approx(expected)
+    assert drift["sex"].exceeded and not drift["age"].exceeded
+    html = render._distance_table(checks)
+    assert '<tr class="exceeded"><td class="" >sex</td>' in html
