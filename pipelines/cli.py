@@ -95,13 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_parser(subparsers)
     _add_data_parser(subparsers)
     for module_name, function_name in _PLUGGED_COMMANDS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            if not (error.name and (module_name + ".").startswith(error.name + ".")):
-                raise
-            continue
-        getattr(module, function_name)(subparsers)
+        getattr(importlib.import_module(module_name), function_name)(subparsers)
     return parser
 
 
