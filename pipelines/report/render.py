@@ -149,7 +149,10 @@ def _readable(value: str) -> bool:
     return len(value) <= 64 and value.isprintable() and not placeholder
 
 
-def _feature_card(feature: FeatureStats) -> str:
+MAX_FEATURE_CHARTS = 100
+
+
+def _feature_card(feature: FeatureStats, with_chart: bool = True) -> str:
     names = _NUMERIC_STATS if feature.kind == "numeric" else _STRING_STATS
     rows = []
     for split, stats in feature.stats.items():
@@ -160,7 +163,9 @@ def _feature_card(feature: FeatureStats) -> str:
                 feature=feature.name, split=split, stat=name, value=value)))
         rows.append(cells)
     table = _table(["split"] + list(names), rows)
-    if feature.kind == "numeric" and feature.histograms:
+    if not with_chart:
+        chart = ""
+    elif feature.kind == "numeric" and feature.histograms:
         chart = svg.histogram(f"{feature.name} distribution",
                               list(feature.histograms.items()), feature.name)
     elif feature.top_values:
@@ -207,8 +212,12 @@ def _data(data: Optional[DataSection]) -> str:
                      "threshold.</p>")
         parts.append(_distance_table(data.distances))
     parts.append("<h3>Features</h3>")
-    parts.append('<div class="grid">' + "".join(_feature_card(f) for f in data.features)
-                 + "</div></section>")
+    if len(data.features) > MAX_FEATURE_CHARTS:
+        parts.append(f'<p class="note">{len(data.features)} features: charts for the first '
+                     f"{MAX_FEATURE_CHARTS} only.</p>")
+    parts.append('<div class="grid">' + "".join(
+        _feature_card(f, i < MAX_FEATURE_CHARTS) for i, f in enumerate(data.features))
+        + "</div></section>")
     return "".join(parts)
 
 
