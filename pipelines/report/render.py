@@ -102,7 +102,9 @@ def _header(report: RunReport) -> str:
                                        if baseline is not None else "")) \
         if candidate is not None else "-"
     pushed = (f"version {report.pushed_version} <code>{escape(report.pushed_destination)}</code>"
-              if report.pushed_version else "nothing pushed")
+              if report.pushed_version else "nothing pushed by this run")
+    if not report.pushed_version and report.latest_pushed_version:
+        pushed += f" (the last pushed version is {report.latest_pushed_version})"
     facts = [("model", escape(report.model)), ("pipeline", escape(report.pipeline_name)),
              ("run", f'<code id="run-id">{escape(run.run_id)}</code>'),
              ("started", _time(run.started)), ("rows", rows_text),

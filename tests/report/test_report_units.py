@@ -57,3 +57,15 @@ def test_browser_harness_reports_script_errors_and_failed_loads(tmp_path):
     rendered = browser.render(pathlib.Path(page))
     assert any("undefinedFunction" in e for e in rendered.errors)
     assert any("load failed" in e or "missing.png" in e for e in rendered.errors)
+
+
+def test_serving_labels_are_read_from_models_config_and_absence_is_tolerated(tmp_path):
+    config = tmp_path / "models.config"
+    assert gather.serving_labels(config) == {}
+    config.write_text('model_config_list { config { name: "census" base_path: "/models/census" '
+                      'model_platform: "tensorflow" model_version_policy { specific { '
+                      'versions: 1 versions: 2 } } version_labels { key: "stable" value: 1 } '
+                      'version_labels { key: "canary" value: 2 } } }')
+    assert gather.serving_labels(config) == {"census": {"stable": 1, "canary": 2}}
+    config.write_text("not a config")
+    assert gather.serving_labels(config) == {}
