@@ -5,11 +5,12 @@ import re
 import time
 from typing import List, Optional, Sequence
 
+from data import common
 from models import registry
 from pipelines import runner
 from pipelines.report import gather, render
 
-DEFAULT_OUT_DIR = pathlib.Path("reports")
+DEFAULT_OUT_DIR = common.PROJECT_ROOT / "reports"
 
 
 @dataclasses.dataclass

@@ -12,8 +12,8 @@ def add_report_parser(subparsers) -> None:
                         help=f"one of {', '.join(registry.names())}, or 'all' (default)")
     parser.add_argument("--run", default="latest", metavar="latest|ID",
                         help="which run (a run id as printed by `tfxp run`; default latest)")
-    parser.add_argument("--out", default="reports", metavar="DIR",
-                        help="output directory (default reports/)")
+    parser.add_argument("--out", metavar="DIR",
+                        help="output directory (default reports/ in the project)")
     parser.add_argument("--pipeline-root", metavar="DIR",
                         help="the --pipeline-root the run used (default tfx_root/<pipeline>)")
     parser.add_argument("--sample", action="store_true",
@@ -28,7 +28,8 @@ def report_command(args) -> int:
     if args.model != "all":
         registry.get(args.model)
     try:
-        result = build.build_reports(models, args.out, sample=args.sample,
+        result = build.build_reports(models, args.out or build.DEFAULT_OUT_DIR,
+                                     sample=args.sample,
                                      home=args.pipeline_root, run_id=args.run)
     except gather.NoRunsError as error:
         print(f"tfxp report: {error}", file=sys.stderr)

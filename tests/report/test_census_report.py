@@ -216,3 +216,25 @@ def test_a_shifted_feature_is_flagged_as_drift_with_tfdvs_distance(reported_hist
     assert drift["sex"].exceeded and not drift["age"].exceeded
     html = render._distance_table(checks)
     assert '<tr class="exceeded"><td class="" >sex</td>' in html
+
+
+def test_cli_reports_an_earlier_run_by_id(reported_history, tmp_path, capsys):
+    from pipelines import cli
+
+    first = run_info.load_runs(str(reported_history.home / "metadata.sqlite"),
+                               "census-sample")[0]
+    code = cli.main(["report", "--model", "census", "--sample", "--pipeline-root",
+                     str(reported_history.home), "--run", first.run_id, "--out", str(tmp_path)])
+    assert code == 0
+    pages = [p for p in tmp_path.glob("census-sample-*.html")]
+    assert len(pages) == 1 and str(pages[0]) in capsys.readouterr().out
+    page = parse(pages[0])
+    assert page.text_by_id["blessed"].strip() == "BLESSED"
+    assert page.text_by_id["run-id"] == first.run_id
+    html = pages[0].read_text()
+    assert "No blessed baseline yet" in html and "version 1" in html
+    assert "first run: there are no earlier statistics" in page.text_by_id["drift-note"]
+    assert cli.main(["report", "--model", "census", "--sample", "--pipeline-root",
+                     str(reported_history.home), "--run", "no-such-run",
+                     "--out", str(tmp_path)]) == 1
+    assert first.run_id in capsys.readouterr().err
