@@ -261,18 +261,19 @@ def _metric_cell(slice_name: str, metric: str, per_model: Dict[str, Dict[str, fl
     diff = per_model.get("diff", {}).get(metric)
     if diff is None and candidate is not None and baseline is not None:
         diff = candidate - baseline
-    inner = (f'<span {_value_attrs(slice=slice_name, model="candidate", metric=metric, value=candidate)}>'
-             f"{_number(candidate)}</span>") if candidate is not None else "-"
+
+    def attrs(model, value):
+        return _value_attrs(slice=slice_name, model=model, metric=metric, value=value)
+
+    inner = (f'<span {attrs("candidate", candidate)}>{_number(candidate)}</span>'
+             if candidate is not None else "-")
     if baseline is not None:
-        inner += (f' <span class="note" {_value_attrs(slice=slice_name, model="baseline", metric=metric, value=baseline)}>'
-                  f"/ {_number(baseline)}</span>")
+        inner += f' <span class="note" {attrs("baseline", baseline)}>/ {_number(baseline)}</span>'
     if diff is not None:
         direction = metric_direction(metric) * (1 if diff > 0 else -1 if diff < 0 else 0)
         cls = "better" if direction > 0 and abs(diff) > 1e-9 else \
             "worse" if direction < 0 and abs(diff) > 1e-9 else "note"
-        inner += (f'<small class="diff {cls}" '
-                  f'{_value_attrs(slice=slice_name, model="diff", metric=metric, value=diff)}>'
-                  f"Δ {diff:+.4f}</small>")
+        inner += f'<small class="diff {cls}" {attrs("diff", diff)}>Δ {diff:+.4f}</small>'
     return _td(inner, "num")
 
 

@@ -2,7 +2,6 @@
 rendered in headless Chromium."""
 import glob
 import os
-import pathlib
 import re
 
 import pytest
