@@ -3,11 +3,10 @@ import concurrent.futures
 import logging
 
 import grpc
-import tensorflow as tf
 from tensorflow_serving.apis import (classification_pb2, model_management_pb2, model_service_pb2_grpc,
                                      predict_pb2, prediction_service_pb2_grpc, regression_pb2)
 
-from serving import errors
+from serving import errors, tensor_codec
 from serving.dataplane import DataPlane, model_spec_version
 from serving.warmup import tensor_inputs
 
@@ -52,7 +51,7 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
         response = predict_pb2.PredictResponse()
         _fill_spec(response.model_spec, model, signature.name)
         for key, value in outputs.items():
-            response.outputs[key].CopyFrom(tf.make_tensor_proto(value))
+            tensor_codec.fill_proto(response.outputs[key], value)
         return response
 
     @_guard

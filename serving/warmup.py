@@ -9,14 +9,14 @@ from typing import Iterable
 import tensorflow as tf
 from tensorflow_serving.apis import prediction_log_pb2
 
-from serving import errors, signature as sig_lib
+from serving import errors, signature as sig_lib, tensor_codec
 from serving.signature import LoadedModel
 
 
 def tensor_inputs(request) -> dict:
     """PredictRequest.inputs (TensorProto map) -> numpy arrays."""
     try:
-        return {k: tf.make_ndarray(v) for k, v in request.inputs.items()}
+        return {k: tensor_codec.to_ndarray(v) for k, v in request.inputs.items()}
     except (TypeError, ValueError) as e:
         raise errors.invalid_argument(f"Cannot convert input tensor to an array: {e}") from None
 
