@@ -8,7 +8,7 @@ class MacroRecall(tf.keras.metrics.Metric):
     """Mean recall over the classes present in the labels, from sparse labels and class scores.
     Always predicting one class scores exactly 1/num_classes."""
 
-    def __init__(self, num_classes: int = 3, name: str = "balanced_accuracy", **kwargs):
+    def __init__(self, num_classes: int = 3, name: str = "macro_recall", **kwargs):
         super().__init__(name=name, **kwargs)
         self.num_classes = num_classes
         self.confusion = self.add_weight(name="confusion", shape=(num_classes, num_classes),
