@@ -153,8 +153,8 @@ def test_index_links_the_run_with_key_metric_and_versions(reported_history):
     import tensorflow_model_analysis as tfma
 
     index = parse(reported_history.build.index)
-    auc = tfma.load_eval_result(_evaluation_uri(reported_history), model_name="candidate") \
-        .slicing_metrics[0][1][""][""]["auc"]["doubleValue"]
+    result = tfma.load_eval_result(_evaluation_uri(reported_history), model_name="candidate")
+    auc = dict(result.slicing_metrics)[()][""][""]["auc"]["doubleValue"]
     assert index.values(("model",), metric="auc") == {("census",): auc}
     links = [a["href"] for a in index.attributes if "href" in a]
     assert links == [reported_history.page.name]
