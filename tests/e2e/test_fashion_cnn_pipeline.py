@@ -86,8 +86,12 @@ def test_pushed_version_carries_tflite_files_that_the_report_scores(workdir, fir
 
 def test_tune_adds_the_tuner_and_the_trainer_uses_its_best_values(workdir, first_run):
     assert first_run.returncode == 0, first_run.stdout + first_run.stderr
+    """Trials of 5 steps on 400 images may pick worse values than the defaults; the Evaluator then
+    refuses the candidate against the blessed baseline (exit 3), which is the gate working."""
     result = _run(workdir, "--tune")
     assert result.returncode in (0, 3), result.stdout + result.stderr
+    if result.returncode == 3:
+        assert "against the last blessed model" in result.stdout
     info = run_info.load_run(str(workdir / "home" / "metadata.sqlite"), "fashion_cnn-sample")
     assert info.component("Tuner").state == "executed"
     assert info.component("Trainer").state == "executed"
