@@ -3,11 +3,17 @@ batching off and on, measured side by side in one run against the local server.
 
 `python -m bench.serving_bench [SAVED_MODEL_DIR]`; the default is the newest pushed census version
 under serving/models/census, else a small stand-in model with the census signatures (said so in
-the output). Servers run as subprocesses, so client and server do not share a GIL.
+the output). Servers run as subprocesses, so client and server do not share a GIL; the 16
+throughput clients run in separate processes (4 x 4 threads) sending pre-serialized requests, so the
+figure is the server's rate, not the rate one Python client process can produce. Client and
+server share the machine's cores, which the in-process figures do not pay for; the extra
+`transport_floor` figures (a model-free RPC) show how much of the gap is Python gRPC itself.
 """
 import argparse
 import base64
+import http.client
 import json
+import multiprocessing
 import os
 import pathlib
 import shutil
@@ -22,6 +28,35 @@ from typing import Dict, Optional
 REPO = pathlib.Path(__file__).resolve().parents[1]
 CENSUS_ROOT = REPO / "serving" / "models" / "census"
 CLIENTS = 16
+CLIENT_PROCESSES = 4
+IDLE_GAP_S = 0.0005
+PREDICT_METHOD = "/tensorflow.serving.PredictionService/Predict"
+STATUS_METHOD = "/tensorflow.serving.ModelService/GetModelStatus"
+MEANING = {
+    "in_process": "p50/p99 of one census row through the loaded SavedModel's public signature "
+                  "call in this process (no server); the base of the latency ratios",
+    "in_process_server_call": "extra: the same row through the server's own signature runner "
+                              "(serving.signature.Signature.run) in this process, no transport",
+    "in_process_server_call_after_idle": "extra: as in_process_server_call but after 0.5 ms idle "
+                                         "before each call, as a served request arrives after "
+                                         "its round trip (TF's threads and caches are cold)",
+    "grpc": "p50/p99 of one-row Predict over gRPC (official stub, one client thread) to the "
+            "local server (batching off)",
+    "rest": "p50/p99 of one-row :predict over REST (keep-alive HTTP/1.1 connection) to the "
+            "local server (batching off)",
+    "transport_floor": "extra: p50 of GetModelStatus (no model run) over gRPC and of the model "
+                       "status GET over REST; what the transport alone costs on this machine",
+    "throughput_rps.in_process_batched_16": "rows/s of one in-process caller running 16-row "
+                                            "batches back to back (no server); base of the "
+                                            "throughput ratios",
+    "throughput_rps.grpc_16_clients_*": "one-row Predict requests/s from 16 concurrent clients "
+                                        "(4 processes x 4 threads) with server batching off/on",
+    "throughput_rps.grpc_16_clients_no_model": "extra: GetModelStatus requests/s from the same 16 "
+                                               "clients; the server's gRPC ceiling without a model",
+    "ratios": "served figure / in-process figure; compare with targets",
+    "limits": "extra: the best ratios a server could reach on this machine: transport floor plus "
+              "the model call after idle (latency), and the model-free RPC rate (throughput)",
+}
 ROW = {"age": 39, "workclass": "State-gov", "fnlwgt": 77516, "education": "Bachelors",
        "education_num": 13, "marital_status": "Never-married", "occupation": "Adm-clerical",
        "relationship": "Not-in-family", "race": "White", "sex": "Male", "capital_gain": 2174,
@@ -75,15 +110,73 @@ def _start_server(model_dir: pathlib.Path, tmp: pathlib.Path, batching: bool):
     raise RuntimeError("benchmark server did not start within 120 s")
 
 
-def _latency(fn, n: int):
+def _latency(fn, n: int, idle_s: float = 0.0):
     for _ in range(20):
         fn()
     samples = []
     for _ in range(n):
+        if idle_s:
+            time.sleep(idle_s)
         start = time.perf_counter()
         fn()
         samples.append(time.perf_counter() - start)
     return _percentiles(samples)
+
+
+def _client_process(target, method, payload, threads, ready, go, counts, index, end_at):
+    """One load-generating process: `threads` threads on one channel, raw request bytes (no
+    client-side proto work), counting calls that finish before `end_at`."""
+    import grpc
+    channel = grpc.insecure_channel(target)
+    call = channel.unary_unary(method)
+    for _ in range(20):
+        call(payload, timeout=30)
+    ready.release()
+    go.wait()
+    done = [0] * threads
+
+    def loop(i):
+        while True:
+            call(payload, timeout=30)
+            if time.time() >= end_at.value:
+                return
+            done[i] += 1
+    workers = [threading.Thread(target=loop, args=(i,)) for i in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    counts[index] = sum(done)
+    channel.close()
+
+
+def _grpc_throughput(target: str, method: str, payload: bytes, seconds: float,
+                     clients: int = CLIENTS, processes: int = CLIENT_PROCESSES) -> float:
+    """Requests/s from `clients` concurrent callers spread over `processes` client processes."""
+    ctx = multiprocessing.get_context("spawn")
+    ready, go = ctx.Semaphore(0), ctx.Event()
+    counts = ctx.Array("l", processes)
+    end_at = ctx.Value("d", 0.0)
+    procs = [ctx.Process(target=_client_process,
+                         args=(target, method, payload, clients // processes, ready, go, counts,
+                               i, end_at), daemon=True)
+             for i in range(processes)]
+    for p in procs:
+        p.start()
+    try:
+        for _ in procs:
+            if not ready.acquire(timeout=120):
+                raise RuntimeError("benchmark client processes did not start within 120 s")
+        start = time.time()
+        end_at.value = start + seconds
+        go.set()
+        for p in procs:
+            p.join(seconds + 60)
+        return sum(counts[:]) / (end_at.value - start)
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.kill()
 
 
 def _throughput(fn, seconds: float, clients: int = CLIENTS) -> float:
@@ -121,12 +214,29 @@ def default_model_dir() -> Optional[pathlib.Path]:
     return CENSUS_ROOT / str(versions[-1]) if versions else None
 
 
+def _rest_caller(port: int, method: str, path: str, body: Optional[bytes] = None):
+    """One keep-alive HTTP/1.1 connection, as a production REST client would hold."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Content-Type": "application/json"} if body is not None else {}
+
+    def call():
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        data = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"REST {path} answered {response.status}: {data[:200]!r}")
+    return call
+
+
 def run(model_dir=None, n: int = 300, seconds: float = 4.0) -> Dict:
     """Measure and return the figures (also printed by main)."""
     import grpc
     import numpy as np
     import tensorflow as tf
-    from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
+    from tensorflow_serving.apis import (get_model_status_pb2, model_service_pb2_grpc,
+                                         predict_pb2, prediction_service_pb2_grpc)
+
+    from serving.signature import LoadedModel
 
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="serving-bench-"))
     result = {}
@@ -148,6 +258,11 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0) -> Dict:
         one = tf.constant([serialized])
         batch = tf.constant([serialized] * CLIENTS)
         result["in_process"] = _latency(lambda: signature(**{input_key: one}), n)
+        runner = LoadedModel.load("census", 1, model_dir).signature("serving_default")
+        one_row = {input_key: np.array([serialized], dtype=object)}
+        result["in_process_server_call"] = _latency(lambda: runner.run(one_row), n)
+        result["in_process_server_call_after_idle"] = _latency(
+            lambda: runner.run(one_row), n, idle_s=IDLE_GAP_S)
         in_process_batched = _throughput(lambda: signature(**{input_key: batch}), seconds,
                                          clients=1) * CLIENTS
         servers = {}
@@ -158,27 +273,35 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0) -> Dict:
             request.model_spec.name = "census"
             request.inputs[input_key].CopyFrom(
                 tf.make_tensor_proto(np.array([serialized], dtype=object)))
+            status_request = get_model_status_pb2.GetModelStatusRequest()
+            status_request.model_spec.name = "census"
             body = json.dumps({"instances": [{"b64": base64.b64encode(serialized).decode()}]}
                               ).encode()
 
-            def clients_for(batching):
-                _, grpc_port, rest_port = servers[batching]
-                stub = prediction_service_pb2_grpc.PredictionServiceStub(
-                    grpc.insecure_channel(f"127.0.0.1:{grpc_port}"))
-                url = f"http://127.0.0.1:{rest_port}/v1/models/census:predict"
+            _, grpc_port, rest_port = servers[False]
+            channel = grpc.insecure_channel(f"127.0.0.1:{grpc_port}")
+            stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
+            model_stub = model_service_pb2_grpc.ModelServiceStub(channel)
+            result["grpc"] = _latency(lambda: stub.Predict(request, timeout=30), n)
+            result["rest"] = _latency(
+                _rest_caller(rest_port, "POST", "/v1/models/census:predict", body), n)
+            result["transport_floor"] = {
+                "grpc_get_model_status_p50_ms": _latency(
+                    lambda: model_stub.GetModelStatus(status_request, timeout=30), n)["p50_ms"],
+                "rest_get_model_status_p50_ms": _latency(
+                    _rest_caller(rest_port, "GET", "/v1/models/census"), n)["p50_ms"],
+            }
+            channel.close()
 
-                def rest_call():
-                    urllib.request.urlopen(urllib.request.Request(url, data=body), timeout=30).read()
-                return (lambda: stub.Predict(request, timeout=30)), rest_call
-
-            grpc_call, rest_call = clients_for(False)
-            result["grpc"] = _latency(grpc_call, n)
-            result["rest"] = _latency(rest_call, n)
-            grpc_batched, _ = clients_for(True)
+            def grpc_rate(batching, method, message):
+                target = f"127.0.0.1:{servers[batching][1]}"
+                return round(_grpc_throughput(target, method, message.SerializeToString(),
+                                              seconds), 1)
             result["throughput_rps"] = {
                 "in_process_batched_16": round(in_process_batched, 1),
-                "grpc_16_clients_batching_off": round(_throughput(grpc_call, seconds), 1),
-                "grpc_16_clients_batching_on": round(_throughput(grpc_batched, seconds), 1),
+                "grpc_16_clients_batching_off": grpc_rate(False, PREDICT_METHOD, request),
+                "grpc_16_clients_batching_on": grpc_rate(True, PREDICT_METHOD, request),
+                "grpc_16_clients_no_model": grpc_rate(False, STATUS_METHOD, status_request),
             }
         finally:
             for process, _, _ in servers.values():
@@ -194,8 +317,20 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0) -> Dict:
             "batching_on_vs_in_process_batched": round(
                 tput["grpc_16_clients_batching_on"] / tput["in_process_batched_16"], 2),
         }
+        floor = result["transport_floor"]
+        idle_model = result["in_process_server_call_after_idle"]["p50_ms"]
+        result["limits"] = {
+            "grpc_floor_plus_model_vs_in_process": round(
+                (floor["grpc_get_model_status_p50_ms"] + idle_model) / base, 2),
+            "rest_floor_plus_model_vs_in_process": round(
+                (floor["rest_get_model_status_p50_ms"] + idle_model) / base, 2),
+            "no_model_rpc_ceiling_vs_in_process_batched": round(
+                tput["grpc_16_clients_no_model"] / tput["in_process_batched_16"], 2),
+        }
         result["targets"] = {"grpc_p50_vs_in_process": "<= 1.5", "rest_p50_vs_in_process": "<= 2",
                              "batching_on_vs_in_process_batched": ">= 0.7"}
+        result["meaning"] = MEANING
+        result["machine"] = {"cpus": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2)}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return result
