@@ -34,3 +34,35 @@ class MacroRecall(tf.keras.metrics.Metric):
 
     def get_config(self):
         return {**super().get_config(), "num_classes": self.num_classes}
+
+
+class ClassRecall(tf.keras.metrics.Metric):
+    """Recall of one class from sparse labels and class scores, under its own name (e.g.
+    recall_up), so that every class's recall is a separate line in the run summary. The
+    argument is not called class_id: TFMA takes that key as a request to binarize the scores."""
+
+    def __init__(self, class_index: int = 0, num_classes: int = 3, name: str = None, **kwargs):
+        super().__init__(name=name or f"recall_{class_index}", **kwargs)
+        self.class_index, self.num_classes = class_index, num_classes
+        self.hits = self.add_weight(name="hits", initializer="zeros")
+        self.support = self.add_weight(name="support", initializer="zeros")
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        is_class = tf.equal(tf.reshape(tf.cast(y_true, tf.int64), [-1]), self.class_index)
+        predicted = tf.argmax(tf.reshape(y_pred, [-1, self.num_classes]), axis=-1)
+        weights = tf.ones_like(is_class, tf.float32) if sample_weight is None else tf.reshape(
+            tf.cast(sample_weight, tf.float32), [-1])
+        self.support.assign_add(tf.reduce_sum(tf.where(is_class, weights, 0.0)))
+        self.hits.assign_add(tf.reduce_sum(tf.where(
+            is_class & tf.equal(predicted, self.class_index), weights, 0.0)))
+
+    def result(self):
+        return tf.math.divide_no_nan(self.hits, self.support)
+
+    def reset_state(self):
+        self.hits.assign(0.0)
+        self.support.assign(0.0)
+
+    def get_config(self):
+        return {**super().get_config(), "class_index": self.class_index,
+                "num_classes": self.num_classes}

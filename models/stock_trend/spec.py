@@ -1,5 +1,6 @@
 """The stock_trend ModelSpec: chronological splits, Transform/Trainer entry points, and TFMA
 validation whose floor comes from the naive baselines on the eval span."""
+import json
 from typing import Mapping
 
 from data import common
@@ -17,7 +18,7 @@ def blessing_floor(baselines: Mapping[str, float], margin: float = features.BLES
 def eval_config(thresholds: Mapping[str, float]):
     """Gate: balanced accuracy (reported as macro_recall) >= `macro_recall`, set from the naive
     baselines, and no drop of more than `max_macro_recall_drop` against the last blessed model.
-    Reported beside it: accuracy, per-class recall (Down=0, Neutral=1, Up=2), confusion matrix."""
+    Reported beside it: accuracy, each class's recall (recall_down, ...), the confusion matrix."""
     import tensorflow_model_analysis as tfma
 
     balanced = tfma.MetricConfig(
@@ -30,22 +31,23 @@ def eval_config(thresholds: Mapping[str, float]):
                 change_threshold=tfma.GenericChangeThreshold(
                     direction=tfma.MetricDirection.HIGHER_IS_BETTER,
                     absolute={"value": -thresholds["max_macro_recall_drop"]})))])
+    class_recalls = [tfma.MetricConfig(
+        class_name="ClassRecall", module="models.stock_trend.metrics",
+        config=json.dumps({"class_index": index, "num_classes": len(features.CLASSES),
+                           "name": f"recall_{name.lower()}"}))
+        for index, name in enumerate(features.CLASSES)]
     return tfma.EvalConfig(
         model_specs=[tfma.ModelSpec(signature_name="serving_default",
                                     label_key=features.TRANSFORMED_LABEL_KEY,
                                     preprocessing_function_names=["transform_features"])],
         slicing_specs=[tfma.SlicingSpec()],
-        metrics_specs=[
-            tfma.MetricsSpec(metrics=[
-                tfma.MetricConfig(class_name="ExampleCount"),
-                tfma.MetricConfig(class_name="SparseCategoricalAccuracy"),
-                balanced,
-                tfma.MetricConfig(class_name="MultiClassConfusionMatrixPlot"),
-            ]),
-            tfma.MetricsSpec(metrics=[tfma.MetricConfig(class_name="Recall")],
-                             binarize=tfma.BinarizationOptions(
-                                 class_ids={"values": list(range(len(features.CLASSES)))})),
-        ])
+        metrics_specs=[tfma.MetricsSpec(metrics=[
+            tfma.MetricConfig(class_name="ExampleCount"),
+            tfma.MetricConfig(class_name="SparseCategoricalAccuracy"),
+            balanced,
+            *class_recalls,
+            tfma.MetricConfig(class_name="MultiClassConfusionMatrixPlot"),
+        ])])
 
 
 SPEC = ModelSpec(

@@ -1,4 +1,6 @@
 """The stock_trend blessing floor comes from the naive baselines the data actually has."""
+import json
+
 from data import sp500
 from models import registry
 from models.stock_trend import features, spec
@@ -26,4 +28,6 @@ def test_eval_config_gates_balanced_accuracy_and_reports_per_class_recall():
     config = stock.eval_config(stock.thresholds)
     gated = [m for m in config.metrics_specs[0].metrics if m.per_slice_thresholds]
     assert [m.class_name for m in gated] == ["MacroRecall"]
-    assert list(config.metrics_specs[1].binarize.class_ids.values) == [0, 1, 2]
+    recalls = [json.loads(m.config)["name"] for m in config.metrics_specs[0].metrics
+               if m.class_name == "ClassRecall"]
+    assert recalls == ["recall_down", "recall_neutral", "recall_up"]
