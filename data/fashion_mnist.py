@@ -52,7 +52,7 @@ def load_split(split: str, source_dir: pathlib.Path = SOURCE_DIR) -> Tuple[np.nd
     if missing:
         raise common.DataPreparationError(
             f"Fashion-MNIST files missing: {', '.join(missing)}. Install the Debian package "
-            f"({'`make system-packages`'} or `apt-get install {DEBIAN_PACKAGE}`), or point "
+            f"(`make system-packages` or `apt-get install {DEBIAN_PACKAGE}`), or point "
             f"TFXP_FASHION_MNIST_DIR at a folder holding the four *-ubyte.gz files.")
     images = parse_idx(gzip.decompress(paths[0].read_bytes()), 3)
     labels = parse_idx(gzip.decompress(paths[1].read_bytes()), 1)
