@@ -22,40 +22,37 @@ DEFAULT_HYPERPARAMETERS = {
 VARIANTS = ("logistic", "dnn")
 
 
-def _feature_inputs(keras, vocab_sizes: Dict[str, int]):
+def _feature_inputs(vocab_sizes: Dict[str, int]):
     """Keras inputs for the transformed features and the encoded tensor they feed."""
     inputs, encoded = {}, []
     for key in features.NUMERIC_FEATURES:
         name = features.transformed_name(key)
-        inputs[name] = keras.Input(shape=(1,), name=name, dtype="float32")
+        inputs[name] = tf.keras.Input(shape=(1,), name=name, dtype="float32")
         encoded.append(inputs[name])
     for key in features.CATEGORICAL_FEATURES:
         name = features.transformed_name(key)
-        inputs[name] = keras.Input(shape=(1,), name=name, dtype="int64")
-        encoded.append(keras.layers.CategoryEncoding(
+        inputs[name] = tf.keras.Input(shape=(1,), name=name, dtype="int64")
+        encoded.append(tf.keras.layers.CategoryEncoding(
             num_tokens=vocab_sizes[key] + 1, output_mode="one_hot", name=f"{key}_onehot")(inputs[name]))
-    return inputs, keras.layers.concatenate(encoded, name="features")
+    return inputs, tf.keras.layers.concatenate(encoded, name="features")
 
 
-def build_model(vocab_sizes: Dict[str, int], params, keras=None) -> tf.keras.Model:
-    """The documented logistic regression (one Dense(1, sigmoid)) or a regularised DNN.
-
-    `keras` defaults to tf.keras; the Tuner passes training.tuner_keras()."""
-    keras = keras or tf.keras
+def build_model(vocab_sizes: Dict[str, int], params) -> tf.keras.Model:
+    """The documented logistic regression (one Dense(1, sigmoid)) or a regularised DNN."""
     if params["variant"] not in VARIANTS:
         raise ValueError(f"census variant must be one of {VARIANTS}, got {params['variant']!r}")
-    inputs, x = _feature_inputs(keras, vocab_sizes)
+    inputs, x = _feature_inputs(vocab_sizes)
     if params["variant"] == "dnn":
         for units in params["hidden_units"]:
-            x = keras.layers.Dense(units, activation="relu",
-                                   kernel_regularizer=keras.regularizers.l2(params["l2"]))(x)
-            x = keras.layers.Dropout(params["dropout"])(x)
-    output = keras.layers.Dense(1, activation="sigmoid", name="probabilities", dtype="float32")(x)
-    model = keras.Model(inputs=inputs, outputs=output, name=f"census_{params['variant']}")
-    model.compile(optimizer=keras.optimizers.Adam(params["learning_rate"]),
+            x = tf.keras.layers.Dense(units, activation="relu",
+                                      kernel_regularizer=tf.keras.regularizers.l2(params["l2"]))(x)
+            x = tf.keras.layers.Dropout(params["dropout"])(x)
+    output = tf.keras.layers.Dense(1, activation="sigmoid", name="probabilities", dtype="float32")(x)
+    model = tf.keras.Model(inputs=inputs, outputs=output, name=f"census_{params['variant']}")
+    model.compile(optimizer=tf.keras.optimizers.Adam(params["learning_rate"]),
                   loss="binary_crossentropy",
-                  metrics=[keras.metrics.BinaryAccuracy(name="binary_accuracy"),
-                           keras.metrics.AUC(name="auc")])
+                  metrics=[tf.keras.metrics.BinaryAccuracy(name="binary_accuracy"),
+                           tf.keras.metrics.AUC(name="auc")])
     return model
 
 

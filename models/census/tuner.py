@@ -5,6 +5,7 @@ from tfx import v1 as tfx
 
 from models.census import features, model
 from models.common import training
+from models.common.tuning import LegacyKerasRandomSearch
 
 MAX_TRIALS = 4
 
@@ -14,14 +15,14 @@ def build_tunable_model(hp: keras_tuner.HyperParameters, vocab_sizes, base_param
                   variant=hp.Choice("variant", list(model.VARIANTS)),
                   learning_rate=hp.Choice("learning_rate", [0.003, 0.01, 0.03]),
                   dropout=hp.Choice("dropout", [0.1, 0.3]))
-    return model.build_model(vocab_sizes, params, keras=training.tuner_keras())
+    return model.build_model(vocab_sizes, params)
 
 
 def tuner_fn(fn_args) -> tfx.components.TunerFnResult:
     params = training.hyperparameters(fn_args, model.DEFAULT_HYPERPARAMETERS)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
     vocab_sizes = model.vocabulary_sizes(tf_transform_output)
-    tuner = keras_tuner.RandomSearch(
+    tuner = LegacyKerasRandomSearch(
         lambda hp: build_tunable_model(hp, vocab_sizes, params),
         objective=keras_tuner.Objective("val_auc", direction="max"),
         max_trials=MAX_TRIALS, seed=42, directory=fn_args.working_dir,

@@ -93,23 +93,6 @@ def standard_callbacks(log_dir: str, patience: int = 2, monitor: str = "val_loss
     ]
 
 
-def tuner_keras():
-    """The Keras module KerasTuner accepts models from.
-
-    KerasTuner 1.4 checks models against Keras 3 whenever the `keras` package is 3.x (3.7.0 is
-    pinned beside TF 2.16), even though the pipeline trains with tf.keras (Keras 2 via
-    TF_USE_LEGACY_KERAS=1). Tuner trials therefore build their models with this module; only the
-    chosen hyperparameter values reach the Trainer, which trains and exports with tf.keras.
-    """
-    from keras_tuner.src.backend import config
-
-    if config.multi_backend():
-        import keras
-
-        return keras
-    return tf.keras
-
-
 def transformed_dataset(fn_args, file_pattern, tf_transform_output, label_key: str,
                         batch_size: int, shuffle: bool = True):
     """tf.data of (transformed features, label) read through TFX's data accessor."""

@@ -11,6 +11,7 @@ import tensorflow_transform as tft
 from tfx import v1 as tfx
 
 from models.common import training
+from models.common.tuning import LegacyKerasRandomSearch
 from models.fashion_cnn import features, model
 
 MAX_TRIALS = 3
@@ -24,20 +25,6 @@ def search_space() -> keras_tuner.HyperParameters:
     hp.Choice("dropout", [0.3, 0.5])
     hp.Choice("learning_rate", [1e-3, 2e-3])
     return hp
-
-
-class LegacyKerasRandomSearch(keras_tuner.RandomSearch):
-    """RandomSearch that fits tf.keras (legacy Keras 2) models.
-
-    keras-tuner 1.4 checks built models against Keras 3 when it is installed (TFX's stack has
-    both) and rejects the tf.keras models TFX trains; overriding run_trial, the documented hook,
-    builds and fits them directly and reports the last epoch's metrics.
-    """
-
-    def run_trial(self, trial, *args, **kwargs):
-        built = self.hypermodel.build(trial.hyperparameters)
-        history = built.fit(*args, **kwargs)
-        return {name: float(values[-1]) for name, values in history.history.items()}
 
 
 def tuner_fn(fn_args) -> tfx.components.TunerFnResult:
