@@ -4,6 +4,7 @@ from typing import Mapping
 from data import census as census_data
 from data import common
 from models.census import features
+from models.common.evaluation import gated_metric
 from models.spec import ModelSpec
 
 
@@ -13,15 +14,6 @@ def eval_config(thresholds: Mapping[str, float]):
     not gated: some race slices hold a few dozen examples, too few for a stable floor."""
     import tensorflow_model_analysis as tfma
 
-    def floor_and_no_regression(name, floor, max_drop):
-        return tfma.MetricConfig(class_name=name, per_slice_thresholds=[
-            tfma.PerSliceMetricThreshold(slicing_specs=[tfma.SlicingSpec()],
-                                         threshold=tfma.MetricThreshold(
-                value_threshold=tfma.GenericValueThreshold(lower_bound={"value": floor}),
-                change_threshold=tfma.GenericChangeThreshold(
-                    direction=tfma.MetricDirection.HIGHER_IS_BETTER,
-                    absolute={"value": -max_drop})))])
-
     return tfma.EvalConfig(
         model_specs=[tfma.ModelSpec(signature_name="serving_default",
                                     label_key=features.TRANSFORMED_LABEL_KEY,
@@ -30,9 +22,9 @@ def eval_config(thresholds: Mapping[str, float]):
                                                for key in features.SLICE_FEATURES],
         metrics_specs=[tfma.MetricsSpec(metrics=[
             tfma.MetricConfig(class_name="ExampleCount"),
-            floor_and_no_regression("AUC", thresholds["auc"], thresholds["max_auc_drop"]),
-            floor_and_no_regression("BinaryAccuracy", thresholds["binary_accuracy"],
-                                    thresholds["max_accuracy_drop"]),
+            gated_metric("AUC", thresholds["auc"], thresholds["max_auc_drop"]),
+            gated_metric("BinaryAccuracy", thresholds["binary_accuracy"],
+                         thresholds["max_accuracy_drop"]),
             tfma.MetricConfig(class_name="Precision"),
             tfma.MetricConfig(class_name="Recall"),
             tfma.MetricConfig(class_name="MeanLabel"),

@@ -104,3 +104,30 @@ def transformed_dataset(fn_args, file_pattern, tf_transform_output, label_key: s
                                        shuffle=shuffle, shuffle_seed=42),
         tf_transform_output.transformed_metadata.schema,
     ).prefetch(tf.data.AUTOTUNE)
+
+
+def fit(fn_args, params: Mapping[str, Any], label_key: str, build_model, features=None):
+    """Seeds, applies the precision policy, builds the model under the chosen strategy and fits
+    it on Transform's output with the standard callbacks; the model code only says what to build.
+
+    `build_model(tf_transform_output)` returns a compiled model; `features(x)` optionally picks
+    what the model takes from the transformed feature dict. Returns (model, tf_transform_output).
+    """
+    import tensorflow_transform as tft
+
+    tf.keras.utils.set_random_seed(42)
+    apply_precision_policy(params["precision_policy"])
+    tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
+    train_ds = transformed_dataset(fn_args, fn_args.train_files, tf_transform_output, label_key,
+                                   params["batch_size"])
+    eval_ds = transformed_dataset(fn_args, fn_args.eval_files, tf_transform_output, label_key,
+                                  params["batch_size"], shuffle=False)
+    if features is not None:
+        train_ds = train_ds.map(lambda x, y: (features(x), y))
+        eval_ds = eval_ds.map(lambda x, y: (features(x), y))
+    with make_strategy(params["distribution_strategy"]).scope():
+        model = build_model(tf_transform_output)
+    model.fit(train_ds, validation_data=eval_ds, validation_steps=fn_args.eval_steps,
+              callbacks=standard_callbacks(fn_args.model_run_dir), verbose=2,
+              **epochs_and_steps(fn_args.train_steps, params["epochs"]))
+    return model, tf_transform_output

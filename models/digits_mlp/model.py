@@ -7,7 +7,6 @@ metadata, so `tf.keras.models.load_model` rebuilds the custom layer from its reg
 from typing import Dict
 
 import tensorflow as tf
-import tensorflow_transform as tft
 
 from models.common import training
 from models.digits_mlp import features, preprocessing
@@ -77,18 +76,7 @@ def make_signatures(model, tf_transform_output) -> Dict[str, tf.types.experiment
 def run_fn(fn_args):
     """TFX Trainer entry point."""
     params = training.hyperparameters(fn_args, DEFAULT_HYPERPARAMETERS)
-    tf.keras.utils.set_random_seed(42)
-    training.apply_precision_policy(params["precision_policy"])
-    tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
-    train_ds = training.transformed_dataset(fn_args, fn_args.train_files, tf_transform_output,
-                                            features.TRANSFORMED_LABEL_KEY, params["batch_size"])
-    eval_ds = training.transformed_dataset(fn_args, fn_args.eval_files, tf_transform_output,
-                                           features.TRANSFORMED_LABEL_KEY, params["batch_size"],
-                                           shuffle=False)
-    with training.make_strategy(params["distribution_strategy"]).scope():
-        model = build_model(params)
-    schedule = training.epochs_and_steps(fn_args.train_steps, params["epochs"])
-    model.fit(train_ds, validation_data=eval_ds, validation_steps=fn_args.eval_steps,
-              callbacks=training.standard_callbacks(fn_args.model_run_dir), verbose=2, **schedule)
+    model, tf_transform_output = training.fit(fn_args, params, features.TRANSFORMED_LABEL_KEY,
+                                              lambda _: build_model(params))
     model.save(fn_args.serving_model_dir, save_format="tf",
                signatures=make_signatures(model, tf_transform_output))

@@ -9,7 +9,6 @@ import os
 from typing import Dict
 
 import tensorflow as tf
-import tensorflow_transform as tft
 
 from models.common import training
 from models.fashion_cnn import features, preprocessing, tflite_export
@@ -109,21 +108,12 @@ def make_signatures(model, tf_transform_output) -> Dict[str, tf.types.experiment
 def run_fn(fn_args):
     """TFX Trainer entry point: train, export the SavedModel, then the TFLite files beside it."""
     params = training.hyperparameters(fn_args, DEFAULT_HYPERPARAMETERS)
-    tf.keras.utils.set_random_seed(42)
-    training.apply_precision_policy(params["precision_policy"])
-    tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
-    train_ds = training.transformed_dataset(fn_args, fn_args.train_files, tf_transform_output,
-                                            features.TRANSFORMED_LABEL_KEY, params["batch_size"])
-    eval_ds = training.transformed_dataset(fn_args, fn_args.eval_files, tf_transform_output,
-                                           features.TRANSFORMED_LABEL_KEY, params["batch_size"],
-                                           shuffle=False)
-    with training.make_strategy(params["distribution_strategy"]).scope():
-        model = build_model(params)
-    schedule = training.epochs_and_steps(fn_args.train_steps, params["epochs"])
-    model.fit(train_ds, validation_data=eval_ds, validation_steps=fn_args.eval_steps,
-              callbacks=training.standard_callbacks(fn_args.model_run_dir), verbose=2, **schedule)
+    model, tf_transform_output = training.fit(fn_args, params, features.TRANSFORMED_LABEL_KEY,
+                                              lambda _: build_model(params))
     tf.saved_model.save(model, fn_args.serving_model_dir,
                         signatures=make_signatures(model, tf_transform_output))
-    representative = train_ds.map(lambda x, _: x[features.TRANSFORMED_IMAGE_KEY]).unbatch()
+    representative = training.transformed_dataset(
+        fn_args, fn_args.train_files, tf_transform_output, features.TRANSFORMED_LABEL_KEY,
+        params["batch_size"]).map(lambda x, _: x[features.TRANSFORMED_IMAGE_KEY]).unbatch()
     tflite_export.export(model, os.path.join(fn_args.serving_model_dir, tflite_export.SUBDIR),
                          representative)

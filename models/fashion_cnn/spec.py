@@ -4,6 +4,7 @@ from typing import Mapping
 from data import common
 from data import fashion_mnist
 from models.fashion_cnn import features
+from models.common.evaluation import gated_metric
 from models.spec import ModelSpec
 
 
@@ -13,14 +14,8 @@ def eval_config(thresholds: Mapping[str, float]):
     reported, not gated: the per-class figures show which garments the model confuses."""
     import tensorflow_model_analysis as tfma
 
-    accuracy = tfma.MetricConfig(class_name="SparseCategoricalAccuracy", per_slice_thresholds=[
-        tfma.PerSliceMetricThreshold(slicing_specs=[tfma.SlicingSpec()],
-                                     threshold=tfma.MetricThreshold(
-            value_threshold=tfma.GenericValueThreshold(
-                lower_bound={"value": thresholds["sparse_categorical_accuracy"]}),
-            change_threshold=tfma.GenericChangeThreshold(
-                direction=tfma.MetricDirection.HIGHER_IS_BETTER,
-                absolute={"value": -thresholds["max_accuracy_drop"]})))])
+    accuracy = gated_metric("SparseCategoricalAccuracy", thresholds["sparse_categorical_accuracy"],
+                            thresholds["max_accuracy_drop"])
     return tfma.EvalConfig(
         model_specs=[tfma.ModelSpec(signature_name="serving_default", label_key=features.LABEL_KEY,
                                     prediction_key="probabilities")],
