@@ -17,6 +17,7 @@ EVAL_BASELINES = {"majority_accuracy": 0.4735, "majority_balanced_accuracy": 0.3
 SAMPLE_EVAL_BASELINES = {"majority_accuracy": 0.4133, "majority_balanced_accuracy": 0.3333,
                          "persistence_accuracy": 0.3133, "persistence_balanced_accuracy": 0.2998}
 BLESSING_MARGIN = 0.02
+TRAIN_MAJORITY_CLASS = 1    # Neutral: the most frequent class of the train span (and sample)
 
 
 def transformed_name(key: str) -> str:

@@ -18,7 +18,8 @@ def blessing_floor(baselines: Mapping[str, float], margin: float = features.BLES
 def eval_config(thresholds: Mapping[str, float]):
     """Gate: balanced accuracy (reported as macro_recall) >= `macro_recall`, set from the naive
     baselines, and no drop of more than `max_macro_recall_drop` against the last blessed model.
-    Reported beside it: accuracy, each class's recall (recall_down, ...), the confusion matrix."""
+    Reported beside it: accuracy, each class's recall (recall_down, ...), the confusion matrix,
+    and the naive baselines' accuracy and macro recall on the same split (naive_*)."""
     import tensorflow_model_analysis as tfma
 
     balanced = tfma.MetricConfig(
@@ -46,6 +47,8 @@ def eval_config(thresholds: Mapping[str, float]):
             tfma.MetricConfig(class_name="SparseCategoricalAccuracy"),
             balanced,
             *class_recalls,
+            tfma.MetricConfig(class_name="NaiveBaselines",
+                              module="models.stock_trend.tfma_baselines"),
             tfma.MetricConfig(class_name="MultiClassConfusionMatrixPlot"),
         ])])
 

@@ -36,6 +36,13 @@ def test_sample_pipeline_normalises_on_train_only_and_gates_on_the_baselines(tmp
     balanced = metrics["candidate"]["macro_recall"]
     floor = SPEC.sample_thresholds["macro_recall"]
     assert blessed == (balanced >= floor), summary
+    naive = sp500.split_baselines({s: sp500.read_split(SPEC.sample_dir / s)
+                                   for s in ("train", "eval")})["eval"]
+    candidate = metrics["candidate"]      # the naive baselines, scored by TFMA beside the model
+    assert candidate["naive_majority_accuracy"] == pytest.approx(naive["majority_accuracy"], abs=1e-4)
+    assert candidate["naive_persistence_macro_recall"] == \
+        pytest.approx(naive["persistence_balanced_accuracy"], abs=1e-4)
+    assert "naive_persistence_macro_recall" in summary
     pushed = sorted(p for p in serving_dir.glob("*") if p.name.isdigit())
     if blessed:
         assert code == runner.EXIT_PUSHED and len(pushed) == 1, summary
