@@ -3,6 +3,7 @@ from typing import Mapping
 
 from data import common
 from data import rotten_tomatoes
+from models.common.evaluation import gated_metric
 from models.sentiment_rnn import features
 from models.spec import ModelSpec
 
@@ -13,15 +14,6 @@ def eval_config(thresholds: Mapping[str, float]):
     clear its floor, and neither may fall more than `max_*_drop` below the last blessed model."""
     import tensorflow_model_analysis as tfma
 
-    def floor_and_no_regression(name, floor, max_drop):
-        return tfma.MetricConfig(class_name=name, per_slice_thresholds=[
-            tfma.PerSliceMetricThreshold(slicing_specs=[tfma.SlicingSpec()],
-                                         threshold=tfma.MetricThreshold(
-                value_threshold=tfma.GenericValueThreshold(lower_bound={"value": floor}),
-                change_threshold=tfma.GenericChangeThreshold(
-                    direction=tfma.MetricDirection.HIGHER_IS_BETTER,
-                    absolute={"value": -max_drop})))])
-
     return tfma.EvalConfig(
         model_specs=[tfma.ModelSpec(signature_name="serving_default",
                                     label_key=features.TRANSFORMED_LABEL_KEY,
@@ -29,9 +21,9 @@ def eval_config(thresholds: Mapping[str, float]):
         slicing_specs=[tfma.SlicingSpec()],
         metrics_specs=[tfma.MetricsSpec(metrics=[
             tfma.MetricConfig(class_name="ExampleCount"),
-            floor_and_no_regression("BinaryAccuracy", thresholds["binary_accuracy"],
-                                    thresholds["max_accuracy_drop"]),
-            floor_and_no_regression("AUC", thresholds["auc"], thresholds["max_auc_drop"]),
+            gated_metric("BinaryAccuracy", thresholds["binary_accuracy"],
+                         thresholds["max_accuracy_drop"]),
+            gated_metric("AUC", thresholds["auc"], thresholds["max_auc_drop"]),
             tfma.MetricConfig(class_name="MeanLabel"),
             tfma.MetricConfig(class_name="MeanPrediction"),
             tfma.MetricConfig(class_name="Precision"),

@@ -5,6 +5,7 @@ from typing import Mapping
 
 from data import common
 from data import sp500
+from models.common.evaluation import gated_metric
 from models.spec import ModelSpec
 from models.stock_trend import features
 
@@ -22,16 +23,9 @@ def eval_config(thresholds: Mapping[str, float]):
     and the naive baselines' accuracy and macro recall on the same split (naive_*)."""
     import tensorflow_model_analysis as tfma
 
-    balanced = tfma.MetricConfig(
-        class_name="MacroRecall", module="models.stock_trend.metrics",
-        per_slice_thresholds=[tfma.PerSliceMetricThreshold(
-            slicing_specs=[tfma.SlicingSpec()],
-            threshold=tfma.MetricThreshold(
-                value_threshold=tfma.GenericValueThreshold(
-                    lower_bound={"value": thresholds["macro_recall"]}),
-                change_threshold=tfma.GenericChangeThreshold(
-                    direction=tfma.MetricDirection.HIGHER_IS_BETTER,
-                    absolute={"value": -thresholds["max_macro_recall_drop"]})))])
+    balanced = gated_metric("MacroRecall", thresholds["macro_recall"],
+                            thresholds["max_macro_recall_drop"],
+                            module="models.stock_trend.metrics")
     class_recalls = [tfma.MetricConfig(
         class_name="ClassRecall", module="models.stock_trend.metrics",
         config=json.dumps({"class_index": index, "num_classes": len(features.CLASSES),
