@@ -53,7 +53,8 @@ def _add_compile(commands) -> None:
                              "--beam-arg --runner=DataflowRunner (repeatable)")
     parser.add_argument("--no-infra-validation", dest="infra_validation", action="store_false",
                         help="skip serving the candidate before the push")
-    parser.add_argument("--no-baseline", dest="resolve_baseline", action="store_false",
+    parser.add_argument("--no-baseline", dest="baseline", action="store_const", const="none",
+                        default="latest_blessed",
                         help="leave out the latest-blessed-model Resolver (open-source KFP v2 "
                              "cannot run resolver tasks); the Evaluator then uses value "
                              "thresholds only")
@@ -77,7 +78,7 @@ def _compile_command(args) -> int:
                 out_dir=pathlib.Path(args.out_dir), beam_args=args.beam_arg,
                 data_root=args.data_root, infra_validation=args.infra_validation,
                 tune=args.tune, enable_cache=not args.no_cache,
-                resolve_baseline=args.resolve_baseline)
+                baseline=args.baseline)
         except Exception as error:  # one model's broken spec must not hide the others' results
             print(f"tfxp kubeflow compile: error: {model}: {type(error).__name__}: {error}",
                   file=sys.stderr)

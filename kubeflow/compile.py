@@ -68,9 +68,9 @@ def cluster_paths(spec: ModelSpec, root: str, data_root: Optional[str] = None,
 
 def build_pipeline(spec: ModelSpec, paths: ClusterPaths, beam_args: Sequence[str] = (),
                    infra_validation: bool = True, tune: bool = False,
-                   enable_cache: bool = True, resolve_baseline: bool = True):
+                   enable_cache: bool = True, baseline: str = "latest_blessed"):
     """The TFX pipeline for the cluster: the local factory with cluster paths and the data root
-    as a run-time parameter. resolve_baseline=False drops the Resolver for open-source KFP v2."""
+    as a run-time parameter. baseline="none" drops the Resolver for open-source KFP v2."""
     from tfx import v1 as tfx
 
     from pipelines.pipeline import create_pipeline
@@ -86,7 +86,7 @@ def build_pipeline(spec: ModelSpec, paths: ClusterPaths, beam_args: Sequence[str
         serving_model_dir=paths.serving_model_dir,
         splits=list(spec.splits),
         infra_validation=infra_validation,
-        resolve_baseline=resolve_baseline,
+        baseline=baseline,
         metadata_connection_config=None,
         beam_pipeline_args=list(beam_args),
         enable_cache=enable_cache,
@@ -143,14 +143,14 @@ def compile_model(model: str, image: str, pipeline_root: str,
                   out_dir: pathlib.Path = SPECS_DIR, beam_args: Sequence[str] = (),
                   data_root: Optional[str] = None, infra_validation: bool = True,
                   tune: bool = False, enable_cache: bool = True,
-                  resolve_baseline: bool = True) -> CompileResult:
+                  baseline: str = "latest_blessed") -> CompileResult:
     if not image:
         raise ValueError("--image is required: the component image built from kubeflow/Dockerfile")
     started = time.monotonic()
     spec = registry.get(model)
     paths = cluster_paths(spec, pipeline_root, data_root)
     pipeline = build_pipeline(spec, paths, beam_args, infra_validation, tune, enable_cache,
-                              resolve_baseline)
+                              baseline)
     pipeline_spec = pipeline_spec_dict(pipeline, image, {DATA_ROOT_PARAMETER: paths.data_root})
     path = pathlib.Path(out_dir) / f"{model}.yaml"
     write_spec(pipeline_spec, path)

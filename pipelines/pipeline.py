@@ -1,13 +1,14 @@
 """The one pipeline factory every runner (local, Beam, Kubeflow) uses.
 
 ExampleGen -> StatisticsGen -> ImportSchemaGen|SchemaGen -> ExampleValidator -> DataGate ->
-Transform -> [Tuner] -> Trainer -> Resolver(latest blessed) -> Evaluator -> LocalInfraValidator -> Pusher
+Transform -> [Tuner] -> Trainer -> Resolver(baseline) -> Evaluator -> LocalInfraValidator -> Pusher
 """
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from tfx import v1 as tfx
 from tfx.proto import example_gen_pb2
 
+from components.baseline import PreviousBlessedModelStrategy
 from components.data_gate import DataGate
 from components.infra_validator import LocalInfraValidator
 from components.pusher import VersionedPusher
@@ -17,6 +18,7 @@ EXAMPLE_GEN_BY_FORMAT = {
     "tfrecord": tfx.components.ImportExampleGen,
 }
 HASH_SPLIT = {"train": 2, "eval": 1}
+BASELINES = ("previous_blessed", "latest_blessed", "none")
 
 
 def _example_gen(data_root: str, example_format: str, splits: Optional[Sequence[str]]):
@@ -52,7 +54,7 @@ def create_pipeline(
     tuner_fn: Optional[str] = None,
     tuner_train_steps: Optional[int] = None,
     infra_validation: bool = True,
-    resolve_baseline: bool = True,
+    baseline: str = "previous_blessed",
     code_fingerprint: str = "",
     metadata_connection_config: Any = None,
     beam_pipeline_args: Optional[List[str]] = None,
@@ -63,8 +65,10 @@ def create_pipeline(
     `splits` names sub-folders of `data_root` holding each split's files (the first is the
     training split, the second the evaluation split); None hash-splits all files 2:1.
     `tuner_fn` adds a Tuner whose best hyperparameters the Trainer then uses.
-    `resolve_baseline=False` leaves out the latest-blessed-model Resolver, so the Evaluator
-    judges on value thresholds only (open-source KFP v2 cannot run Resolver tasks).
+    `baseline` picks the model the Evaluator compares with: "previous_blessed" (the newest
+    blessed model other than the candidate, so an unchanged re-run is fully cached),
+    "latest_blessed" (TFX's strategy; the only one Kubeflow's V2 compiler accepts) or "none"
+    (no Resolver: value thresholds only, for open-source KFP v2, which cannot run resolvers).
     `code_fingerprint` (a hash of the model code) goes into Transform's and Trainer's
     custom_config so that a code change invalidates their cached results.
     """
@@ -82,7 +86,8 @@ def create_pipeline(
     transform = tfx.components.Transform(
         examples=example_gen.outputs["examples"], schema=schema_gen.outputs["schema"],
         preprocessing_fn=preprocessing_fn,
-        custom_config={"code_fingerprint": code_fingerprint})
+        custom_config={"code_fingerprint": code_fingerprint},
+        disable_statistics=True)
     transform.add_upstream_node(data_gate)
 
     train_split, eval_split = (list(splits) if splits else list(HASH_SPLIT))[:2]
@@ -115,12 +120,19 @@ def create_pipeline(
 
     components.append(trainer)
     baseline_model = None
-    if resolve_baseline:
-        model_resolver = tfx.dsl.Resolver(
-            strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
-            model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-            model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
-        ).with_id("latest_blessed_model_resolver")
+    if baseline not in BASELINES:
+        raise ValueError(f"baseline must be one of {BASELINES}, got {baseline!r}")
+    if baseline != "none":
+        channels = {"model": tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+                    "model_blessing": tfx.dsl.Channel(
+                        type=tfx.types.standard_artifacts.ModelBlessing)}
+        if baseline == "previous_blessed":
+            strategy = PreviousBlessedModelStrategy
+            channels["candidate"] = trainer.outputs["model"]
+        else:
+            strategy = tfx.dsl.experimental.LatestBlessedModelStrategy
+        model_resolver = tfx.dsl.Resolver(strategy_class=strategy, **channels).with_id(
+            "baseline_model_resolver")
         components.append(model_resolver)
         baseline_model = model_resolver.outputs["model"]
 

@@ -24,15 +24,15 @@ def test_standard_components_in_order_with_the_gate_before_transform(tmp_path):
     pipeline = _pipeline(tmp_path)
     ids = [c.id for c in pipeline.components]
     assert set(ids) == {"CsvExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator",
-                        "DataGate", "Transform", "Trainer", "latest_blessed_model_resolver",
+                        "DataGate", "Transform", "Trainer", "baseline_model_resolver",
                         "Evaluator", "VersionedPusher"}
     assert ids.index("DataGate") < ids.index("Transform") < ids.index("Trainer") \
         < ids.index("Evaluator") < ids.index("VersionedPusher")
     upstream = _upstream(pipeline)
     assert "DataGate" in upstream["Transform"]
     assert upstream["DataGate"] == ["ExampleValidator"]
-    assert set(upstream["Evaluator"]) == {"CsvExampleGen", "Trainer",
-                                         "latest_blessed_model_resolver"}
+    assert set(upstream["Evaluator"]) == {"CsvExampleGen", "Trainer", "baseline_model_resolver"}
+    assert upstream["baseline_model_resolver"] == ["Trainer"]
     assert set(upstream["VersionedPusher"]) == {"Trainer", "Evaluator"}
 
 
@@ -68,6 +68,13 @@ def test_infra_validation_gates_the_push_with_the_warmup_stamped_model(tmp_path)
 
 
 def test_without_baseline_resolution_the_evaluator_has_no_resolver_input(tmp_path):
-    upstream = _upstream(_pipeline(tmp_path, resolve_baseline=False))
-    assert "latest_blessed_model_resolver" not in upstream
+    upstream = _upstream(_pipeline(tmp_path, baseline="none"))
+    assert "baseline_model_resolver" not in upstream
     assert set(upstream["Evaluator"]) == {"CsvExampleGen", "Trainer"}
+
+
+def test_tfx_latest_blessed_strategy_does_not_depend_on_the_trainer(tmp_path):
+    upstream = _upstream(_pipeline(tmp_path, baseline="latest_blessed"))
+    assert upstream["baseline_model_resolver"] == []
+    with pytest.raises(ValueError, match="baseline must be one of"):
+        _pipeline(tmp_path, baseline="oldest")

@@ -87,7 +87,7 @@ def stage_schema(schema_path: pathlib.Path, paths: RunPaths) -> str:
 def build(spec: ModelSpec, paths: RunPaths, data_root, splits: Optional[Sequence[str]],
           sample: bool = False, beam_args: Sequence[str] = (), enable_cache: bool = True,
           tune: bool = False, hyperparameters: Optional[Mapping] = None,
-          infra_validation: bool = True):
+          infra_validation: bool = True, baseline: str = "previous_blessed"):
     from tfx.orchestration import metadata
 
     from pipelines.pipeline import create_pipeline
@@ -100,6 +100,7 @@ def build(spec: ModelSpec, paths: RunPaths, data_root, splits: Optional[Sequence
         serving_model_dir=str(paths.serving_model_dir),
         splits=splits,
         infra_validation=infra_validation,
+        baseline=baseline,
         metadata_connection_config=metadata.sqlite_metadata_connection_config(
             str(paths.metadata_path)),
         beam_pipeline_args=list(beam_args),
@@ -208,10 +209,12 @@ def summarise(spec: ModelSpec, info: Optional[run_info.RunInfo], failure: Option
     pushed = info.output("VersionedPusher", "pushed_model")
     if pushed and pushed.properties.get("pushed"):
         version = int(pushed.properties["pushed_version"])
-        reused = bool(pushed.properties.get("reused_existing_version"))
+        cached = info.component("VersionedPusher").state == "cached"
+        reused = cached or bool(pushed.properties.get("reused_existing_version"))
         destination = pushed.properties["pushed_destination"]
-        lines.append(f"  pushed: version {version} at {destination}"
-                     + (" (identical model already pushed; no new version)" if reused else ""))
+        note = (" (cached: this model was already pushed; no new version)" if cached else
+                " (identical model already pushed; no new version)" if reused else "")
+        lines.append(f"  pushed: version {version} at {destination}{note}")
         return RunOutcome(EXIT_PUSHED, "\n".join(lines), log_path, info, version, destination,
                           new_version=not reused)
     lines.append("  pushed: nothing (the model was not blessed)")

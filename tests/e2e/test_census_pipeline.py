@@ -81,6 +81,7 @@ def test_unchanged_rerun_is_cached_and_pushes_no_duplicate(workdir):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Trainer                            cached" in result.stdout
     assert "Transform                          cached" in result.stdout
+    assert "Evaluator                          cached" in result.stdout
     assert "no new version" in result.stdout
     assert _versions(workdir / "serving") == [1, 2]
 

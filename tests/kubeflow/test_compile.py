@@ -119,7 +119,7 @@ def local_pipelines(compiled_specs, tmp_path_factory):
             pipeline_name=kubeflow_compile.kfp_pipeline_name(model))
         pipelines[model] = runner.build(
             spec, paths, data_root=spec.sample_dir, splits=list(spec.splits),
-            infra_validation=True)
+            infra_validation=True, baseline="latest_blessed")
     return pipelines
 
 
@@ -218,6 +218,6 @@ def test_compile_command_writes_specs_and_names_resolver_caveat(tmp_path, capsys
 def test_no_baseline_variant_has_no_resolver_tasks(tmp_path):
     result = kubeflow_compile.compile_model(
         "census", image="registry.example/tfxp:test", pipeline_root="gs://bucket/root",
-        out_dir=tmp_path, resolve_baseline=False)
+        out_dir=tmp_path, baseline="none")
     assert result.resolvers == []
     assert result.tasks < 12
