@@ -106,12 +106,14 @@ def transformed_dataset(fn_args, file_pattern, tf_transform_output, label_key: s
     ).prefetch(tf.data.AUTOTUNE)
 
 
-def fit(fn_args, params: Mapping[str, Any], label_key: str, build_model, features=None):
+def fit(fn_args, params: Mapping[str, Any], label_key: str, build_model, features=None,
+        patience: int = 2, class_weight=None):
     """Seeds, applies the precision policy, builds the model under the chosen strategy and fits
     it on Transform's output with the standard callbacks; the model code only says what to build.
 
     `build_model(tf_transform_output)` returns a compiled model; `features(x)` optionally picks
-    what the model takes from the transformed feature dict. Returns (model, tf_transform_output).
+    what the model takes from the transformed feature dict; `class_weight(tf_transform_output)`
+    optionally weighs the classes. Returns (model, tf_transform_output).
     """
     import tensorflow_transform as tft
 
@@ -128,6 +130,7 @@ def fit(fn_args, params: Mapping[str, Any], label_key: str, build_model, feature
     with make_strategy(params["distribution_strategy"]).scope():
         model = build_model(tf_transform_output)
     model.fit(train_ds, validation_data=eval_ds, validation_steps=fn_args.eval_steps,
-              callbacks=standard_callbacks(fn_args.model_run_dir), verbose=2,
+              class_weight=class_weight(tf_transform_output) if class_weight else None,
+              callbacks=standard_callbacks(fn_args.model_run_dir, patience=patience), verbose=2,
               **epochs_and_steps(fn_args.train_steps, params["epochs"]))
     return model, tf_transform_output

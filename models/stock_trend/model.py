@@ -3,7 +3,6 @@ from typing import Dict
 
 import numpy as np
 import tensorflow as tf
-import tensorflow_transform as tft
 
 from models.common import training
 from models.stock_trend import features
@@ -106,23 +105,10 @@ def make_signatures(model, tf_transform_output) -> Dict[str, tf.types.experiment
 def run_fn(fn_args):
     """TFX Trainer entry point."""
     params = training.hyperparameters(fn_args, DEFAULT_HYPERPARAMETERS)
-    tf.keras.utils.set_random_seed(42)
-    training.apply_precision_policy(params["precision_policy"])
-    tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
-    train_ds = training.transformed_dataset(fn_args, fn_args.train_files, tf_transform_output,
-                                            features.TRANSFORMED_LABEL_KEY, params["batch_size"])
-    eval_ds = training.transformed_dataset(fn_args, fn_args.eval_files, tf_transform_output,
-                                           features.TRANSFORMED_LABEL_KEY, params["batch_size"],
-                                           shuffle=False)
-    weights = class_weights(_train_labels(fn_args, tf_transform_output)) \
+    weigh = (lambda tf_transform_output: class_weights(_train_labels(fn_args, tf_transform_output))) \
         if params["class_weighting"] else None
-    with training.make_strategy(params["distribution_strategy"]).scope():
-        model = build_model(params)
-    schedule = training.epochs_and_steps(fn_args.train_steps, params["epochs"])
-    model.fit(train_ds, validation_data=eval_ds, validation_steps=fn_args.eval_steps,
-              class_weight=weights,
-              callbacks=training.standard_callbacks(fn_args.model_run_dir,
-                                                    patience=params["patience"]),
-              verbose=2, **schedule)
+    model, tf_transform_output = training.fit(
+        fn_args, params, features.TRANSFORMED_LABEL_KEY, lambda _: build_model(params),
+        patience=params["patience"], class_weight=weigh)
     tf.saved_model.save(model, fn_args.serving_model_dir,
                         signatures=make_signatures(model, tf_transform_output))
