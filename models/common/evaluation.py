@@ -14,3 +14,22 @@ def gated_metric(class_name: str, floor: float, max_drop: float, **config):
             change_threshold=tfma.GenericChangeThreshold(
                 direction=tfma.MetricDirection.HIGHER_IS_BETTER,
                 absolute={"value": -max_drop})))], **config)
+
+
+def multiclass_eval_config(label_key: str, thresholds):
+    """Multi-class image models: SparseCategoricalAccuracy gated on the overall slice (floor
+    `sparse_categorical_accuracy`, at most `max_accuracy_drop` below the baseline), every class
+    reported as a slice on the raw label, and a confusion matrix plot."""
+    import tensorflow_model_analysis as tfma
+
+    return tfma.EvalConfig(
+        model_specs=[tfma.ModelSpec(signature_name="serving_default", label_key=label_key,
+                                    prediction_key="probabilities")],
+        slicing_specs=[tfma.SlicingSpec(), tfma.SlicingSpec(feature_keys=[label_key])],
+        metrics_specs=[tfma.MetricsSpec(metrics=[
+            tfma.MetricConfig(class_name="ExampleCount"),
+            gated_metric("SparseCategoricalAccuracy", thresholds["sparse_categorical_accuracy"],
+                         thresholds["max_accuracy_drop"]),
+            tfma.MetricConfig(class_name="SparseCategoricalCrossentropy"),
+            tfma.MetricConfig(class_name="MultiClassConfusionMatrixPlot"),
+        ])])
