@@ -163,8 +163,19 @@ def evaluation_metrics(evaluation_uri: str) -> Dict[str, Dict[str, Dict[str, flo
             else:
                 continue
             model = "diff" if key.is_diff else (key.model_name or "candidate")
-            per_model.setdefault(model, {})[key.name] = number
+            per_model.setdefault(model, {})[metric_label(key)] = number
     return result
+
+
+def metric_label(key) -> str:
+    """A metric's name, with its class or top-k when TFMA binarized it (e.g. 'recall@class_id=2')."""
+    if not key.HasField("sub_key"):
+        return key.name
+    sub_key = key.sub_key
+    for field in ("class_id", "k", "top_k"):
+        if sub_key.HasField(field):
+            return f"{key.name}@{field}={getattr(sub_key, field).value}"
+    return key.name
 
 
 def slice_label(slice_key) -> str:

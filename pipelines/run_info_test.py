@@ -35,3 +35,10 @@ def test_slice_labels():
     assert run_info.slice_label(key) == "Overall"
     key.single_slice_keys.add(column="sex", bytes_value=b"Female")
     assert run_info.slice_label(key) == "sex=Female"
+
+
+def test_binarized_metrics_keep_their_class_in_the_label():
+    key = metrics_for_slice_pb2.MetricKey(name="recall")
+    assert run_info.metric_label(key) == "recall"
+    key.sub_key.class_id.value = 2
+    assert run_info.metric_label(key) == "recall@class_id=2"

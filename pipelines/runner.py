@@ -62,10 +62,10 @@ def resolve_data(spec: ModelSpec, data_dir: Optional[str], sample: bool):
         if not root.is_dir():
             raise FileNotFoundError(f"--data {data_dir}: no such directory")
         present = [s for s in spec.splits if (root / s).is_dir()]
-        if present and len(present) < 2:
-            raise ValueError(f"--data {data_dir}: found split folder(s) {present} but need both "
+        if present and present[:2] != list(spec.splits[:2]):
+            raise ValueError(f"--data {data_dir}: found split folder(s) {present} but need "
                              f"{list(spec.splits[:2])}, or put all files directly in the folder")
-        return root, (list(spec.splits) if present else None)
+        return root, (present or None)
     if sample:
         return spec.sample_dir, list(spec.splits)
     prepared = common.PREPARED_ROOT / spec.name
