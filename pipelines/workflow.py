@@ -57,7 +57,8 @@ def _result_row(spec, outcome: runner.RunOutcome, rows: str) -> ModelResult:
 
 
 def format_table(results: List[ModelResult]) -> str:
-    header = ("model", "rows", "train", "metric", "candidate", "baseline", "blessed", "pushed")
+    header = ("model", "rows (per split)", "train", "metric", "candidate", "baseline", "blessed",
+              "pushed")
     rows = [header] + [(
         r.model, r.rows, f"{r.train_seconds:.0f}s" if r.train_seconds is not None else "-",
         r.key_metric, f"{r.candidate:.4f}" if r.candidate is not None else "-",
@@ -96,7 +97,8 @@ def run_models(model_names: Sequence[str], data_dir: Optional[str] = None, sampl
         paths = runner.default_paths(spec, sample=sample, home=home, serving_dir=serving_dir)
         data_root, splits = runner.resolve_data(spec, data_dir, sample)
         manifest = common.load_manifest(data_root) or {}
-        rows = "+".join(f"{n:,}" for n in manifest.get("rows", {}).values()) or "?"
+        counts = manifest.get("rows", {})
+        rows = "/".join(f"{counts[s]:,}" for s in spec.splits if s in counts) or "?"
         log_path = paths.new_log_path()
         stream.write(f"Running pipeline '{paths.pipeline_name}' ({runner_kind} runner); "
                      f"full logs: {log_path}\n")
