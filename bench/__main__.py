@@ -9,6 +9,18 @@ from data.common import PROJECT_ROOT
 SUITES = ("pipeline", "serving")
 
 
+def _print_serving(result: dict) -> None:
+    print(f"serving benchmark ({result['model']})")
+    for path in ("in_process", "grpc", "rest"):
+        print(f"  {path:<11} single-row predict  p50 {result[path]['p50_ms']:6.3f} ms   "
+              f"p99 {result[path]['p99_ms']:6.3f} ms")
+    for name, rps in result["throughput_rps"].items():
+        print(f"  {name:<32} {rps:10.1f} rows/s")
+    for name, target in result["targets"].items():
+        print(f"  {name} = {result['ratios'][name]}  (target {target})")
+    print(f"  transport floor (no model): {result['limits']}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--only", choices=SUITES, action="append",
@@ -24,6 +36,7 @@ def main() -> None:
             from bench import serving_bench
 
             results["serving"] = serving_bench.run()
+            _print_serving(results["serving"])
     out_dir = PROJECT_ROOT / "bench" / "results"
     os.makedirs(out_dir, exist_ok=True)
     out = out_dir / time.strftime("bench-%Y%m%d-%H%M%S.json")
