@@ -23,11 +23,11 @@ def _main_parser():
 
 def test_serve_accepts_tensorflow_model_server_flags_and_warns_on_the_rest():
     args = _main_parser().parse_args([
-        "serve", "--port=9000", "--rest_api_port=9001", "--model_config_file=/tmp/m.config",
+        "serve", "--port=9000", "--rest_api_port=9001", "--model_config_file=/srv/tfs/m.config",
         "--enable_batching", "--allow_version_labels_for_unavailable_models=false",
         "--model_config_file_poll_wait_seconds=5", "--use_tfrt=true",
         "--per_process_gpu_memory_fraction=0.5", "--made_up_flag=1"])
-    assert (args.port, args.rest_api_port, args.model_config_file) == (9000, 9001, "/tmp/m.config")
+    assert (args.port, args.rest_api_port, args.model_config_file) == (9000, 9001, "/srv/tfs/m.config")
     assert args.enable_batching is True
     assert args.allow_version_labels_for_unavailable_models is False
     assert args.model_config_file_poll_wait_seconds == 5
