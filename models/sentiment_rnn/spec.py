@@ -29,6 +29,7 @@ def eval_config(thresholds: Mapping[str, float]):
             tfma.MetricConfig(class_name="Precision"),
             tfma.MetricConfig(class_name="Recall"),
             tfma.MetricConfig(class_name="ConfusionMatrixPlot"),
+            tfma.MetricConfig(class_name="CalibrationPlot"),
         ])])
 
 
