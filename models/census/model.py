@@ -4,7 +4,7 @@ from typing import Dict
 import tensorflow as tf
 
 from models.census import features
-from models.common import training
+from models.common import signatures, training
 
 DEFAULT_HYPERPARAMETERS = {
     "variant": "logistic",      # 'logistic' (documented single sigmoid unit) or 'dnn'
@@ -94,15 +94,10 @@ def make_signatures(model, tf_transform_output) -> Dict[str, tf.types.experiment
         sparse.update({key: _raw_to_sparse(raw[key], "") for key in features.CATEGORICAL_FEATURES})
         return predict(model.tft_layer(sparse))
 
-    full_spec = tf_transform_output.raw_feature_spec()
-
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
-    def transform_features(serialized):
-        return model.tft_layer(tf.io.parse_example(serialized, full_spec))
-
     return {"serving_default": serve_examples.get_concrete_function(),
             "serving_raw": serve_raw.get_concrete_function(),
-            "transform_features": transform_features.get_concrete_function()}
+            "transform_features": signatures.transform_features(
+                model, tf_transform_output.raw_feature_spec())}
 
 
 def run_fn(fn_args):

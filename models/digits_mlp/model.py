@@ -8,7 +8,7 @@ from typing import Dict
 
 import tensorflow as tf
 
-from models.common import training
+from models.common import signatures, training
 from models.digits_mlp import features, preprocessing
 from models.digits_mlp.layers import CustomDenseLayer
 
@@ -39,11 +39,6 @@ def build_model(params) -> tf.keras.Model:
     return model
 
 
-def _outputs(probabilities: tf.Tensor) -> Dict[str, tf.Tensor]:
-    return {"probabilities": probabilities,
-            "classes": tf.argmax(probabilities, axis=-1, output_type=tf.int64)}
-
-
 def make_signatures(model, tf_transform_output) -> Dict[str, tf.types.experimental.ConcreteFunction]:
     """serving_default (serialized tf.Example, used by TFMA), serving_pixels ([n, 28, 28]
     intensities 0-255) and transform_features."""
@@ -54,23 +49,13 @@ def make_signatures(model, tf_transform_output) -> Dict[str, tf.types.experiment
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
     def serve_examples(serialized):
         transformed = model.tft_layer(tf.io.parse_example(serialized, serving_spec))
-        return _outputs(model(transformed[features.TRANSFORMED_PIXELS_KEY], training=False))
-
-    @tf.function(input_signature=[tf.TensorSpec([None, features.IMAGE_SIZE, features.IMAGE_SIZE],
-                                                tf.float32, name="pixels")])
-    def serve_pixels(pixels):
-        checks = [tf.debugging.assert_greater_equal(pixels, 0.0, message="pixels must be 0-255"),
-                  tf.debugging.assert_less_equal(pixels, 255.0, message="pixels must be 0-255")]
-        with tf.control_dependencies(checks):
-            return _outputs(model(preprocessing.scale_pixels(pixels), training=False))
-
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
-    def transform_features(serialized):
-        return model.tft_layer(tf.io.parse_example(serialized, raw_spec))
+        return signatures.classification_outputs(
+            model(transformed[features.TRANSFORMED_PIXELS_KEY], training=False))
 
     return {"serving_default": serve_examples.get_concrete_function(),
-            "serving_pixels": serve_pixels.get_concrete_function(),
-            "transform_features": transform_features.get_concrete_function()}
+            "serving_pixels": signatures.pixels(model, features.IMAGE_SIZE,
+                                                preprocessing.scale_pixels),
+            "transform_features": signatures.transform_features(model, raw_spec)}
 
 
 def run_fn(fn_args):

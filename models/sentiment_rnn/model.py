@@ -3,7 +3,7 @@ from typing import Dict
 
 import tensorflow as tf
 
-from models.common import training
+from models.common import signatures, training
 from models.sentiment_rnn import features
 
 DEFAULT_HYPERPARAMETERS = {
@@ -90,15 +90,10 @@ def make_signatures(model, tf_transform_output) -> Dict[str, tf.types.experiment
         fresh = tf.cast(tf.reshape(probability, [-1]) >= 0.5, tf.int32)
         return {"probabilities": probability, "sentiment": tf.gather(class_names, fresh)}
 
-    full_spec = tf_transform_output.raw_feature_spec()
-
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
-    def transform_features(serialized):
-        return model.tft_layer(tf.io.parse_example(serialized, full_spec))
-
     return {"serving_default": serve_examples.get_concrete_function(),
             "serving_text": serve_text.get_concrete_function(),
-            "transform_features": transform_features.get_concrete_function()}
+            "transform_features": signatures.transform_features(
+                model, tf_transform_output.raw_feature_spec())}
 
 
 def run_fn(fn_args):

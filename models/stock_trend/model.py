@@ -4,7 +4,7 @@ from typing import Dict
 import numpy as np
 import tensorflow as tf
 
-from models.common import training
+from models.common import signatures, training
 from models.stock_trend import features
 from models.stock_trend.metrics import MacroRecall
 
@@ -91,15 +91,10 @@ def make_signatures(model, tf_transform_output) -> Dict[str, tf.types.experiment
     def serve_window(window):
         return predict(window)
 
-    full_spec = tf_transform_output.raw_feature_spec()
-
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
-    def transform_features(serialized):
-        return model.tft_layer(tf.io.parse_example(serialized, full_spec))
-
     return {"serving_default": serve_examples.get_concrete_function(),
             "serving_window": serve_window.get_concrete_function(),
-            "transform_features": transform_features.get_concrete_function()}
+            "transform_features": signatures.transform_features(
+                model, tf_transform_output.raw_feature_spec())}
 
 
 def run_fn(fn_args):
