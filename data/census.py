@@ -5,7 +5,6 @@ Values are stripped, '?' becomes an empty (missing) field, and the test labels' 
 dropped so both splits use '<=50K' / '>50K'.
 """
 import csv
-import io
 import pathlib
 import random
 from typing import Dict, Iterable, List
@@ -72,6 +71,3 @@ def write_sample(prepared_dir: pathlib.Path, sample_dir: pathlib.Path,
             all_rows = list(csv.reader(f))[1:]
         write_csv(sample_dir / split / f"census_{split}.csv", rng.sample(all_rows, count))
 
-
-def read_csv_text(text: str) -> List[Dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(text)))

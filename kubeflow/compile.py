@@ -156,7 +156,3 @@ def compile_model(model: str, image: str, pipeline_root: str,
     write_spec(pipeline_spec, path)
     return CompileResult(model, path, len(pipeline_spec["root"]["dag"]["tasks"]),
                          time.monotonic() - started, resolver_tasks(pipeline_spec))
-
-
-def compile_models(models: Sequence[str], **options) -> List[CompileResult]:
-    return [compile_model(model, **options) for model in models]

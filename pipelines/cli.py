@@ -116,10 +116,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     argv = list(sys.argv[1:] if argv is None else argv)
-    args, extra = build_parser().parse_known_args(_join_option_values(argv))
-    if extra and not getattr(args, "accepts_extra_args", False):
-        build_parser().error(f"unrecognized arguments: {' '.join(extra)}")
-    args.extra_args = extra
+    args = build_parser().parse_args(_join_option_values(argv))
     try:
         return args.func(args)
     except (KeyError, ValueError, FileNotFoundError) as error:

@@ -52,7 +52,6 @@ def create_pipeline(
     splits: Optional[Sequence[str]] = ("train", "eval"),
     hyperparameters: Optional[Mapping[str, Any]] = None,
     tuner_fn: Optional[str] = None,
-    tuner_train_steps: Optional[int] = None,
     infra_validation: bool = True,
     baseline: str = "previous_blessed",
     code_fingerprint: str = "",
@@ -102,8 +101,7 @@ def create_pipeline(
             examples=transform.outputs["transformed_examples"],
             transform_graph=transform.outputs["transform_graph"],
             schema=schema_gen.outputs["schema"],
-            train_args=tfx.proto.TrainArgs(splits=[train_split],
-                                           num_steps=tuner_train_steps or train_steps),
+            train_args=tfx.proto.TrainArgs(splits=[train_split], num_steps=train_steps),
             eval_args=tfx.proto.EvalArgs(splits=[eval_split], num_steps=eval_steps),
             custom_config=custom_config)
         components.append(tuner)
