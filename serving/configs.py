@@ -55,12 +55,36 @@ def is_saved_model_dir(path: pathlib.Path) -> bool:
     return any((path / f).is_file() for f in _SAVED_MODEL_FILES)
 
 
-def scan_versions(model_dir: pathlib.Path) -> List[int]:
-    """Integer-named subdirectories holding a SavedModel, ascending (what TF Serving's source sees)."""
+def version_dirs(model_dir: pathlib.Path) -> Dict[int, pathlib.Path]:
+    """Version number -> its folder, for every subfolder holding a SavedModel whose name parses as
+    a non-negative integer (TF Serving's rule: `00000123` is version 123, loaded from that folder).
+    This is the one place the project scans version folders."""
     if not model_dir.is_dir():
-        return []
-    return sorted(int(p.name) for p in model_dir.iterdir()
-                  if p.is_dir() and p.name.isdigit() and is_saved_model_dir(p))
+        return {}
+    found: Dict[int, pathlib.Path] = {}
+    for path in sorted(model_dir.iterdir()):
+        if path.is_dir() and path.name.isascii() and path.name.isdigit() and is_saved_model_dir(path):
+            found.setdefault(int(path.name), path)
+    return dict(sorted(found.items()))
+
+
+def scan_versions(model_dir: pathlib.Path) -> List[int]:
+    """Versions on disk, ascending (what TF Serving's file-system source sees)."""
+    return list(version_dirs(model_dir))
+
+
+def labelled_version_dir(models_root: pathlib.Path, model: str,
+                         label: str = STABLE) -> Optional[pathlib.Path]:
+    """The folder of the version that `label` names for `model` in `models_root/models.config`,
+    or None when there is no config, no entry, no such label or the version is not on disk."""
+    config_path = models_root / MODELS_CONFIG
+    if not config_path.exists():
+        return None
+    entry = model_entry(read_models_config(config_path), model)
+    if entry is None or label not in entry.version_labels:
+        return None
+    model_dir = resolve_base_path(entry.base_path, models_root)
+    return version_dirs(model_dir).get(entry.version_labels[label])
 
 
 def scan_models(models_root: pathlib.Path) -> Dict[str, List[int]]:
