@@ -34,14 +34,20 @@ system-packages:
 
 env: $(STAMP)
 
+# pip repeats one warning per package for every find-links/index folder of the machine's pip
+# configuration that lacks it; everything else pip says still reaches the terminal.
+PIP_QUIET := 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+
 # Re-installs only when the lock or the packaging changes; the venv is created when missing.
 $(STAMP): $(CONSTRAINTS) setup.py requirements/extras.txt
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check "pip==$$(sed -n 's/^pip==//p' $(CONSTRAINTS))"
-	$(PY) -m pip install -q --ignore-requires-python -c $(CONSTRAINTS) \
-		tfx==1.16.0 ml-pipelines-sdk==1.16.0 kfp==2.13.0 kfp-pipeline-spec==0.6.0 -r requirements/extras.txt
-	$(PY) -m pip install -q --ignore-requires-python --no-deps --no-build-isolation -e .
-	$(PY) -m pip check
+	@test -x $(PY) || { echo "Creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	@echo "Installing the pinned stack ($(CONSTRAINTS)) and this project into $(VENV)"
+	@$(PY) -m pip install -q --disable-pip-version-check "pip==$$(sed -n 's/^pip==//p' $(CONSTRAINTS))" $(PIP_QUIET)
+	@$(PY) -m pip install -q --ignore-requires-python -c $(CONSTRAINTS) \
+		tfx==1.16.0 ml-pipelines-sdk==1.16.0 kfp==2.13.0 kfp-pipeline-spec==0.6.0 -r requirements/extras.txt $(PIP_QUIET)
+	@PYTHONWARNINGS="ignore:Editable installation" \
+		$(PY) -m pip install -q --ignore-requires-python --no-deps --no-build-isolation -e . $(PIP_QUIET)
+	@$(PY) -m pip check
 	@touch $(STAMP)
 
 data: env

@@ -4,18 +4,24 @@ The runtime stack (TFX 1.16, TensorFlow 2.16, ...) is pinned in requirements/con
 installed by `make setup`; install_requires only names what the project imports directly so that
 `pip install -e .` never re-resolves the stack.
 """
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
+
+# Generated trees (pushed models, prepared data, compiled specs) are never packaged.
+GENERATED = ["serving.models*", "serving.generated*", "data.prepared*", "data.downloads*",
+             "kubeflow.specs*"]
 
 setup(
     name="tfx-production-pipeline",
     version="0.1.0",
     description="Standard TFX components, documented models, TFMA validation and TF Serving canaries",
     python_requires=">=3.10,<3.12",
-    packages=find_packages(
+    # Namespace discovery: the folders of data files (data/schemas, data/samples/<model>/<split>,
+    # serving/k8s) are packages of their own, which is what setuptools expects of package data.
+    packages=find_namespace_packages(
         include=["pipelines*", "components*", "models*", "data*", "serving*", "kubeflow*"],
-        exclude=["*_test", "tests*"],
+        exclude=["*_test", "tests*", "*__pycache__*"] + GENERATED,
     ),
-    package_data={"data": ["schemas/*.pbtxt", "samples/**/*"], "serving": ["templates/*"]},
+    package_data={"": ["*.pbtxt", "*.csv", "*.tfrecord.gz", "*.yaml"]},
     include_package_data=True,
     entry_points={"console_scripts": ["tfxp=pipelines.cli:main"]},
 )

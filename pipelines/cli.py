@@ -7,6 +7,7 @@ import sys
 from typing import List, Optional
 
 from models import registry
+from pipelines import quiet
 
 # Sub-commands that live in other packages: (module, function adding the parser).
 _PLUGGED_COMMANDS = [
@@ -16,6 +17,10 @@ _PLUGGED_COMMANDS = [
     ("kubeflow.cli", "add_kubeflow_parser"),
     ("pipelines.report.cli", "add_report_parser"),
 ]
+
+
+# Commands that import TensorFlow: it is imported first, with its start-up noise filtered.
+COMMANDS_USING_TENSORFLOW = {"run", "report", "serve", "predict", "kubeflow", "data", "skew"}
 
 
 def _hyperparameter(text: str):
@@ -117,6 +122,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(_join_option_values(argv))
+    if args.command in COMMANDS_USING_TENSORFLOW:
+        quiet.import_tensorflow_quietly()
     try:
         return args.func(args)
     except (KeyError, ValueError, FileNotFoundError) as error:
