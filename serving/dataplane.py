@@ -3,6 +3,7 @@
 Inputs and outputs are numpy arrays (predict) or TF Serving result protos (classify/regress); the
 REST and gRPC layers only translate their wire formats to and from these calls.
 """
+import logging
 import time
 from typing import Dict, Iterable, Optional, Tuple
 
@@ -14,6 +15,8 @@ from serving.batching import BatchScheduler
 from serving.metrics import Metrics
 from serving.repository import ModelRepository
 from serving.signature import LoadedModel, Signature
+
+log = logging.getLogger("tfxp.serving")
 
 
 class DataPlane:
@@ -52,6 +55,11 @@ class DataPlane:
         except errors.ServingError as e:
             self.metrics.observe(name, version, api, protocol, 0, e.code.name)
             raise
+        except Exception as e:  # a server fault: counted, then answered as INTERNAL
+            log.exception("%s %s of model %s failed unexpectedly", protocol, api, name)
+            error = errors.unexpected(e)
+            self.metrics.observe(name, version, api, protocol, 0, error.code.name)
+            raise error from None
         self.metrics.observe(name, version, api, protocol, time.perf_counter() - start)
         return model, result
 

@@ -6,6 +6,7 @@ Row format (`instances`) and columnar (`inputs`) for predict, `{"b64": ...}` for
 """
 import base64
 import json
+import re
 from typing import Dict, Tuple
 
 import numpy as np
@@ -16,8 +17,16 @@ from tensorflow_serving.apis import input_pb2
 from serving import errors
 from serving.signature import Signature, dtype_name
 
+# numpy arrays have at most 32 dimensions (numpy 1.26); deeper JSON values cannot be a tensor.
+MAX_DEPTH = 32
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
 
 def loads(body: bytes):
+    """Parse a request body as TF Serving's RapidJSON would accept it: lone UTF-16 surrogates
+    (`"\\ud800"`) and nesting deeper than Python can walk are 400s, not server faults."""
     if not body or not body.strip():
         raise errors.invalid_argument("JSON Parse error: The document is empty. at offset: 0")
     try:
@@ -26,6 +35,17 @@ def loads(body: bytes):
         offset = getattr(e, "pos", 0)
         raise errors.invalid_argument(f"JSON Parse error: Invalid value. at offset: {offset} "
                                       f"({getattr(e, 'msg', e)})") from None
+    except RecursionError:
+        raise errors.invalid_argument(
+            "JSON Parse error: arrays or objects are nested too deeply") from None
+    if _SURROGATE_ESCAPE.search(body):
+        try:
+            json.dumps(doc, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise errors.invalid_argument(
+                "JSON Parse error: The surrogate pair in string is invalid. "
+                f"({e.object[e.start:e.end].encode('unicode_escape').decode()} is a lone "
+                "surrogate; send UTF-8 text or a {\"b64\": ...} value)") from None
     if not isinstance(doc, dict):
         raise errors.invalid_argument("JSON Parse error: the request body must be a JSON object")
     return doc
@@ -79,9 +99,24 @@ def _walk(value, dtype):
     return _scalar(value, dtype)
 
 
+def _depth_exceeds(value, limit: int) -> bool:
+    """Nesting deeper than `limit` along the first element (iterative: no recursion)."""
+    depth = 0
+    while isinstance(value, list) and value:
+        depth += 1
+        if depth > limit:
+            return True
+        value = value[0]
+    return False
+
+
 def to_array(value, dtype, name: str) -> np.ndarray:
     """A JSON value for one input -> numpy array of the signature's dtype."""
     dtype = tf.dtypes.as_dtype(dtype)
+    if _depth_exceeds(value, MAX_DEPTH):
+        raise errors.invalid_argument(
+            f"Input '{name}' is nested more than {MAX_DEPTH} levels deep; a tensor has at most "
+            f"{MAX_DEPTH} dimensions")
     if dtype != tf.string:
         try:
             fast = np.asarray(value)
@@ -95,10 +130,10 @@ def to_array(value, dtype, name: str) -> np.ndarray:
             return fast.astype(dtype.as_numpy_dtype, copy=False)
         if fast is not None and fast.dtype.kind == "b" and dtype == tf.bool:
             return fast
-    walked = _walk(value, dtype)
     try:
+        walked = _walk(value, dtype)
         array = np.array(walked, dtype=object if dtype == tf.string else dtype.as_numpy_dtype)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise errors.invalid_argument(
             f"Input '{name}': nested lists have different lengths (the tensor must be rectangular)"
         ) from None
