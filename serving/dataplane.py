@@ -10,10 +10,11 @@ from typing import Dict, Iterable, Optional, Tuple
 import numpy as np
 from tensorflow_serving.apis import inference_pb2, get_model_metadata_pb2
 
-from serving import errors, signature as sig_lib
+from serving import errors, request_log, signature as sig_lib
 from serving.batching import BatchScheduler
 from serving.metrics import Metrics
 from serving.repository import ModelRepository
+from serving.request_log import RequestLogs
 from serving.signature import LoadedModel, Signature
 
 log = logging.getLogger("tfxp.serving")
@@ -21,11 +22,20 @@ log = logging.getLogger("tfxp.serving")
 
 class DataPlane:
     def __init__(self, repository: ModelRepository, metrics: Metrics,
-                 batcher: Optional[BatchScheduler] = None, method_name_check: bool = False):
+                 batcher: Optional[BatchScheduler] = None, method_name_check: bool = False,
+                 request_logs: Optional[RequestLogs] = None):
         self.repository = repository
         self.metrics = metrics
         self.batcher = batcher
         self.method_name_check = method_name_check
+        self.request_logs = request_logs
+
+    def _sampled_logger(self, name: str):
+        """The model's request logger when this request is sampled (one dict lookup otherwise)."""
+        if self.request_logs is None:
+            return None
+        logger = self.request_logs.get(name)
+        return logger if logger is not None and logger.sampled() else None
 
     def resolve(self, name: str, version: Optional[int] = None,
                 label: Optional[str] = None) -> LoadedModel:
@@ -75,7 +85,11 @@ class DataPlane:
                                  self.method_name_check)
             signature.check_inputs(inputs)
             return model, self._run(model, signature, inputs, output_filter)
-        return self._timed(model.name, "predict", protocol, call)[1]
+        outputs = self._timed(model.name, "predict", protocol, call)[1]
+        logger = self._sampled_logger(model.name)
+        if logger is not None:
+            logger.submit("predict", model, signature.name, inputs, outputs)
+        return outputs
 
     def predict_request(self, name, version, label, signature_name, inputs, output_filter=(),
                         protocol="grpc") -> Tuple[LoadedModel, Signature, Dict[str, np.ndarray]]:
@@ -87,6 +101,9 @@ class DataPlane:
             signature.check_inputs(inputs)
             return model, (signature, self._run(model, signature, inputs, output_filter))
         model, (signature, outputs) = self._timed(name, "predict", protocol, call)
+        logger = self._sampled_logger(model.name)
+        if logger is not None:
+            logger.submit("predict", model, signature.name, inputs, outputs)
         return model, signature, outputs
 
     def _examples_call(self, name, version, label, signature_name, input_proto, api):
@@ -106,18 +123,28 @@ class DataPlane:
             return model, (signature, sig_lib.classification_result(outputs, n))
         return model, (signature, sig_lib.regression_result(outputs, n))
 
-    def classify(self, name, version, label, signature_name, input_proto, protocol="grpc"):
+    def classify(self, name, version, label, signature_name, input_proto, protocol="grpc",
+                 log_request=True):
         model, (signature, result) = self._timed(
             name, "classify", protocol,
             lambda: self._examples_call(name, version, label, signature_name, input_proto,
                                         "classify"))
+        logger = self._sampled_logger(model.name) if log_request else None
+        if logger is not None:
+            logger.submit("classify", model, signature.name, lambda: request_log.classify_request(
+                name, version, label, signature_name, input_proto), result)
         return model, signature, result
 
-    def regress(self, name, version, label, signature_name, input_proto, protocol="grpc"):
+    def regress(self, name, version, label, signature_name, input_proto, protocol="grpc",
+                log_request=True):
         model, (signature, result) = self._timed(
             name, "regress", protocol,
             lambda: self._examples_call(name, version, label, signature_name, input_proto,
                                         "regress"))
+        logger = self._sampled_logger(model.name) if log_request else None
+        if logger is not None:
+            logger.submit("regress", model, signature.name, lambda: request_log.regress_request(
+                name, version, label, signature_name, input_proto), result)
         return model, signature, result
 
     def multi_inference(self, request, protocol="grpc"):
@@ -135,13 +162,13 @@ class DataPlane:
             if task.method_name == sig_lib.CLASSIFY_METHOD:
                 model, signature, result = self.classify(spec.name, version, label,
                                                          spec.signature_name, request.input,
-                                                         protocol)
+                                                         protocol, log_request=False)
                 out = response.results.add()
                 out.classification_result.CopyFrom(result)
             elif task.method_name == sig_lib.REGRESS_METHOD:
                 model, signature, result = self.regress(spec.name, version, label,
                                                         spec.signature_name, request.input,
-                                                        protocol)
+                                                        protocol, log_request=False)
                 out = response.results.add()
                 out.regression_result.CopyFrom(result)
             else:
@@ -149,6 +176,9 @@ class DataPlane:
             out.model_spec.name = model.name
             out.model_spec.version.value = model.version
             out.model_spec.signature_name = signature.name
+        logger = self._sampled_logger(model.name)
+        if logger is not None:
+            logger.submit("multi_inference", model, "", request, response)
         return response
 
     def metadata(self, name, version=None, label=None, protocol="grpc"):

@@ -143,6 +143,7 @@ class ModelServer:
         from serving.dataplane import DataPlane
         from serving.metrics import Metrics
         from serving.repository import ModelRepository
+        from serving.request_log import RequestLogs
         from serving.warmup import run_warmup
 
         self.args = args
@@ -165,8 +166,10 @@ class ModelServer:
                 params = protos.BatchingParameters()
             batcher = BatchScheduler(params, on_batch=self.metrics.batch_size.observe)
         self.batcher = batcher
+        self.request_logs = RequestLogs(config_dir)
+        self.request_logs.configure(self.config)
         self.dataplane = DataPlane(self.repository, self.metrics, batcher,
-                                   args.enable_signature_method_name_check)
+                                   args.enable_signature_method_name_check, self.request_logs)
         self.metrics_path = None
         if args.monitoring_config_file:
             path = pathlib.Path(args.monitoring_config_file)
@@ -206,6 +209,10 @@ class ModelServer:
 
     def reload_config(self, config, source: str) -> None:
         log.info("Reloading model config (%s)", source)
+        try:
+            self.request_logs.configure(config)
+        except configs.ConfigError as e:
+            raise errors.invalid_argument(str(e)) from None
         self.repository.apply_config(config)
         self.config = config
 
@@ -305,6 +312,7 @@ class ModelServer:
             self._loop.call_soon_threadsafe(self._loop.stop)
         if self.batcher is not None:
             self.batcher.close()
+        self.request_logs.close()
 
 
 def parse_channel_arguments(text: str) -> List[tuple]:

@@ -52,10 +52,19 @@ def dtype_name(dtype) -> str:
     return types_pb2.DataType.Name(tf.dtypes.as_dtype(dtype).as_datatype_enum)[3:].lower()
 
 
+_CONTEXT_LINES = ("Graph execution error", "Detected at node", "Node: ", "Original stack trace",
+                  "File ")
+
+
 def _tf_message(e: Exception) -> str:
-    """TensorFlow's own words for a rejected input (first line, as TF Serving's status shows)."""
-    message = getattr(e, "message", None) or str(e)
-    return message.strip().split("\n")[0]
+    """TensorFlow's own words for a rejected input: the first line of the op's status message,
+    without the Python-side context (graph location, stack) that TF Serving's C++ never adds."""
+    message = (getattr(e, "message", None) or str(e)).strip()
+    for line in message.split("\n"):
+        line = line.strip()
+        if line and not line.startswith(_CONTEXT_LINES):
+            return line
+    return message.split("\n")[0]
 
 
 class Signature:
