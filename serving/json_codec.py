@@ -24,6 +24,13 @@ MAX_DEPTH = 32
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
+class JsonDoc(dict):
+    """A parsed request body; `may_hold_bools` is False when the text has no `true`/`false`, so
+    numeric inputs can take numpy's fast path (which would read true as 1.0)."""
+
+    may_hold_bools = True
+
+
 def loads(body: bytes):
     """Parse a request body as TF Serving's RapidJSON would accept it: lone UTF-16 surrogates
     (`"\\ud800"`) and nesting deeper than Python can walk are 400s, not server faults."""
@@ -48,6 +55,8 @@ def loads(body: bytes):
                 "surrogate; send UTF-8 text or a {\"b64\": ...} value)") from None
     if not isinstance(doc, dict):
         raise errors.invalid_argument("JSON Parse error: the request body must be a JSON object")
+    doc = JsonDoc(doc)
+    doc.may_hold_bools = b"true" in body or b"false" in body
     return doc
 
 
@@ -110,19 +119,20 @@ def _depth_exceeds(value, limit: int) -> bool:
     return False
 
 
-def to_array(value, dtype, name: str) -> np.ndarray:
-    """A JSON value for one input -> numpy array of the signature's dtype."""
+def to_array(value, dtype, name: str, may_hold_bools: bool = True) -> np.ndarray:
+    """A JSON value for one input -> numpy array of the signature's dtype (true/false only for
+    bool inputs, as TF Serving's JSON reader insists)."""
     dtype = tf.dtypes.as_dtype(dtype)
     if _depth_exceeds(value, MAX_DEPTH):
         raise errors.invalid_argument(
             f"Input '{name}' is nested more than {MAX_DEPTH} levels deep; a tensor has at most "
             f"{MAX_DEPTH} dimensions")
-    if dtype != tf.string:
+    if dtype != tf.string and (dtype == tf.bool or not may_hold_bools):
         try:
             fast = np.asarray(value)
         except ValueError:
             fast = None
-        if fast is not None and fast.dtype.kind in ("i", "u", "f"):
+        if fast is not None and fast.dtype.kind in ("i", "u", "f") and dtype != tf.bool:
             if dtype.is_integer and fast.dtype.kind == "f":
                 bad = fast[fast != np.floor(fast)]
                 if bad.size:
@@ -148,6 +158,7 @@ def decode_predict(doc: dict, signature: Signature) -> Tuple[Dict[str, np.ndarra
         raise errors.invalid_argument(
             "Not formatted correctly expecting only one of 'inputs' or 'instances' keys exists")
     specs = signature.inputs
+    bools = getattr(doc, "may_hold_bools", True)
     if "instances" in doc:
         instances = doc["instances"]
         if not isinstance(instances, list):
@@ -163,7 +174,7 @@ def decode_predict(doc: dict, signature: Signature) -> Tuple[Dict[str, np.ndarra
                 "object keyed by input name")
         if not named:
             key = next(iter(specs))
-            return {key: to_array(instances, specs[key].dtype, key)}, "row"
+            return {key: to_array(instances, specs[key].dtype, key, bools)}, "row"
         columns = {}
         for i, instance in enumerate(instances):
             if not isinstance(instance, dict):
@@ -175,19 +186,19 @@ def decode_predict(doc: dict, signature: Signature) -> Tuple[Dict[str, np.ndarra
                     f"{json.dumps(instance)[:200]} keys do not match those of item 0")
             for key, value in instance.items():
                 columns.setdefault(key, []).append(value)
-        return {k: to_array(v, specs[k].dtype if k in specs else tf.string, k)
+        return {k: to_array(v, specs[k].dtype if k in specs else tf.string, k, bools)
                 for k, v in columns.items()}, "row"
     if "inputs" in doc:
         inputs = doc["inputs"]
         if isinstance(inputs, dict) and not (len(specs) == 1 and set(inputs) == {"b64"}):
-            return {k: to_array(v, specs[k].dtype if k in specs else tf.string, k)
+            return {k: to_array(v, specs[k].dtype if k in specs else tf.string, k, bools)
                     for k, v in inputs.items()}, "columnar"
         if len(specs) != 1:
             raise errors.invalid_argument(
                 f"The signature has {len(specs)} inputs ({', '.join(sorted(specs))}); 'inputs' "
                 "must be an object keyed by input name")
         key = next(iter(specs))
-        return {key: to_array(inputs, specs[key].dtype, key)}, "columnar"
+        return {key: to_array(inputs, specs[key].dtype, key, bools)}, "columnar"
     raise errors.invalid_argument("Missing 'inputs' or 'instances' key")
 
 
