@@ -11,10 +11,10 @@ from typing import Dict, Tuple
 
 import numpy as np
 import tensorflow as tf
-from tensorflow.core.example import example_pb2
 from tensorflow_serving.apis import input_pb2
 
 from serving import errors
+from serving.examples import example_from_dict
 from serving.signature import Signature, dtype_name
 
 # numpy arrays have at most 32 dimensions (numpy 1.26); deeper JSON values cannot be a tensor.
@@ -143,7 +143,7 @@ def to_array(value, dtype, name: str, may_hold_bools: bool = True) -> np.ndarray
     try:
         walked = _walk(value, dtype)
         array = np.array(walked, dtype=object if dtype == tf.string else dtype.as_numpy_dtype)
-    except (ValueError, RecursionError):
+    except (ValueError, OverflowError, RecursionError):
         raise errors.invalid_argument(
             f"Input '{name}': nested lists have different lengths (the tensor must be rectangular)"
         ) from None
@@ -242,33 +242,6 @@ def encode_predict(outputs: Dict[str, np.ndarray], fmt: str) -> dict:
     return {"predictions": [{k: columns[k][i] for k in columns} for i in range(n)]}
 
 
-def _feature(example, key: str, value) -> None:
-    values = value if isinstance(value, list) else [value]
-    feature = example.features.feature[key]
-    if not values:
-        return
-    if all(isinstance(v, bool) for v in values) or any(
-            isinstance(v, (list, type(None))) for v in values):
-        raise errors.invalid_argument(
-            f"Feature '{key}': values must be numbers, strings or {{\"b64\": ...}}, got "
-            f"{json.dumps(value)[:100]}")
-    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-        feature.int64_list.value.extend(values)
-    elif all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-        feature.float_list.value.extend(float(v) for v in values)
-    else:
-        feature.bytes_list.value.extend(_scalar(v, tf.string) for v in values)
-
-
-def _example(obj, where: str):
-    if not isinstance(obj, dict):
-        raise errors.invalid_argument(f"{where} must be a JSON object of feature name -> value")
-    example = example_pb2.Example()
-    for key, value in obj.items():
-        _feature(example, key, value)
-    return example
-
-
 def decode_examples(doc: dict):
     """classify/regress JSON ({"examples": [...], "context": {...}}) -> tensorflow.serving.Input."""
     examples = doc.get("examples")
@@ -277,11 +250,11 @@ def decode_examples(doc: dict):
     result = input_pb2.Input()
     if "context" in doc:
         target = result.example_list_with_context
-        target.context.CopyFrom(_example(doc["context"], "'context'"))
+        target.context.CopyFrom(example_from_dict(doc["context"], "'context'"))
     else:
         target = result.example_list
     for i, item in enumerate(examples):
-        target.examples.add().CopyFrom(_example(item, f"Item {i} of 'examples'"))
+        target.examples.add().CopyFrom(example_from_dict(item, f"Item {i} of 'examples'"))
     return result
 
 

@@ -91,15 +91,8 @@ def build_census_like(path: pathlib.Path, bias: float = 0.0, hidden: int = 0) ->
 
 def example(row=None) -> bytes:
     """A serialized tf.Example for the census-like model."""
-    from tensorflow.core.example import example_pb2
-    row = dict(SAMPLE_ROW if row is None else row)
-    ex = example_pb2.Example()
-    for key, value in row.items():
-        if isinstance(value, int):
-            ex.features.feature[key].int64_list.value.append(value)
-        else:
-            ex.features.feature[key].bytes_list.value.append(str(value).encode())
-    return ex.SerializeToString()
+    from serving.examples import example_bytes
+    return example_bytes(dict(SAMPLE_ROW if row is None else row))
 
 
 def build_tf1_half_plus_two(path: pathlib.Path) -> pathlib.Path:
