@@ -79,11 +79,6 @@ def _percentiles(samples):
             "p99_ms": round(samples[min(len(samples) - 1, int(len(samples) * 0.99))] * 1000, 3)}
 
 
-def _example(row) -> bytes:
-    from serving.client import example_bytes
-    return example_bytes(row)
-
-
 def _start_server(model_dir: pathlib.Path, tmp: pathlib.Path, batching: bool,
                   request_logging: bool = False):
     """The local server on `model_dir`; with `request_logging`, every request is logged
@@ -299,6 +294,7 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0) -> Dict:
     from tensorflow_serving.apis import (get_model_status_pb2, model_service_pb2_grpc,
                                          predict_pb2, prediction_service_pb2_grpc)
 
+    from serving.examples import example_bytes
     from serving.signature import LoadedModel
 
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="serving-bench-"))
@@ -314,7 +310,7 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0) -> Dict:
             result["model"] = str(model_dir)
             row = ROW
         model_dir = pathlib.Path(model_dir).resolve()
-        serialized = _example(row)
+        serialized = example_bytes(row)
         loaded = tf.saved_model.load(str(model_dir))
         signature = loaded.signatures["serving_default"]
         (input_key,) = signature.structured_input_signature[1]

@@ -13,6 +13,7 @@ import pathlib
 import threading
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
+import grpc
 import numpy as np
 import tensorflow as tf
 from tensorflow.core.example import example_pb2
@@ -65,6 +66,16 @@ def _tf_message(e: Exception) -> str:
         if line and not line.startswith(_CONTEXT_LINES):
             return line
     return message.split("\n")[0]
+
+
+def _tf_error(e: Exception) -> errors.ServingError:
+    """TensorFlow's status as TF Serving passes it on: its code (INVALID_ARGUMENT for argument
+    binding errors raised in Python) and its words."""
+    code = grpc.StatusCode.INVALID_ARGUMENT
+    if isinstance(e, tf.errors.OpError):
+        code = next((c for c in grpc.StatusCode if c.value[0] == e.error_code),
+                    grpc.StatusCode.UNKNOWN)
+    return errors.ServingError(code, _tf_message(e))
 
 
 class Signature:
@@ -140,8 +151,8 @@ class FunctionSignature(Signature):
                 result = self._flat_call([tensors[k] for k in self._flat_order])
             else:
                 result = self.function(**tensors)
-        except (tf.errors.InvalidArgumentError, ValueError, TypeError) as e:
-            raise errors.invalid_argument(_tf_message(e)) from None
+        except (tf.errors.OpError, ValueError, TypeError) as e:
+            raise _tf_error(e) from None
         return {k: result[k].numpy() for k in keys}
 
     def _matches_specs(self, tensors) -> bool:
@@ -195,8 +206,8 @@ class SessionSignature(Signature):
         feeds = tuple(sorted(inputs))
         try:
             values = self._callable(feeds, keys)(*[inputs[k] for k in feeds])
-        except (tf.errors.InvalidArgumentError, ValueError, TypeError) as e:
-            raise errors.invalid_argument(_tf_message(e)) from None
+        except (tf.errors.OpError, ValueError, TypeError) as e:
+            raise _tf_error(e) from None
         return dict(zip(keys, values))
 
 
