@@ -92,10 +92,11 @@ def _start_server(model_dir: pathlib.Path, tmp: pathlib.Path, batching: bool,
              "--file_system_poll_wait_seconds=0"]
     if request_logging:
         config = tmp / kind / "models.config"
+        prefix = tmp / kind / "logs" / "census"
         config.write_text(
             f'model_config_list {{ config {{ name: "census" base_path: "{base}" '
             'model_platform: "tensorflow" logging_config { sampling_config { sampling_rate: 1.0 } '
-            f'log_collector_config {{ filename_prefix: "{tmp / kind / "logs" / "census"}" }} }} }} }}\n')
+            f'log_collector_config {{ filename_prefix: "{prefix}" }} }} }} }}\n')
         flags += [f"--model_config_file={config}"]
     else:
         flags += ["--model_name=census", f"--model_base_path={base}"]
@@ -228,8 +229,11 @@ def _throughput(fn, seconds: float, clients: int = CLIENTS) -> float:
     return done / elapsed
 
 
-def _request_logging_overhead(servers, request, n: int, seconds: float) -> Dict:
-    """gRPC Predict with request logging off vs on (sampling_rate 1.0), side by side."""
+def _request_logging_overhead(servers, request, n: int, seconds: float,
+                              log_prefix: pathlib.Path) -> Dict:
+    """gRPC Predict with request logging off vs on (sampling_rate 1.0), side by side; also counts
+    the records written, so a logger that silently wrote nothing cannot look fast."""
+    from serving.request_log import read_prediction_logs
     import grpc
     from tensorflow_serving.apis import prediction_service_pb2_grpc
     channels = {key: grpc.insecure_channel(f"127.0.0.1:{servers[key][1]}")
@@ -250,7 +254,9 @@ def _request_logging_overhead(servers, request, n: int, seconds: float) -> Dict:
             rates[name].append(_grpc_throughput(f"127.0.0.1:{servers[key][1]}", PREDICT_METHOD,
                                                 payload, seconds / 2))
     throughput = {name: round(sum(values) / len(values), 1) for name, values in rates.items()}
+    time.sleep(0.5)
     return {
+        "records_logged": sum(1 for _ in read_prediction_logs(log_prefix)),
         "grpc_p50_ms": {k: v["p50_ms"] for k, v in latency.items()},
         "grpc_p99_ms": {k: v["p99_ms"] for k, v in latency.items()},
         "grpc_16_clients_rps": throughput,
@@ -353,7 +359,7 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0) -> Dict:
             }
             channel.close()
             result["request_logging"] = _request_logging_overhead(
-                servers, request, n, seconds)
+                servers, request, n, seconds, tmp / "logged" / "logs" / "census")
 
             def grpc_rate(batching, method, message):
                 target = f"127.0.0.1:{servers[batching][1]}"

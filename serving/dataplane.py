@@ -92,7 +92,10 @@ class DataPlane:
         return outputs
 
     def predict_request(self, name, version, label, signature_name, inputs, output_filter=(),
-                        protocol="grpc") -> Tuple[LoadedModel, Signature, Dict[str, np.ndarray]]:
+                        protocol="grpc", request_proto=None
+                        ) -> Tuple[LoadedModel, Signature, Dict[str, np.ndarray]]:
+        """Resolve and run; `request_proto` (the gRPC PredictRequest) is what a request log
+        records, else the decoded inputs are."""
         def call():
             model = self.resolve(name, version, label)
             signature = model.signature(signature_name)
@@ -103,7 +106,8 @@ class DataPlane:
         model, (signature, outputs) = self._timed(name, "predict", protocol, call)
         logger = self._sampled_logger(model.name)
         if logger is not None:
-            logger.submit("predict", model, signature.name, inputs, outputs)
+            logger.submit("predict", model, signature.name,
+                          request_proto if request_proto is not None else inputs, outputs)
         return model, signature, outputs
 
     def _examples_call(self, name, version, label, signature_name, input_proto, api):

@@ -54,7 +54,8 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
         name, version, label, signature_name = _spec(request)
         inputs = tensor_codec.request_inputs(request)
         model, signature, outputs = self.plane.predict_request(
-            name, version, label, signature_name, inputs, request.output_filter, protocol="grpc")
+            name, version, label, signature_name, inputs, request.output_filter, protocol="grpc",
+            request_proto=request)
         response = predict_pb2.PredictResponse()
         _fill_spec(response.model_spec, model, signature.name)
         for key, value in outputs.items():

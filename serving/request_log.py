@@ -31,6 +31,7 @@ from typing import Dict, Iterator, Optional
 from tensorflow_serving.apis import (classification_pb2, predict_pb2, prediction_log_pb2,
                                      regression_pb2)
 
+from serving import tensor_codec
 from serving.configs import ConfigError
 
 log = logging.getLogger("tfxp.serving")
@@ -143,30 +144,15 @@ class RequestLogger:
             self._file = None
 
 
-def _predict_request(name, version, signature_name, inputs):
-    from serving import tensor_codec
-    if isinstance(inputs, predict_pb2.PredictRequest):
-        return inputs
-    request = predict_pb2.PredictRequest()
-    request.model_spec.name = name
-    request.model_spec.version.value = version
-    request.model_spec.signature_name = signature_name
-    for key, value in inputs.items():
-        tensor_codec.fill_proto(request.inputs[key], value)
-    return request
+def _fill_spec(spec, name, version, signature_name) -> None:
+    spec.name = name
+    spec.version.value = version
+    spec.signature_name = signature_name
 
 
-def _predict_response(name, version, signature_name, outputs):
-    from serving import tensor_codec
-    if isinstance(outputs, predict_pb2.PredictResponse):
-        return outputs
-    response = predict_pb2.PredictResponse()
-    response.model_spec.name = name
-    response.model_spec.version.value = version
-    response.model_spec.signature_name = signature_name
-    for key, value in outputs.items():
-        tensor_codec.fill_proto(response.outputs[key], value)
-    return response
+def _fill_tensors(target_map, arrays) -> None:
+    for key, value in arrays.items():
+        tensor_codec.fill_proto(target_map[key], value)
 
 
 def build_log(kind: str, name: str, version: int, signature_name: str, request, response,
@@ -182,9 +168,14 @@ def build_log(kind: str, name: str, version: int, signature_name: str, request, 
     metadata.saved_model_tags.append("serve")
     metadata.timestamp_secs = int(timestamp)
     if kind == "predict":
-        entry.predict_log.request.CopyFrom(_predict_request(name, version, signature_name, request))
-        entry.predict_log.response.CopyFrom(
-            _predict_response(name, version, signature_name, response))
+        target = entry.predict_log
+        if isinstance(request, predict_pb2.PredictRequest):
+            target.request.CopyFrom(request)
+        else:
+            _fill_spec(target.request.model_spec, name, version, signature_name)
+            _fill_tensors(target.request.inputs, request)
+        _fill_spec(target.response.model_spec, name, version, signature_name)
+        _fill_tensors(target.response.outputs, response)
     elif kind == "classify":
         entry.classify_log.request.CopyFrom(request)
         entry.classify_log.response.CopyFrom(_with_spec(

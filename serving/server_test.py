@@ -21,7 +21,7 @@ def test_make_tolerant_turns_unknown_flags_of_a_subparser_into_warnings():
 
 def test_channel_arguments_parse_like_tf_serving():
     assert parse_channel_arguments("") == []
-    assert parse_channel_arguments("grpc.max_concurrent_streams=100, grpc.lb_policy=pick_first") == [
-        ("grpc.max_concurrent_streams", 100), ("grpc.lb_policy", "pick_first")]
+    parsed = parse_channel_arguments("grpc.max_concurrent_streams=100, grpc.lb_policy=pick_first")
+    assert parsed == [("grpc.max_concurrent_streams", 100), ("grpc.lb_policy", "pick_first")]
     with pytest.raises(configs.ConfigError, match="not key=value"):
         parse_channel_arguments("nonsense")

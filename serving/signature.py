@@ -2,10 +2,11 @@
 
 Checks input names and dtypes before running (TF Serving's wording); shapes are TensorFlow's to
 judge, and its rejection becomes INVALID_ARGUMENT in its own words. TF1 graph SavedModels run in
-one session over the MetaGraph, feeding and fetching by tensor name, as TF Serving runs every model. Classify and Regress
-follow TF Serving's rules: one string input of serialized tf.Examples, outputs `classes`/`scores`
-(classify) or `outputs` (regress). With `--enable_signature_method_name_check` (TF Serving's flag,
-off by default) the signature's method_name must also be tensorflow/serving/classify|regress|predict.
+one session over the MetaGraph, feeding and fetching by tensor name, as TF Serving runs every
+model. Classify and Regress follow TF Serving's rules: one string input of serialized
+tf.Examples, outputs `classes`/`scores` (classify) or `outputs` (regress). With
+`--enable_signature_method_name_check` (TF Serving's flag, off by default) the signature's
+method_name must also be tensorflow/serving/classify|regress|predict.
 A TF2 model gets such a method name by editing saved_model.pb after tf.saved_model.save
 (`set_method_name`) or by exporting with tf.compat.v1.saved_model's classification_signature_def.
 """

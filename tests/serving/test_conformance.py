@@ -261,10 +261,11 @@ def test_sampled_requests_are_logged_as_prediction_logs(logging_server):
     task.model_spec.signature_name = "regress_x_to_y"
     predictions.MultiInference(multi, timeout=30)
     for _ in range(100):
-        logs = read_logs()[before:]
-        if len(logs) >= 4:
+        if len(read_logs()) >= before + 4:
             break
         time.sleep(0.1)
+    time.sleep(0.3)  # the writer batches every 50 ms; the last four records are this test's
+    logs = read_logs()[-4:]
     kinds = [entry.WhichOneof("log_type") for entry in logs]
     assert kinds == ["predict_log", "regress_log", "classify_log", "multi_inference_log"]
     first = logs[0]
