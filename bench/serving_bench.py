@@ -243,7 +243,7 @@ def _request_logging_overhead(servers, request, n: int, seconds: float,
                  (lambda stub: lambda: stub.Predict(request, timeout=30))(
                      prediction_service_pb2_grpc.PredictionServiceStub(channel))
                  for key, channel in channels.items()}
-        latency = _side_by_side_latency(calls, n * 2)
+        latency = _side_by_side_latency(calls, n * 4, rounds=20)
     finally:
         for channel in channels.values():
             channel.close()
@@ -257,6 +257,7 @@ def _request_logging_overhead(servers, request, n: int, seconds: float,
     time.sleep(0.5)
     return {
         "records_logged": sum(1 for _ in read_prediction_logs(log_prefix)),
+        **_request_logging_cpu(request),
         "grpc_p50_ms": {k: v["p50_ms"] for k, v in latency.items()},
         "grpc_p99_ms": {k: v["p99_ms"] for k, v in latency.items()},
         "grpc_16_clients_rps": throughput,
@@ -265,6 +266,39 @@ def _request_logging_overhead(servers, request, n: int, seconds: float,
         "throughput_slowdown_pct": round(
             (1 - throughput["logging_on"] / throughput["logging_off"]) * 100, 1),
     }
+
+
+def _request_logging_cpu(request, n: int = 5000) -> Dict:
+    """In-process cost of logging one request: what the request thread pays (sample + queue) and
+    what the writer thread pays (build, serialize, write), in microseconds; steadier than the
+    served figures on a shared machine."""
+    import numpy as np
+    from tensorflow_serving.config import logging_config_pb2
+
+    from serving.request_log import RequestLogger
+
+    class Model:
+        name, version = "census", 1
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix="request-log-bench-"))
+    try:
+        config = logging_config_pb2.LoggingConfig()
+        config.sampling_config.sampling_rate = 1.0
+        config.log_collector_config.filename_prefix = str(tmp / "census")
+        logger = RequestLogger("census", config)
+        outputs = {"probabilities": np.array([[0.25]], np.float32)}
+        start = time.perf_counter()
+        for _ in range(n):
+            if logger.sampled():
+                logger.submit("predict", Model, "serving_default", request, outputs)
+        request_path = time.perf_counter() - start
+        start = time.perf_counter()
+        logger.flush()
+        writer = time.perf_counter() - start
+        logger.close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {"request_path_us_per_record": round(request_path / n * 1e6, 2),
+            "writer_us_per_record": round(writer / n * 1e6, 2)}
 
 
 def _stand_in(tmp: pathlib.Path) -> pathlib.Path:
