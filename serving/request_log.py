@@ -28,6 +28,7 @@ import threading
 import time
 from typing import Dict, Iterator, Optional
 
+import tensorflow as tf
 from tensorflow_serving.apis import (classification_pb2, predict_pb2, prediction_log_pb2,
                                      regression_pb2)
 
@@ -123,7 +124,6 @@ class RequestLogger:
                 self._file.flush()
 
     def _write(self, prediction_log) -> None:
-        import tensorflow as tf
         if self._file is None:
             self._sequence += 1
             path = (f"{self.prefix}.{self._started}.{os.getpid()}."
@@ -236,7 +236,6 @@ def log_files(path_or_prefix) -> list:
 
 def read_prediction_logs(path_or_prefix) -> Iterator[prediction_log_pb2.PredictionLog]:
     """Every PredictionLog in the request-log files of a file, directory or filename prefix."""
-    import tensorflow as tf
     files = log_files(path_or_prefix)
     if not files:
         raise FileNotFoundError(f"no request-log files ({SUFFIX}) at {path_or_prefix}")
