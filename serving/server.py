@@ -139,6 +139,9 @@ class ModelServer:
     """Owns the repository, the data plane and both front ends; `start()` blocks for the initial load."""
 
     def __init__(self, args):
+        # Flag and config-file mistakes end start-up before TensorFlow is even imported.
+        self.channel_arguments = parse_channel_arguments(args.grpc_channel_arguments)
+        self.config_path, config_dir, self.config = self._initial_config(args)
         from serving.batching import BatchScheduler
         from serving.dataplane import DataPlane
         from serving.metrics import Metrics
@@ -147,7 +150,6 @@ class ModelServer:
         from serving.warmup import run_warmup
 
         self.args = args
-        self.config_path, config_dir, self.config = self._initial_config(args)
         self.metrics = Metrics()
         self.repository = ModelRepository(
             config_dir=config_dir,
@@ -227,8 +229,7 @@ class ModelServer:
         if self.args.grpc_socket_path:
             addresses.append(f"unix:{self.args.grpc_socket_path}")
         self.grpc_server = make_server(self.dataplane, self.reload_config, addresses,
-                                       self.args.grpc_max_threads,
-                                       parse_channel_arguments(self.args.grpc_channel_arguments))
+                                       self.args.grpc_max_threads, self.channel_arguments)
         self.grpc_server.start()
         for address in addresses:
             log.info("Running gRPC ModelServer at %s ...", address)
