@@ -19,6 +19,12 @@ def _print_serving(result: dict) -> None:
     for name, target in result["targets"].items():
         print(f"  {name} = {result['ratios'][name]}  (target {target})")
     print(f"  transport floor (no model): {result['limits']}")
+    logging = result.get("request_logging")
+    if logging:
+        print(f"  request logging at sampling 1.0: gRPC p50 {logging['grpc_p50_ms']}, 16 clients "
+              f"{logging['grpc_16_clients_rps']} rows/s, {logging['records_logged']} records; "
+              f"{logging['request_path_us_per_record']} us/record on the request thread, "
+              f"{logging['writer_us_per_record']} us/record on the writer thread")
 
 
 def main() -> None:

@@ -53,6 +53,9 @@ MEANING = {
                                         "(4 processes x 4 threads) with server batching off/on",
     "throughput_rps.grpc_16_clients_no_model": "extra: GetModelStatus requests/s from the same 16 "
                                                "clients; the server's gRPC ceiling without a model",
+    "request_logging": "gRPC Predict to two otherwise identical local servers, request logging off "
+                       "and on at sampling_rate 1.0 (TFRecord PredictionLog files), latency in "
+                       "alternating blocks and 16-client throughput alternated; slowdown in %",
     "ratios": "served figure / in-process figure; compare with targets",
     "limits": "extra: the best ratios a server could reach on this machine: transport floor plus "
               "the model call after idle (latency), and the model-free RPC rate (throughput)",
@@ -76,18 +79,27 @@ def _percentiles(samples):
             "p99_ms": round(samples[min(len(samples) - 1, int(len(samples) * 0.99))] * 1000, 3)}
 
 
-def _example(row) -> bytes:
-    from serving.client import _example as make
-    return make(row)
-
-
-def _start_server(model_dir: pathlib.Path, tmp: pathlib.Path, batching: bool):
-    base = tmp / ("batched" if batching else "plain") / "census"
+def _start_server(model_dir: pathlib.Path, tmp: pathlib.Path, batching: bool,
+                  request_logging: bool = False):
+    """The local server on `model_dir`; with `request_logging`, every request is logged
+    (logging_config with sampling_rate 1.0 in a model config file)."""
+    kind = "logged" if request_logging else ("batched" if batching else "plain")
+    base = tmp / kind / "census"
     base.mkdir(parents=True)
     os.symlink(model_dir, base / "1")
     grpc_port, rest_port = _free_port(), _free_port()
-    flags = [f"--port={grpc_port}", f"--rest_api_port={rest_port}", "--model_name=census",
-             f"--model_base_path={base}", "--file_system_poll_wait_seconds=0"]
+    flags = [f"--port={grpc_port}", f"--rest_api_port={rest_port}",
+             "--file_system_poll_wait_seconds=0"]
+    if request_logging:
+        config = tmp / kind / "models.config"
+        prefix = tmp / kind / "logs" / "census"
+        config.write_text(
+            f'model_config_list {{ config {{ name: "census" base_path: "{base}" '
+            'model_platform: "tensorflow" logging_config { sampling_config { sampling_rate: 1.0 } '
+            f'log_collector_config {{ filename_prefix: "{prefix}" }} }} }} }}\n')
+        flags += [f"--model_config_file={config}"]
+    else:
+        flags += ["--model_name=census", f"--model_base_path={base}"]
     if batching:
         config = tmp / "batching.config"
         config.write_text("max_batch_size { value: 16 } batch_timeout_micros { value: 2000 } "
@@ -110,7 +122,7 @@ def _start_server(model_dir: pathlib.Path, tmp: pathlib.Path, batching: bool):
     raise RuntimeError("benchmark server did not start within 120 s")
 
 
-def _latency(fn, n: int, idle_s: float = 0.0):
+def _latency_samples(fn, n: int, idle_s: float = 0.0):
     for _ in range(20):
         fn()
     samples = []
@@ -120,7 +132,21 @@ def _latency(fn, n: int, idle_s: float = 0.0):
         start = time.perf_counter()
         fn()
         samples.append(time.perf_counter() - start)
-    return _percentiles(samples)
+    return samples
+
+
+def _latency(fn, n: int, idle_s: float = 0.0):
+    return _percentiles(_latency_samples(fn, n, idle_s))
+
+
+def _side_by_side_latency(fns: Dict[str, object], n: int, rounds: int = 5) -> Dict[str, dict]:
+    """p50/p99 of several callers measured in alternating blocks, so a load change on a shared
+    machine hits all of them alike."""
+    samples = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            samples[name] += _latency_samples(fn, max(1, n // rounds))
+    return {name: _percentiles(values) for name, values in samples.items()}
 
 
 def _client_process(target, method, payload, threads, ready, go, counts, index, end_at):
@@ -203,6 +229,78 @@ def _throughput(fn, seconds: float, clients: int = CLIENTS) -> float:
     return done / elapsed
 
 
+def _request_logging_overhead(servers, request, n: int, seconds: float,
+                              log_prefix: pathlib.Path) -> Dict:
+    """gRPC Predict with request logging off vs on (sampling_rate 1.0), side by side; also counts
+    the records written, so a logger that silently wrote nothing cannot look fast."""
+    from serving.request_log import read_prediction_logs
+    import grpc
+    from tensorflow_serving.apis import prediction_service_pb2_grpc
+    channels = {key: grpc.insecure_channel(f"127.0.0.1:{servers[key][1]}")
+                for key in (False, "logged")}
+    try:
+        calls = {("logging_on" if key == "logged" else "logging_off"):
+                 (lambda stub: lambda: stub.Predict(request, timeout=30))(
+                     prediction_service_pb2_grpc.PredictionServiceStub(channel))
+                 for key, channel in channels.items()}
+        latency = _side_by_side_latency(calls, n * 4, rounds=20)
+    finally:
+        for channel in channels.values():
+            channel.close()
+    payload = request.SerializeToString()
+    rates = {"logging_off": [], "logging_on": []}
+    for _ in range(2):
+        for key, name in ((False, "logging_off"), ("logged", "logging_on")):
+            rates[name].append(_grpc_throughput(f"127.0.0.1:{servers[key][1]}", PREDICT_METHOD,
+                                                payload, seconds / 2))
+    throughput = {name: round(sum(values) / len(values), 1) for name, values in rates.items()}
+    time.sleep(0.5)
+    return {
+        "records_logged": sum(1 for _ in read_prediction_logs(log_prefix)),
+        **_request_logging_cpu(request),
+        "grpc_p50_ms": {k: v["p50_ms"] for k, v in latency.items()},
+        "grpc_p99_ms": {k: v["p99_ms"] for k, v in latency.items()},
+        "grpc_16_clients_rps": throughput,
+        "p50_slowdown_pct": round(
+            (latency["logging_on"]["p50_ms"] / latency["logging_off"]["p50_ms"] - 1) * 100, 1),
+        "throughput_slowdown_pct": round(
+            (1 - throughput["logging_on"] / throughput["logging_off"]) * 100, 1),
+    }
+
+
+def _request_logging_cpu(request, n: int = 5000) -> Dict:
+    """In-process cost of logging one request: what the request thread pays (sample + queue) and
+    what the writer thread pays (build, serialize, write), in microseconds; steadier than the
+    served figures on a shared machine."""
+    import numpy as np
+    from tensorflow_serving.config import logging_config_pb2
+
+    from serving.request_log import RequestLogger
+
+    class Model:
+        name, version = "census", 1
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix="request-log-bench-"))
+    try:
+        config = logging_config_pb2.LoggingConfig()
+        config.sampling_config.sampling_rate = 1.0
+        config.log_collector_config.filename_prefix = str(tmp / "census")
+        logger = RequestLogger("census", config)
+        outputs = {"probabilities": np.array([[0.25]], np.float32)}
+        start = time.perf_counter()
+        for _ in range(n):
+            if logger.sampled():
+                logger.submit("predict", Model, "serving_default", request, outputs)
+        request_path = time.perf_counter() - start
+        start = time.perf_counter()
+        logger.flush()
+        writer = time.perf_counter() - start
+        logger.close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {"request_path_us_per_record": round(request_path / n * 1e6, 2),
+            "writer_us_per_record": round(writer / n * 1e6, 2)}
+
+
 def _stand_in(tmp: pathlib.Path) -> pathlib.Path:
     from serving import testing
     return testing.build_census_like(tmp / "stand_in", hidden=64)
@@ -236,6 +334,7 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0) -> Dict:
     from tensorflow_serving.apis import (get_model_status_pb2, model_service_pb2_grpc,
                                          predict_pb2, prediction_service_pb2_grpc)
 
+    from serving.examples import example_bytes
     from serving.signature import LoadedModel
 
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="serving-bench-"))
@@ -251,7 +350,7 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0) -> Dict:
             result["model"] = str(model_dir)
             row = ROW
         model_dir = pathlib.Path(model_dir).resolve()
-        serialized = _example(row)
+        serialized = example_bytes(row)
         loaded = tf.saved_model.load(str(model_dir))
         signature = loaded.signatures["serving_default"]
         (input_key,) = signature.structured_input_signature[1]
@@ -269,6 +368,7 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0) -> Dict:
         try:
             for batching in (False, True):
                 servers[batching] = _start_server(model_dir, tmp, batching)
+            servers["logged"] = _start_server(model_dir, tmp, False, request_logging=True)
             request = predict_pb2.PredictRequest()
             request.model_spec.name = "census"
             request.inputs[input_key].CopyFrom(
@@ -292,6 +392,8 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0) -> Dict:
                     _rest_caller(rest_port, "GET", "/v1/models/census"), n)["p50_ms"],
             }
             channel.close()
+            result["request_logging"] = _request_logging_overhead(
+                servers, request, n, seconds, tmp / "logged" / "logs" / "census")
 
             def grpc_rate(batching, method, message):
                 target = f"127.0.0.1:{servers[batching][1]}"
@@ -327,8 +429,14 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0) -> Dict:
             "no_model_rpc_ceiling_vs_in_process_batched": round(
                 tput["grpc_16_clients_no_model"] / tput["in_process_batched_16"], 2),
         }
+        result["ratios"]["request_logging_p50_slowdown_pct"] = (
+            result["request_logging"]["p50_slowdown_pct"])
+        result["ratios"]["request_logging_throughput_slowdown_pct"] = (
+            result["request_logging"]["throughput_slowdown_pct"])
         result["targets"] = {"grpc_p50_vs_in_process": "<= 1.5", "rest_p50_vs_in_process": "<= 2",
-                             "batching_on_vs_in_process_batched": ">= 0.7"}
+                             "batching_on_vs_in_process_batched": ">= 0.7",
+                             "request_logging_p50_slowdown_pct": "<= 5",
+                             "request_logging_throughput_slowdown_pct": "<= 5"}
         result["meaning"] = MEANING
         result["machine"] = {"cpus": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2)}
     finally:

@@ -55,23 +55,9 @@ def _parse_cell(text: str):
     return text
 
 
-def _example(row: dict) -> bytes:
-    from tensorflow.core.example import example_pb2
-    example = example_pb2.Example()
-    for key, value in row.items():
-        values = value if isinstance(value, list) else [value]
-        feature = example.features.feature[key]
-        if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-            feature.int64_list.value.extend(values)
-        elif all(isinstance(v, (int, float)) for v in values):
-            feature.float_list.value.extend(values)
-        else:
-            feature.bytes_list.value.extend(str(v).encode() for v in values)
-    return example.SerializeToString()
-
-
 def shape_inputs(rows: Sequence, input_dtypes: Dict[str, str]) -> Dict[str, np.ndarray]:
     """Rows -> {input name: array} for a signature described by {name: "DT_..."}."""
+    from serving.examples import example_bytes
     names = set(input_dtypes)
     if all(isinstance(r, dict) for r in rows) and set(rows[0]) == names:
         return {k: np.array([r[k] if dt != "DT_STRING" else str(r[k]).encode() for r in rows],
@@ -79,7 +65,7 @@ def shape_inputs(rows: Sequence, input_dtypes: Dict[str, str]) -> Dict[str, np.n
     if len(names) == 1 and next(iter(input_dtypes.values())) == "DT_STRING":
         key = next(iter(names))
         if all(isinstance(r, dict) for r in rows):
-            return {key: np.array([_example(r) for r in rows], dtype=object)}
+            return {key: np.array([example_bytes(r) for r in rows], dtype=object)}
         return {key: np.array([str(r).encode() for r in rows], dtype=object)}
     if len(names) == 1:
         key, dt = next(iter(input_dtypes.items()))

@@ -168,7 +168,8 @@ def parse_models_config(text: str, source: str = MODELS_CONFIG):
     try:
         text_format.Parse(text, config)
     except text_format.ParseError as e:
-        raise ConfigError(f"{source}: not a valid ModelServerConfig text proto: {e}") from None
+        raise ConfigError(f"Error parsing text-format tensorflow.serving.ModelServerConfig: {e}\n"
+                          f"Invalid protobuf file: '{source}'") from None
     return config
 
 

@@ -3,26 +3,39 @@
 Inputs and outputs are numpy arrays (predict) or TF Serving result protos (classify/regress); the
 REST and gRPC layers only translate their wire formats to and from these calls.
 """
+import logging
 import time
 from typing import Dict, Iterable, Optional, Tuple
 
 import numpy as np
 from tensorflow_serving.apis import inference_pb2, get_model_metadata_pb2
 
-from serving import errors, signature as sig_lib
+from serving import errors, request_log, signature as sig_lib
 from serving.batching import BatchScheduler
 from serving.metrics import Metrics
 from serving.repository import ModelRepository
+from serving.request_log import RequestLogs
 from serving.signature import LoadedModel, Signature
+
+log = logging.getLogger("tfxp.serving")
 
 
 class DataPlane:
     def __init__(self, repository: ModelRepository, metrics: Metrics,
-                 batcher: Optional[BatchScheduler] = None, method_name_check: bool = False):
+                 batcher: Optional[BatchScheduler] = None, method_name_check: bool = False,
+                 request_logs: Optional[RequestLogs] = None):
         self.repository = repository
         self.metrics = metrics
         self.batcher = batcher
         self.method_name_check = method_name_check
+        self.request_logs = request_logs
+
+    def _sampled_logger(self, name: str):
+        """The model's request logger when this request is sampled (one dict lookup otherwise)."""
+        if self.request_logs is None:
+            return None
+        logger = self.request_logs.get(name)
+        return logger if logger is not None and logger.sampled() else None
 
     def resolve(self, name: str, version: Optional[int] = None,
                 label: Optional[str] = None) -> LoadedModel:
@@ -52,6 +65,11 @@ class DataPlane:
         except errors.ServingError as e:
             self.metrics.observe(name, version, api, protocol, 0, e.code.name)
             raise
+        except Exception as e:  # a server fault: counted, then answered as INTERNAL
+            log.exception("%s %s of model %s failed unexpectedly", protocol, api, name)
+            error = errors.unexpected(e)
+            self.metrics.observe(name, version, api, protocol, 0, error.code.name)
+            raise error from None
         self.metrics.observe(name, version, api, protocol, time.perf_counter() - start)
         return model, result
 
@@ -67,10 +85,17 @@ class DataPlane:
                                  self.method_name_check)
             signature.check_inputs(inputs)
             return model, self._run(model, signature, inputs, output_filter)
-        return self._timed(model.name, "predict", protocol, call)[1]
+        outputs = self._timed(model.name, "predict", protocol, call)[1]
+        logger = self._sampled_logger(model.name)
+        if logger is not None:
+            logger.submit("predict", model, signature.name, inputs, outputs)
+        return outputs
 
     def predict_request(self, name, version, label, signature_name, inputs, output_filter=(),
-                        protocol="grpc") -> Tuple[LoadedModel, Signature, Dict[str, np.ndarray]]:
+                        protocol="grpc", request_proto=None
+                        ) -> Tuple[LoadedModel, Signature, Dict[str, np.ndarray]]:
+        """Resolve and run; `request_proto` (the gRPC PredictRequest) is what a request log
+        records, else the decoded inputs are."""
         def call():
             model = self.resolve(name, version, label)
             signature = model.signature(signature_name)
@@ -79,6 +104,10 @@ class DataPlane:
             signature.check_inputs(inputs)
             return model, (signature, self._run(model, signature, inputs, output_filter))
         model, (signature, outputs) = self._timed(name, "predict", protocol, call)
+        logger = self._sampled_logger(model.name)
+        if logger is not None:
+            logger.submit("predict", model, signature.name,
+                          request_proto if request_proto is not None else inputs, outputs)
         return model, signature, outputs
 
     def _examples_call(self, name, version, label, signature_name, input_proto, api):
@@ -98,18 +127,28 @@ class DataPlane:
             return model, (signature, sig_lib.classification_result(outputs, n))
         return model, (signature, sig_lib.regression_result(outputs, n))
 
-    def classify(self, name, version, label, signature_name, input_proto, protocol="grpc"):
+    def classify(self, name, version, label, signature_name, input_proto, protocol="grpc",
+                 log_request=True):
         model, (signature, result) = self._timed(
             name, "classify", protocol,
             lambda: self._examples_call(name, version, label, signature_name, input_proto,
                                         "classify"))
+        logger = self._sampled_logger(model.name) if log_request else None
+        if logger is not None:
+            logger.submit("classify", model, signature.name, lambda: request_log.classify_request(
+                name, version, label, signature_name, input_proto), result)
         return model, signature, result
 
-    def regress(self, name, version, label, signature_name, input_proto, protocol="grpc"):
+    def regress(self, name, version, label, signature_name, input_proto, protocol="grpc",
+                log_request=True):
         model, (signature, result) = self._timed(
             name, "regress", protocol,
             lambda: self._examples_call(name, version, label, signature_name, input_proto,
                                         "regress"))
+        logger = self._sampled_logger(model.name) if log_request else None
+        if logger is not None:
+            logger.submit("regress", model, signature.name, lambda: request_log.regress_request(
+                name, version, label, signature_name, input_proto), result)
         return model, signature, result
 
     def multi_inference(self, request, protocol="grpc"):
@@ -127,13 +166,13 @@ class DataPlane:
             if task.method_name == sig_lib.CLASSIFY_METHOD:
                 model, signature, result = self.classify(spec.name, version, label,
                                                          spec.signature_name, request.input,
-                                                         protocol)
+                                                         protocol, log_request=False)
                 out = response.results.add()
                 out.classification_result.CopyFrom(result)
             elif task.method_name == sig_lib.REGRESS_METHOD:
                 model, signature, result = self.regress(spec.name, version, label,
                                                         spec.signature_name, request.input,
-                                                        protocol)
+                                                        protocol, log_request=False)
                 out = response.results.add()
                 out.regression_result.CopyFrom(result)
             else:
@@ -141,6 +180,9 @@ class DataPlane:
             out.model_spec.name = model.name
             out.model_spec.version.value = model.version
             out.model_spec.signature_name = signature.name
+        logger = self._sampled_logger(model.name)
+        if logger is not None:
+            logger.submit("multi_inference", model, "", request, response)
         return response
 
     def metadata(self, name, version=None, label=None, protocol="grpc"):

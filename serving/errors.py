@@ -67,8 +67,19 @@ def deadline_exceeded(message: str) -> ServingError:
     return ServingError(grpc.StatusCode.DEADLINE_EXCEEDED, message)
 
 
-def resource_exhausted(message: str) -> ServingError:
-    return ServingError(grpc.StatusCode.RESOURCE_EXHAUSTED, message)
+def unexpected(error: BaseException) -> ServingError:
+    """A server fault (a bug, not the client's mistake): INTERNAL / 500, logged with its traceback
+    by the caller; the client sees the exception's type and first line, never a stack trace."""
+    if isinstance(error, ServingError):
+        return error
+    text = str(error).strip().split("\n")[0][:500]
+    return internal(f"Internal error while handling the request: {type(error).__name__}: {text}")
+
+
+def method_not_allowed(method: str, path: str) -> ServingError:
+    return ServingError(grpc.StatusCode.INVALID_ARGUMENT,
+                        f"Method {method} is not allowed for {path}: use GET for model status and "
+                        "metadata, POST for :predict, :classify and :regress", http_status=405)
 
 
 def unknown(message: str) -> ServingError:

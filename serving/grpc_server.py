@@ -8,18 +8,25 @@ from tensorflow_serving.apis import (classification_pb2, model_management_pb2, m
 
 from serving import errors, tensor_codec
 from serving.dataplane import DataPlane, model_spec_version
-from serving.warmup import tensor_inputs
 
 log = logging.getLogger("tfxp.serving")
 
 
 def _guard(method):
-    """ServingError -> the same gRPC status code and message TF Serving sends."""
+    """ServingError -> the same gRPC status code and message TF Serving sends; any other exception
+    is a server fault: INTERNAL, logged and counted (the data plane counts the ones it sees)."""
     def wrapper(self, request, context):
         try:
             return method(self, request, context)
         except errors.ServingError as e:
-            context.abort(e.code, e.message)
+            error = e
+        except Exception as e:  # never let a fault become UNKNOWN with a Python traceback
+            log.exception("gRPC %s failed unexpectedly", method.__name__)
+            error = errors.unexpected(e)
+            spec = getattr(request, "model_spec", None)
+            self.plane.record_error(spec.name if spec is not None else "", method.__name__,
+                                    "grpc", error)
+        context.abort(error.code, error.message)
     wrapper.__name__ = method.__name__
     return wrapper
 
@@ -45,9 +52,10 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
     @_guard
     def Predict(self, request, context):
         name, version, label, signature_name = _spec(request)
-        inputs = tensor_inputs(request)
+        inputs = tensor_codec.request_inputs(request)
         model, signature, outputs = self.plane.predict_request(
-            name, version, label, signature_name, inputs, request.output_filter, protocol="grpc")
+            name, version, label, signature_name, inputs, request.output_filter, protocol="grpc",
+            request_proto=request)
         response = predict_pb2.PredictResponse()
         _fill_spec(response.model_spec, model, signature.name)
         for key, value in outputs.items():
@@ -106,18 +114,25 @@ class ModelService(model_service_pb2_grpc.ModelServiceServicer):
         return response
 
 
-def make_server(dataplane: DataPlane, reload_config, host: str, port: int,
-                max_workers: int) -> grpc.Server:
+def make_server(dataplane: DataPlane, reload_config, addresses, max_workers: int,
+                channel_arguments=()) -> grpc.Server:
+    """One gRPC server on every address (`host:port`, `unix:/path`); `channel_arguments` (from
+    --grpc_channel_arguments) override the defaults, as in TF Serving."""
+    options = dict([("grpc.max_receive_message_length", -1),
+                    ("grpc.max_send_message_length", -1), ("grpc.so_reuseport", 0)])
+    options.update(channel_arguments)
     server = grpc.server(concurrent.futures.ThreadPoolExecutor(max_workers, "grpc"),
-                         options=[("grpc.max_receive_message_length", -1),
-                                  ("grpc.max_send_message_length", -1),
-                                  ("grpc.so_reuseport", 0)])
+                         options=list(options.items()))
     prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
         PredictionService(dataplane), server)
     model_service_pb2_grpc.add_ModelServiceServicer_to_server(
         ModelService(dataplane, reload_config), server)
-    bound = server.add_insecure_port(f"{host}:{port}")
-    if bound == 0:
-        raise OSError(f"could not bind gRPC port {host}:{port}")
+    for address in addresses:
+        try:
+            bound = server.add_insecure_port(address)
+        except RuntimeError:
+            bound = 0
+        if bound == 0:
+            raise OSError(f"could not bind gRPC address {address}")
     return server
 

@@ -6,18 +6,34 @@ Row format (`instances`) and columnar (`inputs`) for predict, `{"b64": ...}` for
 """
 import base64
 import json
+import re
 from typing import Dict, Tuple
 
 import numpy as np
 import tensorflow as tf
-from tensorflow.core.example import example_pb2
 from tensorflow_serving.apis import input_pb2
 
 from serving import errors
+from serving.examples import example_from_dict
 from serving.signature import Signature, dtype_name
+
+# numpy arrays have at most 32 dimensions (numpy 1.26); deeper JSON values cannot be a tensor.
+MAX_DEPTH = 32
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+class JsonDoc(dict):
+    """A parsed request body; `may_hold_bools` is False when the text has no `true`/`false`, so
+    numeric inputs can take numpy's fast path (which would read true as 1.0)."""
+
+    may_hold_bools = True
 
 
 def loads(body: bytes):
+    """Parse a request body as TF Serving's RapidJSON would accept it: lone UTF-16 surrogates
+    (`"\\ud800"`) and nesting deeper than Python can walk are 400s, not server faults."""
     if not body or not body.strip():
         raise errors.invalid_argument("JSON Parse error: The document is empty. at offset: 0")
     try:
@@ -26,8 +42,21 @@ def loads(body: bytes):
         offset = getattr(e, "pos", 0)
         raise errors.invalid_argument(f"JSON Parse error: Invalid value. at offset: {offset} "
                                       f"({getattr(e, 'msg', e)})") from None
+    except RecursionError:
+        raise errors.invalid_argument(
+            "JSON Parse error: arrays or objects are nested too deeply") from None
+    if _SURROGATE_ESCAPE.search(body):
+        try:
+            json.dumps(doc, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise errors.invalid_argument(
+                "JSON Parse error: The surrogate pair in string is invalid. "
+                f"({e.object[e.start:e.end].encode('unicode_escape').decode()} is a lone "
+                "surrogate; send UTF-8 text or a {\"b64\": ...} value)") from None
     if not isinstance(doc, dict):
         raise errors.invalid_argument("JSON Parse error: the request body must be a JSON object")
+    doc = JsonDoc(doc)
+    doc.may_hold_bools = b"true" in body or b"false" in body
     return doc
 
 
@@ -79,15 +108,31 @@ def _walk(value, dtype):
     return _scalar(value, dtype)
 
 
-def to_array(value, dtype, name: str) -> np.ndarray:
-    """A JSON value for one input -> numpy array of the signature's dtype."""
+def _depth_exceeds(value, limit: int) -> bool:
+    """Nesting deeper than `limit` along the first element (iterative: no recursion)."""
+    depth = 0
+    while isinstance(value, list) and value:
+        depth += 1
+        if depth > limit:
+            return True
+        value = value[0]
+    return False
+
+
+def to_array(value, dtype, name: str, may_hold_bools: bool = True) -> np.ndarray:
+    """A JSON value for one input -> numpy array of the signature's dtype (true/false only for
+    bool inputs, as TF Serving's JSON reader insists)."""
     dtype = tf.dtypes.as_dtype(dtype)
-    if dtype != tf.string:
+    if _depth_exceeds(value, MAX_DEPTH):
+        raise errors.invalid_argument(
+            f"Input '{name}' is nested more than {MAX_DEPTH} levels deep; a tensor has at most "
+            f"{MAX_DEPTH} dimensions")
+    if dtype != tf.string and (dtype == tf.bool or not may_hold_bools):
         try:
             fast = np.asarray(value)
         except ValueError:
             fast = None
-        if fast is not None and fast.dtype.kind in ("i", "u", "f"):
+        if fast is not None and fast.dtype.kind in ("i", "u", "f") and dtype != tf.bool:
             if dtype.is_integer and fast.dtype.kind == "f":
                 bad = fast[fast != np.floor(fast)]
                 if bad.size:
@@ -95,10 +140,10 @@ def to_array(value, dtype, name: str) -> np.ndarray:
             return fast.astype(dtype.as_numpy_dtype, copy=False)
         if fast is not None and fast.dtype.kind == "b" and dtype == tf.bool:
             return fast
-    walked = _walk(value, dtype)
     try:
+        walked = _walk(value, dtype)
         array = np.array(walked, dtype=object if dtype == tf.string else dtype.as_numpy_dtype)
-    except ValueError:
+    except (ValueError, OverflowError, RecursionError):
         raise errors.invalid_argument(
             f"Input '{name}': nested lists have different lengths (the tensor must be rectangular)"
         ) from None
@@ -113,6 +158,7 @@ def decode_predict(doc: dict, signature: Signature) -> Tuple[Dict[str, np.ndarra
         raise errors.invalid_argument(
             "Not formatted correctly expecting only one of 'inputs' or 'instances' keys exists")
     specs = signature.inputs
+    bools = getattr(doc, "may_hold_bools", True)
     if "instances" in doc:
         instances = doc["instances"]
         if not isinstance(instances, list):
@@ -128,7 +174,7 @@ def decode_predict(doc: dict, signature: Signature) -> Tuple[Dict[str, np.ndarra
                 "object keyed by input name")
         if not named:
             key = next(iter(specs))
-            return {key: to_array(instances, specs[key].dtype, key)}, "row"
+            return {key: to_array(instances, specs[key].dtype, key, bools)}, "row"
         columns = {}
         for i, instance in enumerate(instances):
             if not isinstance(instance, dict):
@@ -140,19 +186,19 @@ def decode_predict(doc: dict, signature: Signature) -> Tuple[Dict[str, np.ndarra
                     f"{json.dumps(instance)[:200]} keys do not match those of item 0")
             for key, value in instance.items():
                 columns.setdefault(key, []).append(value)
-        return {k: to_array(v, specs[k].dtype if k in specs else tf.string, k)
+        return {k: to_array(v, specs[k].dtype if k in specs else tf.string, k, bools)
                 for k, v in columns.items()}, "row"
     if "inputs" in doc:
         inputs = doc["inputs"]
         if isinstance(inputs, dict) and not (len(specs) == 1 and set(inputs) == {"b64"}):
-            return {k: to_array(v, specs[k].dtype if k in specs else tf.string, k)
+            return {k: to_array(v, specs[k].dtype if k in specs else tf.string, k, bools)
                     for k, v in inputs.items()}, "columnar"
         if len(specs) != 1:
             raise errors.invalid_argument(
                 f"The signature has {len(specs)} inputs ({', '.join(sorted(specs))}); 'inputs' "
                 "must be an object keyed by input name")
         key = next(iter(specs))
-        return {key: to_array(inputs, specs[key].dtype, key)}, "columnar"
+        return {key: to_array(inputs, specs[key].dtype, key, bools)}, "columnar"
     raise errors.invalid_argument("Missing 'inputs' or 'instances' key")
 
 
@@ -196,33 +242,6 @@ def encode_predict(outputs: Dict[str, np.ndarray], fmt: str) -> dict:
     return {"predictions": [{k: columns[k][i] for k in columns} for i in range(n)]}
 
 
-def _feature(example, key: str, value) -> None:
-    values = value if isinstance(value, list) else [value]
-    feature = example.features.feature[key]
-    if not values:
-        return
-    if all(isinstance(v, bool) for v in values) or any(
-            isinstance(v, (list, type(None))) for v in values):
-        raise errors.invalid_argument(
-            f"Feature '{key}': values must be numbers, strings or {{\"b64\": ...}}, got "
-            f"{json.dumps(value)[:100]}")
-    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-        feature.int64_list.value.extend(values)
-    elif all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-        feature.float_list.value.extend(float(v) for v in values)
-    else:
-        feature.bytes_list.value.extend(_scalar(v, tf.string) for v in values)
-
-
-def _example(obj, where: str):
-    if not isinstance(obj, dict):
-        raise errors.invalid_argument(f"{where} must be a JSON object of feature name -> value")
-    example = example_pb2.Example()
-    for key, value in obj.items():
-        _feature(example, key, value)
-    return example
-
-
 def decode_examples(doc: dict):
     """classify/regress JSON ({"examples": [...], "context": {...}}) -> tensorflow.serving.Input."""
     examples = doc.get("examples")
@@ -231,11 +250,11 @@ def decode_examples(doc: dict):
     result = input_pb2.Input()
     if "context" in doc:
         target = result.example_list_with_context
-        target.context.CopyFrom(_example(doc["context"], "'context'"))
+        target.context.CopyFrom(example_from_dict(doc["context"], "'context'"))
     else:
         target = result.example_list
     for i, item in enumerate(examples):
-        target.examples.add().CopyFrom(_example(item, f"Item {i} of 'examples'"))
+        target.examples.add().CopyFrom(example_from_dict(item, f"Item {i} of 'examples'"))
     return result
 
 

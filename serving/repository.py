@@ -13,7 +13,7 @@ import logging
 import pathlib
 import threading
 import time
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional
 
 from tensorflow_serving.apis import get_model_status_pb2
 
@@ -134,20 +134,6 @@ class ModelRepository:
                     item.status.error_message = s.error.message
             return response
 
-    def model_names(self) -> List[str]:
-        with self._lock:
-            return [n for n, m in self._models.items() if not m.removed]
-
-    def labels(self, name: str) -> Dict[str, int]:
-        with self._lock:
-            model = self._models.get(name)
-            return dict(model.labels) if model else {}
-
-    def available_versions(self, name: str) -> List[int]:
-        with self._lock:
-            model = self._models.get(name)
-            return sorted(model.available()) if model else []
-
     # ---- config and file system ----
     def apply_config(self, config) -> None:
         """Switch to a new ModelServerConfig: load, relabel, then retire. Raises ServingError
@@ -207,13 +193,13 @@ class ModelRepository:
         """Load aspired versions first, then retire the rest; a config reload relabels between
         the two so a label never points at a version that is already gone."""
         model = self._models[name]
-        on_disk = [] if model.removed else configs.scan_versions(model.base_dir)
-        aspired = [] if model.removed else aspired_versions(model.entry, on_disk)
+        folders = {} if model.removed else configs.version_dirs(model.base_dir)
+        aspired = [] if model.removed else aspired_versions(model.entry, list(folders))
         for version in aspired if load else ():
             state = model.versions.get(version)
             if state is not None and state.state == State.AVAILABLE:
                 continue
-            path = model.base_dir / str(version)
+            path = folders[version]
             fingerprint = _fingerprint(path)
             if state is not None and state.error is not None and state.fingerprint == fingerprint:
                 continue
@@ -284,7 +270,3 @@ class ModelRepository:
         log.info("Finished reading warmup data for model at %s. Number of warmup records read: "
                  "%d.", path, count)
         return count
-
-    def snapshot(self) -> Dict[str, Tuple[Dict[str, int], List[int]]]:
-        with self._lock:
-            return {n: (dict(m.labels), sorted(m.available())) for n, m in self._models.items()}

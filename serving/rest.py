@@ -26,6 +26,9 @@ _PREDICT = re.compile(r"(?i)/v1/models/([^/:]+)(?:(?:/versions/(\d+))|(?:/labels
 _STATUS = re.compile(r"(?i)/v1/models(?:/([^/:]+))?(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?"
                      r"(?:/(metadata))?")
 _INT64_MAX = 2 ** 63 - 1
+# Bodies over --rest_api_max_body_bytes are read and dropped up to this size so the client gets its
+# 413; only beyond it does tornado close the connection.
+_DRAIN_LIMIT_BYTES = 1 << 34
 
 
 def _version(text: Optional[str]) -> Optional[int]:
@@ -41,14 +44,8 @@ def _name(text: Optional[str]) -> Optional[str]:
     return urllib.parse.unquote(text) if text is not None else None
 
 
-class ApiHandler(tornado.web.RequestHandler):
-    """All /v1 requests; one handler so unknown paths get TF Serving's 'Malformed request'."""
-
-    def initialize(self, server):
-        self.server = server
-        self.body_parts = []
-        self.body_size = 0
-        self.rejected = False
+class JsonErrorHandler(tornado.web.RequestHandler):
+    """Every answer is JSON, including tornado's own errors (unknown HTTP method, bad request)."""
 
     def set_default_headers(self):
         self.set_header("Content-Type", "application/json")
@@ -57,19 +54,50 @@ class ApiHandler(tornado.web.RequestHandler):
         self.set_status(e.http_status, reason=None if e.http_status != 499 else "Client Closed")
         self.finish(json.dumps({"error": e.message}))
 
+    def write_error(self, status_code: int, **kwargs):
+        exc = kwargs.get("exc_info", (None, None))[1]
+        if isinstance(exc, tornado.web.HTTPError) or exc is None:
+            reason = self._reason or "error"
+            message = (f"Method {self.request.method} is not allowed for {self.request.path}"
+                       if status_code == 405 else reason)
+            self.set_header("Content-Type", "application/json")
+            self.finish(json.dumps({"error": message}))
+            return
+        log.error("REST %s %s failed unexpectedly", self.request.method, self.request.path,
+                  exc_info=kwargs.get("exc_info"))
+        self.set_status(500)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"error": errors.unexpected(exc).message}))
+
+
+class ApiHandler(JsonErrorHandler):
+    """All /v1 requests; one handler so unknown paths get TF Serving's 'Malformed request'.
+
+    A body over --rest_api_max_body_bytes is read and dropped, then answered 413 (closing the
+    socket with unread data would reset the connection before the client sees the answer)."""
+
+    def initialize(self, server):
+        self.server = server
+        self.body_parts = []
+        self.body_size = 0
+        self.too_large = False
+
     def prepare(self):
-        length = int(self.request.headers.get("Content-Length", "0") or 0)
+        try:
+            length = int(self.request.headers.get("Content-Length", "0") or 0)
+        except ValueError:
+            length = 0
         if length > self.server.max_body_bytes:
-            self.rejected = True
-            self._error(errors.body_too_large(length, self.server.max_body_bytes))
+            self.too_large = True
+            self.body_size = length
 
     def data_received(self, chunk: bytes):
-        if self.rejected:
+        if self.too_large:
             return
         self.body_size += len(chunk)
         if self.body_size > self.server.max_body_bytes:
-            self.rejected = True
-            self._error(errors.body_too_large(self.body_size, self.server.max_body_bytes))
+            self.too_large = True
+            self.body_parts = []
             return
         self.body_parts.append(chunk)
 
@@ -79,10 +107,17 @@ class ApiHandler(tornado.web.RequestHandler):
     async def post(self, *_):
         await self._dispatch("POST")
 
+    async def _not_allowed(self, *_):
+        self.set_header("Allow", "GET, POST")
+        self._error(errors.method_not_allowed(self.request.method, self.request.path))
+
+    delete = put = patch = options = head = _not_allowed
+
     async def _dispatch(self, method: str):
-        if self.rejected:
-            return
         path = self.request.path
+        if self.too_large:
+            self._error(errors.body_too_large(self.body_size, self.server.max_body_bytes))
+            return
         try:
             body = b"".join(self.body_parts)
             match = _PREDICT.fullmatch(path) if method == "POST" else None
@@ -103,6 +138,12 @@ class ApiHandler(tornado.web.RequestHandler):
             if e.http_status >= 500:
                 log.error("REST %s %s failed: %s", method, path, e.message)
             self._error(e)
+            return
+        except Exception as e:  # a server fault: JSON 500, logged and counted
+            log.exception("REST %s %s failed unexpectedly", method, path)
+            error = errors.unexpected(e)
+            self.server.dataplane.record_error("", "rest", "rest", error)
+            self._error(error)
             return
         self.finish(result)
 
@@ -163,7 +204,7 @@ class ApiHandler(tornado.web.RequestHandler):
 ApiHandler = tornado.web.stream_request_body(ApiHandler)
 
 
-class MetricsHandler(tornado.web.RequestHandler):
+class MetricsHandler(JsonErrorHandler):
     def initialize(self, server):
         self.server = server
 
@@ -172,10 +213,9 @@ class MetricsHandler(tornado.web.RequestHandler):
         self.finish(self.server.dataplane.metrics.exposition())
 
 
-class NotFoundHandler(tornado.web.RequestHandler):
+class NotFoundHandler(JsonErrorHandler):
     def prepare(self):
         self.set_status(404)
-        self.set_header("Content-Type", "application/json")
         self.finish(json.dumps({"error": f"Unknown path: {self.request.path}"}))
 
 
@@ -199,7 +239,7 @@ class RestServer:
     def start(self) -> None:
         """Call on the IO loop thread."""
         self.http_server = tornado.httpserver.HTTPServer(
-            self.app, max_body_size=self.max_body_bytes * 16 + (1 << 20))
+            self.app, max_body_size=_DRAIN_LIMIT_BYTES)
         self.http_server.listen(self.port, address=self.host)
 
     def stop(self) -> None:

@@ -23,12 +23,12 @@ DEFAULT_MAX_BODY_BYTES = 64 << 20
 # TFLite, TLS, tuning knobs): each is accepted in the same --flag=value form and ignored with a
 # one-line warning, so existing start-up scripts run unchanged.
 IGNORED_FLAGS = (
-    "grpc_socket_path", "rest_api_enable_cors_support", "enable_per_model_batching_parameters",
+    "rest_api_enable_cors_support", "enable_per_model_batching_parameters",
     "max_num_load_retries", "load_retry_interval_micros", "flush_filesystem_caches",
     "tensorflow_session_parallelism", "tensorflow_session_config_file",
     "tensorflow_intra_op_parallelism", "tensorflow_inter_op_parallelism", "use_alts_credentials",
     "ssl_config_file", "platform_config_file", "per_process_gpu_memory_fraction",
-    "saved_model_tags", "grpc_channel_arguments", "remove_unused_fields_from_bundle_metagraph",
+    "saved_model_tags", "remove_unused_fields_from_bundle_metagraph",
     "prefer_tflite_model", "num_tflite_pools", "num_tflite_interpreters_per_pool",
     "num_tflite_interpreters", "use_tflite_model", "xla_cpu_compilation_enabled",
     "xla_gpu_compilation_enabled", "enable_profiler", "thread_pool_factory_config_file",
@@ -72,6 +72,11 @@ def add_server_flags(parser: argparse.ArgumentParser) -> None:
     flag("rest_api_timeout_in_ms", type=int, default=30000,
          help="REST request timeout in ms; <=0 means none (default 30000)")
     flag("grpc_max_threads", type=int, default=16, help="gRPC worker threads")
+    flag("grpc_socket_path", default="",
+         help="also serve gRPC on this UNIX domain socket (default: none)")
+    flag("grpc_channel_arguments", default="",
+         help="gRPC server channel arguments, comma-separated key=value (e.g. "
+              "grpc.max_concurrent_streams=100)")
     flag("model_config_file", default="",
          help="ModelServerConfig text proto (default: serving/models/models.config)")
     flag("model_config_file_poll_wait_seconds", type=int, default=0,
@@ -115,6 +120,9 @@ class _TolerantParser(argparse.ArgumentParser):
 
 
 def make_tolerant(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Give a parser made elsewhere (the `tfxp serve` subparser, whose class argparse picks) the
+    tolerant behaviour. argparse has no public hook for this, so it is confined here and
+    server_test checks it against the installed argparse."""
     base = type(parser)
     if not issubclass(base, _TolerantParser):
         parser.__class__ = type(f"Tolerant{base.__name__}", (_TolerantParser, base), {})
@@ -131,14 +139,17 @@ class ModelServer:
     """Owns the repository, the data plane and both front ends; `start()` blocks for the initial load."""
 
     def __init__(self, args):
+        # Flag and config-file mistakes end start-up before TensorFlow is even imported.
+        self.channel_arguments = parse_channel_arguments(args.grpc_channel_arguments)
+        self.config_path, config_dir, self.config = self._initial_config(args)
         from serving.batching import BatchScheduler
         from serving.dataplane import DataPlane
         from serving.metrics import Metrics
         from serving.repository import ModelRepository
+        from serving.request_log import RequestLogs
         from serving.warmup import run_warmup
 
         self.args = args
-        self.config_path, config_dir, self.config = self._initial_config(args)
         self.metrics = Metrics()
         self.repository = ModelRepository(
             config_dir=config_dir,
@@ -157,8 +168,10 @@ class ModelServer:
                 params = protos.BatchingParameters()
             batcher = BatchScheduler(params, on_batch=self.metrics.batch_size.observe)
         self.batcher = batcher
+        self.request_logs = RequestLogs(config_dir)
+        self.request_logs.configure(self.config)
         self.dataplane = DataPlane(self.repository, self.metrics, batcher,
-                                   args.enable_signature_method_name_check)
+                                   args.enable_signature_method_name_check, self.request_logs)
         self.metrics_path = None
         if args.monitoring_config_file:
             path = pathlib.Path(args.monitoring_config_file)
@@ -198,6 +211,10 @@ class ModelServer:
 
     def reload_config(self, config, source: str) -> None:
         log.info("Reloading model config (%s)", source)
+        try:
+            self.request_logs.configure(config)
+        except configs.ConfigError as e:
+            raise errors.invalid_argument(str(e)) from None
         self.repository.apply_config(config)
         self.config = config
 
@@ -208,10 +225,14 @@ class ModelServer:
             self.repository.apply_config(self.config)
         except errors.ServingError as e:
             log.error("Initial model config: %s", e.message)
-        self.grpc_server = make_server(self.dataplane, self.reload_config, self.args.host,
-                                       self.args.port, self.args.grpc_max_threads)
+        addresses = [f"{self.args.host}:{self.args.port}"]
+        if self.args.grpc_socket_path:
+            addresses.append(f"unix:{self.args.grpc_socket_path}")
+        self.grpc_server = make_server(self.dataplane, self.reload_config, addresses,
+                                       self.args.grpc_max_threads, self.channel_arguments)
         self.grpc_server.start()
-        log.info("Running gRPC ModelServer at %s:%d ...", self.args.host, self.args.port)
+        for address in addresses:
+            log.info("Running gRPC ModelServer at %s ...", address)
         if self.args.rest_api_port:
             self.rest = RestServer(self.dataplane, self.args.host, self.args.rest_api_port,
                                    self.args.rest_api_timeout_in_ms,
@@ -279,6 +300,10 @@ class ModelServer:
     def wait(self) -> None:
         self._stop.wait()
 
+    def request_stop(self) -> None:
+        """Make `wait()` return (signal handlers call this; `stop()` then shuts down)."""
+        self._stop.set()
+
     def stop(self) -> None:
         self._stop.set()
         if self.grpc_server is not None:
@@ -288,6 +313,25 @@ class ModelServer:
             self._loop.call_soon_threadsafe(self._loop.stop)
         if self.batcher is not None:
             self.batcher.close()
+        self.request_logs.close()
+
+
+def parse_channel_arguments(text: str) -> List[tuple]:
+    """--grpc_channel_arguments `key=value,...` -> gRPC server options; integer values become ints
+    (as TF Serving's server.cc does), everything else stays a string."""
+    options = []
+    for item in filter(None, (part.strip() for part in (text or "").split(","))):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise configs.ConfigError(
+                f"--grpc_channel_arguments: {item!r} is not key=value (expected e.g. "
+                "grpc.max_concurrent_streams=100,grpc.keepalive_time_ms=60000)")
+        value = value.strip()
+        try:
+            options.append((key.strip(), int(value)))
+        except ValueError:
+            options.append((key.strip(), value))
+    return options
 
 
 def _configure_logging() -> None:
@@ -317,9 +361,8 @@ def run(args) -> int:
     except (configs.ConfigError, OSError) as e:
         log.error("Failed to start server: %s", e)
         return 1
-    stop = lambda *_: server._stop.set()  # noqa: E731
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, stop)
+        signal.signal(sig, lambda *_: server.request_stop())
     server.wait()
     log.info("Shutting down")
     server.stop()

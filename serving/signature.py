@@ -1,16 +1,20 @@
 """Signature runner: a loaded SavedModel version and its signatures (tensors in, tensors out).
 
-Checks names, dtypes and shapes against the SignatureDef before running, so a bad request gets a
-clear INVALID_ARGUMENT naming the input instead of a TensorFlow stack trace. Classify and Regress
-follow TF Serving's rules: one string input of serialized tf.Examples, outputs `classes`/`scores`
-(classify) or `outputs` (regress). With `--enable_signature_method_name_check` (TF Serving's flag,
-off by default) the signature's method_name must also be tensorflow/serving/classify|regress|predict.
+Checks input names and dtypes before running (TF Serving's wording); shapes are TensorFlow's to
+judge, and its rejection becomes INVALID_ARGUMENT in its own words. TF1 graph SavedModels run in
+one session over the MetaGraph, feeding and fetching by tensor name, as TF Serving runs every
+model. Classify and Regress follow TF Serving's rules: one string input of serialized
+tf.Examples, outputs `classes`/`scores` (classify) or `outputs` (regress). With
+`--enable_signature_method_name_check` (TF Serving's flag, off by default) the signature's
+method_name must also be tensorflow/serving/classify|regress|predict.
 A TF2 model gets such a method name by editing saved_model.pb after tf.saved_model.save
 (`set_method_name`) or by exporting with tf.compat.v1.saved_model's classification_signature_def.
 """
 import pathlib
-from typing import Dict, Iterable, List, Optional, Sequence
+import threading
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
+import grpc
 import numpy as np
 import tensorflow as tf
 from tensorflow.core.example import example_pb2
@@ -31,9 +35,9 @@ class TensorSpecInfo:
 
     __slots__ = ("name", "dtype", "shape")
 
-    def __init__(self, name: str, info):
+    def __init__(self, name: str, info, dtype=None):
         self.name = name
-        self.dtype = tf.dtypes.as_dtype(info.dtype)
+        self.dtype = tf.dtypes.as_dtype(dtype if dtype is not None else info.dtype)
         self.shape = (None if info.tensor_shape.unknown_rank
                       else [d.size for d in info.tensor_shape.dim])
 
@@ -50,23 +54,51 @@ def dtype_name(dtype) -> str:
     return types_pb2.DataType.Name(tf.dtypes.as_dtype(dtype).as_datatype_enum)[3:].lower()
 
 
-class Signature:
-    """One SignatureDef bound to the loaded concrete function that runs it."""
+_CONTEXT_LINES = ("Graph execution error", "Detected at node", "Node: ", "Original stack trace",
+                  "File ")
 
-    def __init__(self, name: str, signature_def, function):
+
+def _tf_message(e: Exception) -> str:
+    """TensorFlow's own words for a rejected input: the first line of the op's status message,
+    without the Python-side context (graph location, stack) that TF Serving's C++ never adds."""
+    message = (getattr(e, "message", None) or str(e)).strip()
+    for line in message.split("\n"):
+        line = line.strip()
+        if line and not line.startswith(_CONTEXT_LINES):
+            return line
+    return message.split("\n")[0]
+
+
+def _tf_error(e: Exception) -> errors.ServingError:
+    """TensorFlow's status as TF Serving passes it on: its code (INVALID_ARGUMENT for argument
+    binding errors raised in Python) and its words."""
+    code = grpc.StatusCode.INVALID_ARGUMENT
+    if isinstance(e, tf.errors.OpError):
+        code = next((c for c in grpc.StatusCode if c.value[0] == e.error_code),
+                    grpc.StatusCode.UNKNOWN)
+    return errors.ServingError(code, _tf_message(e))
+
+
+class Signature:
+    """One SignatureDef and how to run it; subclasses bind it to a TF2 function or a TF1 session.
+
+    Like TF Serving, only names and dtypes are checked here: shapes are left to TensorFlow, whose
+    rejection becomes INVALID_ARGUMENT with TensorFlow's message.
+    """
+
+    def __init__(self, name: str, signature_def, inputs: Dict[str, TensorSpecInfo],
+                 outputs: Dict[str, TensorSpecInfo]):
         self.name = name
         self.signature_def = signature_def
         self.method_name = signature_def.method_name
-        self.inputs = {k: TensorSpecInfo(k, v) for k, v in signature_def.inputs.items()}
-        self.outputs = {k: TensorSpecInfo(k, v) for k, v in signature_def.outputs.items()}
-        self.function = function
-        self._flat_order, self._flat_call = _flat_caller(function, self.inputs)
+        self.inputs = inputs
+        self.outputs = outputs
         self.batchable = bool(self.inputs) and all(
             s.shape is not None and len(s.shape) >= 1 and s.shape[0] == -1
             for s in self.inputs.values())
 
     def check_inputs(self, inputs: Dict[str, np.ndarray]) -> None:
-        """TF Serving's alias checks (same wording), then dtype and shape checks naming the input."""
+        """TF Serving's alias checks (same wording), then the dtype check of TF's session."""
         sent, expected = set(inputs), set(self.inputs)
         if len(sent) != len(expected):
             extra, missing = sorted(sent - expected), sorted(expected - sent)
@@ -85,35 +117,44 @@ class Signature:
                 raise errors.invalid_argument(
                     f"Expects arg '{key}' to be {dtype_name(spec.dtype)} but {dtype_name(got)} is "
                     "provided")
-            if spec.shape is None:
-                continue
-            if len(value.shape) != len(spec.shape) or any(
-                    want not in (-1, have) for want, have in zip(spec.shape, value.shape)):
-                raise errors.invalid_argument(
-                    f"Input '{key}' has shape {_shape_str(value.shape)} but signature "
-                    f"'{self.name}' expects {spec.shape_str()}")
 
-    def run(self, inputs: Dict[str, np.ndarray],
-            output_filter: Optional[Iterable[str]] = None) -> Dict[str, np.ndarray]:
-        """Run on already-checked numpy inputs; returns numpy outputs (optionally filtered)."""
+    def _wanted(self, output_filter) -> List[str]:
         wanted = list(output_filter or [])
         for key in wanted:
             if key not in self.outputs:
                 raise errors.invalid_argument(
                     f"output tensor alias not found in signature: {key} Outputs expected to be in "
                     f"the set {{{','.join(sorted(self.outputs))}}}.")
+        return wanted or list(self.outputs)
+
+    def run(self, inputs: Dict[str, np.ndarray],
+            output_filter: Optional[Iterable[str]] = None) -> Dict[str, np.ndarray]:
+        raise NotImplementedError
+
+
+class FunctionSignature(Signature):
+    """A TF2 SavedModel signature: the loaded concrete function."""
+
+    def __init__(self, name: str, signature_def, function):
+        super().__init__(name, signature_def,
+                         {k: TensorSpecInfo(k, v) for k, v in signature_def.inputs.items()},
+                         {k: TensorSpecInfo(k, v) for k, v in signature_def.outputs.items()})
+        self.function = function
+        self._flat_order, self._flat_call = _flat_caller(function, self.inputs)
+
+    def run(self, inputs: Dict[str, np.ndarray],
+            output_filter: Optional[Iterable[str]] = None) -> Dict[str, np.ndarray]:
+        """Run on dtype-checked numpy inputs; returns numpy outputs (optionally filtered)."""
+        keys = self._wanted(output_filter)
         try:
             tensors = {k: tf.constant(v) for k, v in inputs.items()}
             if self._flat_call is not None and self._matches_specs(tensors):
                 result = self._flat_call([tensors[k] for k in self._flat_order])
             else:
                 result = self.function(**tensors)
-        except (tf.errors.InvalidArgumentError, ValueError, TypeError) as e:
-            message = getattr(e, "message", None) or str(e)
-            raise errors.invalid_argument(message.strip().split("\n")[0]) from None
-        keys = wanted or list(self.outputs)
+        except (tf.errors.OpError, ValueError, TypeError) as e:
+            raise _tf_error(e) from None
         return {k: result[k].numpy() for k in keys}
-
 
     def _matches_specs(self, tensors) -> bool:
         """True when the public call would accept these tensors unchanged (same names, dtypes and
@@ -132,6 +173,45 @@ class Signature:
         return True
 
 
+class SessionSignature(Signature):
+    """A TF1 graph SavedModel signature run as TF Serving runs it: one session over the MetaGraph,
+    feeding and fetching the signature's tensors by name. dtypes come from the graph's tensors
+    (a TensorInfo's declared dtype and shape are not trusted: TF1 exports often get them wrong)."""
+
+    def __init__(self, name: str, signature_def, session, graph):
+        def spec(key, info):
+            return TensorSpecInfo(key, info, graph.get_tensor_by_name(info.name).dtype)
+        super().__init__(name, signature_def,
+                         {k: spec(k, v) for k, v in signature_def.inputs.items()},
+                         {k: spec(k, v) for k, v in signature_def.outputs.items()})
+        self.session = session
+        self._callables = {}
+        self._lock = threading.Lock()
+
+    def _callable(self, feeds: Tuple[str, ...], fetches: Tuple[str, ...]):
+        key = (feeds, fetches)
+        call = self._callables.get(key)
+        if call is None:
+            with self._lock:
+                call = self._callables.get(key)
+                if call is None:
+                    call = self.session.make_callable(
+                        [self.signature_def.outputs[k].name for k in fetches],
+                        feed_list=[self.signature_def.inputs[k].name for k in feeds])
+                    self._callables[key] = call
+        return call
+
+    def run(self, inputs: Dict[str, np.ndarray],
+            output_filter: Optional[Iterable[str]] = None) -> Dict[str, np.ndarray]:
+        keys = tuple(self._wanted(output_filter))
+        feeds = tuple(sorted(inputs))
+        try:
+            values = self._callable(feeds, keys)(*[inputs[k] for k in feeds])
+        except (tf.errors.OpError, ValueError, TypeError) as e:
+            raise _tf_error(e) from None
+        return dict(zip(keys, values))
+
+
 def _flat_caller(function, inputs):
     """(input order, call) for the signature's flat call with its captured variable handles
     resolved once, or (None, None) to always use the public call.
@@ -140,7 +220,7 @@ def _flat_caller(function, inputs):
     every call (about 40% of a census row's in-process time). Outside a distribution strategy those
     handles never change, so the server resolves them at load time. Only used when the function
     looks exactly like TF 2.16's loaded signatures (else a TF upgrade silently keeps the public
-    path).
+    path, which `signature_test` also runs).
     """
     from tensorflow.python.eager.polymorphic_function import concrete_function
     order = list(getattr(function, "_arg_keywords", None) or [])
@@ -160,24 +240,39 @@ def _tensor_from_list(values, dtype) -> np.ndarray:
 
 
 class LoadedModel:
-    """One loaded version: the TF object (kept alive for in-flight requests) and its signatures."""
+    """One loaded version: the TF object or session (kept alive for in-flight requests) and its
+    signatures."""
 
-    def __init__(self, name: str, version: int, path: pathlib.Path, loaded, signature_defs):
+    def __init__(self, name: str, version: int, path: pathlib.Path, loaded, signature_defs,
+                 signatures: Dict[str, Signature]):
         self.name = name
         self.version = version
         self.path = path
         self._loaded = loaded
         self.signature_defs = signature_defs
-        self.signatures: Dict[str, Signature] = {}
-        for key, sig_def in signature_defs.items():
-            function = loaded.signatures.get(key) if hasattr(loaded, "signatures") else None
-            if function is not None:
-                self.signatures[key] = Signature(key, sig_def, function)
+        self.signatures = signatures
 
     @classmethod
     def load(cls, name: str, version: int, path: pathlib.Path) -> "LoadedModel":
-        return cls(name, version, path, tf.saved_model.load(str(path), tags=["serve"]),
-                   read_signature_defs(path))
+        """TF1 graph SavedModels (no object graph) load into a session as TF Serving loads them;
+        TF2 SavedModels load with tf.saved_model.load and run their concrete functions."""
+        meta_graph = read_serve_meta_graph(path)
+        signature_defs = dict(meta_graph.signature_def)
+        if not meta_graph.object_graph_def.nodes:
+            graph = tf.Graph()
+            session = tf.compat.v1.Session(graph=graph)
+            with graph.as_default():
+                tf.compat.v1.saved_model.loader.load(session, ["serve"], str(path))
+            signatures = {k: SessionSignature(k, v, session, graph)
+                          for k, v in signature_defs.items()}
+            return cls(name, version, path, session, signature_defs, signatures)
+        loaded = tf.saved_model.load(str(path), tags=["serve"])
+        signatures = {}
+        for key, sig_def in signature_defs.items():
+            function = loaded.signatures.get(key)
+            if function is not None:
+                signatures[key] = FunctionSignature(key, sig_def, function)
+        return cls(name, version, path, loaded, signature_defs, signatures)
 
     def signature(self, key: str) -> Signature:
         key = key or DEFAULT_SIGNATURE
@@ -193,8 +288,8 @@ class LoadedModel:
         return result
 
 
-def read_signature_defs(path: pathlib.Path):
-    """The SignatureDefs of the `serve` MetaGraph, exactly as stored (method names included)."""
+def read_serve_meta_graph(path: pathlib.Path):
+    """The MetaGraph tagged `serve`, exactly as stored (method names included)."""
     proto = saved_model_pb2.SavedModel()
     pb = pathlib.Path(path) / "saved_model.pb"
     if not pb.exists():
@@ -202,8 +297,13 @@ def read_signature_defs(path: pathlib.Path):
     proto.ParseFromString(pb.read_bytes())
     for meta_graph in proto.meta_graphs:
         if "serve" in meta_graph.meta_info_def.tags:
-            return dict(meta_graph.signature_def)
+            return meta_graph
     raise errors.not_found(f"SavedModel at {path} has no MetaGraph tagged 'serve'")
+
+
+def read_signature_defs(path: pathlib.Path):
+    """The SignatureDefs of the `serve` MetaGraph, exactly as stored (method names included)."""
+    return dict(read_serve_meta_graph(path).signature_def)
 
 
 def set_method_name(saved_model_dir, signature: str, method_name: str) -> None:

@@ -9,7 +9,7 @@ import pathlib
 
 import tensorflow as tf
 
-from serving.signature import CLASSIFY_METHOD, REGRESS_METHOD, set_method_name
+from serving.signature import CLASSIFY_METHOD, PREDICT_METHOD, REGRESS_METHOD, set_method_name
 
 NUMERIC = ("age", "hours_per_week")
 CATEGORICAL = ("workclass", "sex")
@@ -91,12 +91,81 @@ def build_census_like(path: pathlib.Path, bias: float = 0.0, hidden: int = 0) ->
 
 def example(row=None) -> bytes:
     """A serialized tf.Example for the census-like model."""
-    from tensorflow.core.example import example_pb2
-    row = dict(SAMPLE_ROW if row is None else row)
-    ex = example_pb2.Example()
-    for key, value in row.items():
-        if isinstance(value, int):
-            ex.features.feature[key].int64_list.value.append(value)
-        else:
-            ex.features.feature[key].bytes_list.value.append(str(value).encode())
-    return ex.SerializeToString()
+    from serving.examples import example_bytes
+    return example_bytes(dict(SAMPLE_ROW if row is None else row))
+
+
+def build_tf1_half_plus_two(path: pathlib.Path) -> pathlib.Path:
+    """A TF1 graph SavedModel in the style of TF Serving's own test model half_plus_two, written
+    with tf.compat.v1.saved_model.Builder: y = 0.5 * x + 2.
+
+    Its TensorInfo is imprecise on purpose, as real TF1 exports often are: `serving_default`
+    declares x as [-1, 1] over a placeholder of unknown shape, and the classify/regress signatures
+    declare their serialized tf.Example input as a scalar `()` (the regress one even as float,
+    while its placeholder is a string vector).
+    """
+    v1 = tf.compat.v1
+    graph = tf.Graph()
+    with graph.as_default(), v1.Session(graph=graph) as session:
+        a = v1.Variable(0.5, name="a")
+        b = v1.Variable(2.0, name="b")
+        x = v1.placeholder(tf.float32, name="x")
+        y = tf.add(a * x, b, name="y")
+        serialized = v1.placeholder(tf.string, shape=[None], name="tf_example")
+        parsed = v1.io.parse_example(serialized, {"x": v1.io.FixedLenFeature([1], tf.float32)})
+        y_from_example = tf.add(a * parsed["x"], b, name="y_from_example")
+        session.run(v1.global_variables_initializer())
+
+        def info(tensor, shape, dtype=None):
+            result = v1.saved_model.build_tensor_info(tensor)
+            result.tensor_shape.Clear()
+            result.tensor_shape.SetInParent()
+            for size in shape:
+                result.tensor_shape.dim.add().size = size
+            if dtype is not None:
+                result.dtype = dtype.as_datatype_enum
+            return result
+
+        build = v1.saved_model.signature_def_utils.build_signature_def
+        signatures = {
+            "serving_default": build({"x": info(x, [-1, 1])}, {"y": info(y, [-1, 1])},
+                                     PREDICT_METHOD),
+            "regress_x_to_y": build({"inputs": info(serialized, [], tf.float32)},
+                                    {"outputs": info(y_from_example, [-1, 1])}, REGRESS_METHOD),
+            "classify_x_to_y": build({"inputs": info(serialized, [])},
+                                     {"scores": info(y_from_example, [-1, 1])}, CLASSIFY_METHOD),
+        }
+        builder = v1.saved_model.Builder(str(path))
+        builder.add_meta_graph_and_variables(session, ["serve"], signature_def_map=signatures)
+        builder.save()
+    return path
+
+
+class _Square(tf.Module):
+    """A TF2 tf.Module: y = x * x + bias over float vectors."""
+
+    def __init__(self):
+        super().__init__()
+        self.bias = tf.Variable(1.0)
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.float32, name="x")])
+    def serve(self, x):
+        return {"y": x * x + self.bias}
+
+
+def build_tf2_module(path: pathlib.Path) -> pathlib.Path:
+    module = _Square()
+    tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
+    return path
+
+
+def build_keras_sequential(path: pathlib.Path) -> pathlib.Path:
+    """A Keras Sequential model saved by tf.saved_model.save: output = sum(features) + 0.5."""
+    keras = tf.keras
+    model = keras.Sequential([
+        keras.Input(shape=(3,), name="features"),
+        keras.layers.Dense(1, name="total", kernel_initializer="ones",
+                           bias_initializer=keras.initializers.Constant(0.5)),
+    ])
+    tf.saved_model.save(model, str(path))
+    return path

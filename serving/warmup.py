@@ -13,20 +13,12 @@ from serving import errors, signature as sig_lib, tensor_codec
 from serving.signature import LoadedModel
 
 
-def tensor_inputs(request) -> dict:
-    """PredictRequest.inputs (TensorProto map) -> numpy arrays."""
-    try:
-        return {k: tensor_codec.to_ndarray(v) for k, v in request.inputs.items()}
-    except (TypeError, ValueError) as e:
-        raise errors.invalid_argument(f"Cannot convert input tensor to an array: {e}") from None
-
-
 def _replay(model: LoadedModel, log) -> None:
     kind = log.WhichOneof("log_type")
     if kind == "predict_log":
         request = log.predict_log.request
         signature = model.signature(request.model_spec.signature_name)
-        inputs = tensor_inputs(request)
+        inputs = tensor_codec.request_inputs(request)
         signature.check_inputs(inputs)
         signature.run(inputs, request.output_filter)
     elif kind in ("classify_log", "regress_log"):

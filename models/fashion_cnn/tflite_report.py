@@ -18,6 +18,7 @@ import tensorflow as tf
 
 from data import common
 from models.fashion_cnn import features, preprocessing, tflite_export
+from serving.configs import version_dirs
 
 BATCH = 500
 
@@ -106,11 +107,11 @@ def format_table(rows: Sequence[Row], examples: int) -> str:
 
 
 def latest_pushed(serving_root: pathlib.Path) -> str:
-    versions = sorted((int(p.name) for p in serving_root.glob("*") if p.name.isdigit()))
+    versions = version_dirs(serving_root)
     if not versions:
         raise FileNotFoundError(f"no pushed fashion_cnn version under {serving_root}; run "
                                 f"`tfxp run --model fashion_cnn` or pass --model-dir")
-    return str(serving_root / str(versions[-1]))
+    return str(versions[max(versions)])
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -20,6 +20,7 @@ import numpy as np
 from data import common
 from data import sp500
 from models.stock_trend import features
+from serving.configs import version_dirs
 
 CAVEAT = ("Markets are noisy and largely unpredictable: this backtest shows what the model's "
           "signals would have done on past data, ignoring costs and slippage. It is not trading "
@@ -123,11 +124,10 @@ def resolve_model_dir(path: str) -> str:
     root = pathlib.Path(path)
     if (root / "saved_model.pb").exists():
         return str(root)
-    versions = sorted((p for p in root.glob("*") if p.name.isdigit()
-                       and (p / "saved_model.pb").exists()), key=lambda p: int(p.name))
+    versions = version_dirs(root)
     if not versions:
         raise FileNotFoundError(f"{path} is neither a SavedModel nor a folder of numbered versions")
-    return str(versions[-1])
+    return str(versions[max(versions)])
 
 
 def format_report(report: Report) -> str:

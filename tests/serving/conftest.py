@@ -26,13 +26,22 @@ MODELS_CONFIG = """model_config_list {
            version_labels { key: "stable" value: 1 } version_labels { key: "canary" value: 2 } }
   config { name: "census" base_path: "/models/census" model_platform: "tensorflow" }
   config { name: "broken" base_path: "/models/broken" model_platform: "tensorflow" }
+  config { name: "tf1_half" base_path: "/models/tf1_half" model_platform: "tensorflow" }
+  config { name: "tf2_square" base_path: "/models/tf2_square" model_platform: "tensorflow" }
+  config { name: "keras_sum" base_path: "/models/keras_sum" model_platform: "tensorflow" }
 }
 """
 
 
 def build_tree(root: pathlib.Path) -> pathlib.Path:
-    """half/1 (x*2), half/2 (x*3), census/1, broken/1 (ok) and broken/2 (corrupt saved_model.pb)."""
+    """half/1 (x*2), half/2 (x*3), census/1, broken/1 (ok) and broken/2 (corrupt saved_model.pb),
+    and models this project did not train, in padded version folders: a TF1 Builder export with
+    imprecise TensorInfo (tf1_half/00000123), a TF2 tf.Module (tf2_square/00000007) and a Keras
+    Sequential model (keras_sum/00000001)."""
     from serving import configs, testing
+    testing.build_tf1_half_plus_two(root / "tf1_half" / "00000123")
+    testing.build_tf2_module(root / "tf2_square" / "00000007")
+    testing.build_keras_sequential(root / "keras_sum" / "00000001")
     testing.build_affine(root / "half" / "1", 2.0)
     testing.build_affine(root / "half" / "2", 3.0)
     testing.build_census_like(root / "census" / "1")

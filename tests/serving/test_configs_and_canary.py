@@ -67,7 +67,8 @@ def test_invalid_model_configs_are_rejected_with_the_reason(text, needle):
 
 
 def test_unparseable_configs_name_the_file():
-    with pytest.raises(ConfigError, match="models.config: not a valid ModelServerConfig"):
+    with pytest.raises(ConfigError,
+                       match="Error parsing text-format tensorflow.serving.ModelServerConfig"):
         configs.parse_models_config("model_config_list { nope: 1 }")
     with pytest.raises(ConfigError, match="must equal max_batch_size"):
         configs.parse_batching_config("max_batch_size { value: 8 } allowed_batch_sizes: 4")

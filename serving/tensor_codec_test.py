@@ -123,3 +123,33 @@ def _check_to_ndarray(proto):
         assert str(got.value) == str(e)
         return
     _same_array(tensor_codec.to_ndarray(proto), want)
+
+
+def _declared(shape, values=(), content=b"", dtype=types_pb2.DT_FLOAT):
+    proto = tensor_pb2.TensorProto(dtype=dtype)
+    for d in shape:
+        proto.tensor_shape.dim.add().size = d
+    proto.float_val.extend(values)
+    proto.tensor_content = content
+    return proto
+
+
+@pytest.mark.parametrize("proto", [
+    _declared([1 << 40], [1.0]),
+    _declared([-1], [1.0]),
+    _declared([1], [1.0, 2.0]),
+    _declared([4], content=b"\0" * 15),
+    _declared([3], []),
+])
+def test_declared_size_disagreeing_with_content_is_invalid_argument(proto):
+    from serving import errors
+    with pytest.raises(errors.ServingError) as info:
+        tensor_codec.check_declared_size(proto)
+    assert info.value.code.name == "INVALID_ARGUMENT"
+
+
+def test_small_fill_stays_tensorflows_and_exact_sizes_pass():
+    tensor_codec.check_declared_size(_declared([2, 2], [1.0, 2.0, 3.0, 4.0]))
+    tensor_codec.check_declared_size(_declared([3], [7.0]))
+    tensor_codec.check_declared_size(_declared([2], content=b"\0" * 8))
+    np.testing.assert_array_equal(tensor_codec.to_ndarray(_declared([3], [7.0])), [7.0] * 3)
