@@ -139,8 +139,8 @@ def _canary(args) -> int:
         else:
             return _watch(args)
         if args.k8s_dir is not None:
-            from serving import k8s
-            k8s.write_manifests(args.models_root, args.k8s_dir)
+            from serving import manifests
+            manifests.write_manifests(args.models_root, args.k8s_dir)
     except (configs.ConfigError, OSError) as e:
         print(f"tfxp canary {args.canary_command}: {e}", file=sys.stderr)
         return 1
@@ -159,8 +159,8 @@ def _watch(args) -> int:
         None if args.timeout is None else canary_watch.parse_duration(args.timeout),
         echo=lambda line: print(line, flush=True))
     if args.k8s_dir is not None:
-        from serving import k8s
-        k8s.write_manifests(args.models_root, args.k8s_dir)
+        from serving import manifests
+        manifests.write_manifests(args.models_root, args.k8s_dir)
     print(f"canary watch {args.model}: {record['outcome']}")
     return 0 if record["outcome"] == "promoted" else 3
 
