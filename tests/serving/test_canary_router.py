@@ -275,6 +275,11 @@ def test_watch_rolls_back_a_canary_that_fails_requests(stack):
                                                        "stable": 4, "canary": None}
     saved = canary_watch.load_decisions(stack.models_root, MODEL)
     assert [w["outcome"] for w in saved] == ["promoted", "rolled back"]
+    from pipelines.report import canary_section
+    html = canary_section.section(saved)
+    last = record["decisions"][-1]
+    assert f'<td class="num">{last["canary"]["errors"]:,}</td>' in html
+    assert html.count('data-action="rollback"') == 1 and html.count('data-action="promote"') == 1
 
 
 def test_group_metrics_count_the_failing_version_with_its_label(stack):
