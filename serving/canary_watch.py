@@ -36,7 +36,7 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 class Rules:
     max_error_margin: float = 0.01  # canary error rate may exceed stable's by this much (absolute)
     max_p99_ratio: float = 1.5
-    latency_floor: float = 0.005  # seconds
+    latency_floor: float = 0.010  # seconds; p99s below it count as equal to it
     min_requests: int = 100
 
 

@@ -114,6 +114,9 @@ def add_canary_parser(subparsers) -> argparse.ArgumentParser:
                        help="allowed canary error rate above stable's (absolute, default 0.01)")
     watch.add_argument("--max-p99-ratio", "--max_p99_ratio", type=float, default=1.5,
                        help="allowed canary p99 / stable p99 (default 1.5)")
+    watch.add_argument("--latency-floor-ms", "--latency_floor_ms", type=float, default=10.0,
+                       help="p99s below this count as equal to it, so noise between fast "
+                            "versions is no breach (default 10)")
     watch.add_argument("--timeout", default=None,
                        help="roll back when no decision is reached in this time (e.g. 30m)")
     watch.add_argument("--metrics", action="append", default=None,
@@ -152,7 +155,7 @@ def _watch(args) -> int:
     """Exit code 0 when the canary was promoted, 3 when it was rolled back."""
     from serving import canary_watch
     rules = canary_watch.Rules(args.max_error_margin, args.max_p99_ratio,
-                               min_requests=args.min_requests)
+                               args.latency_floor_ms / 1000, args.min_requests)
     record = canary_watch.watch(
         args.models_root, args.model, canary_watch.parse_steps(args.steps),
         canary_watch.parse_duration(args.interval), rules, args.metrics,
