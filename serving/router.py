@@ -210,6 +210,8 @@ http {{
             proxy_http_version 1.1;
             proxy_set_header Connection "";
             proxy_read_timeout 60s;
+            proxy_request_buffering off;
+            proxy_buffering off;
             add_header X-Tfxp-Group $tfxp_rest_group always;
         }}
     }}
@@ -259,8 +261,9 @@ def write_nginx_config(models_root: pathlib.Path, runtime: Dict, models_config=N
     """Render, `nginx -t`, then rename into place: a bad config never replaces a good one."""
     models_root = pathlib.Path(models_root)
     prefix = run_dir(models_root)
-    for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
-        (prefix / "tmp" / kind).mkdir(parents=True, exist_ok=True)
+    # Bodies stream through (no request/response buffering), so the temp folders stay unused:
+    # nginx's worker user (nobody when started as root) need not reach into the models root.
+    (prefix / "tmp").mkdir(parents=True, exist_ok=True)
     if models_config is None:
         models_config = configs.read_models_config(models_root / configs.MODELS_CONFIG)
     text = render_nginx_config(models_config, read_weights(models_root), runtime["rest_port"],
