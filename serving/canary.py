@@ -9,13 +9,37 @@ sends all of the model's traffic to the canary group, then moves stable, then ro
 stable group; rollback first routes everything to stable, then drops the canary. Every rewrite is
 validated against the protos and the disk, then written atomically.
 """
+import contextlib
+import fcntl
+import functools
 import pathlib
 from typing import Dict, Optional
 
 from serving import configs, router
 from serving.configs import CANARY, STABLE, ConfigError
 
+LOCK_FILE = ".canary.lock"
+
 POLICIES = ("canary", "stable")
+
+
+@contextlib.contextmanager
+def _exclusive(models_root: pathlib.Path):
+    """One change at a time per models root: a second `tfxp canary` (or a push) waits instead of
+    interleaving its config writes and router reloads with the first."""
+    root = pathlib.Path(models_root)
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / LOCK_FILE, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def _serialized(change):
+    @functools.wraps(change)
+    def run(models_root, *args, **kwargs):
+        with _exclusive(models_root):
+            return change(models_root, *args, **kwargs)
+    return run
 
 
 def _load(models_root: pathlib.Path):
@@ -67,6 +91,7 @@ def _route(models_root: pathlib.Path, name: str, weight: Optional[float]) -> Non
     router.reload_router(models_root)
 
 
+@_serialized
 def start(models_root: pathlib.Path, name: str, version: Optional[int] = None,
           weight: float = 0) -> Dict:
     """The newest pushed version (or `version`) becomes canary with `weight` percent of the
@@ -93,6 +118,7 @@ def start(models_root: pathlib.Path, name: str, version: Optional[int] = None,
     return result
 
 
+@_serialized
 def set_weight(models_root: pathlib.Path, name: str, weight: float) -> Dict:
     """Send `weight` percent of the model's unlabeled traffic to its canary."""
     weight = router.check_weight(weight)
@@ -105,6 +131,7 @@ def set_weight(models_root: pathlib.Path, name: str, weight: float) -> Dict:
     return {name: _describe(entry, models_root)}
 
 
+@_serialized
 def promote(models_root: pathlib.Path, name: str) -> Dict:
     """The canary becomes stable; the old stable is no longer served."""
     config = _load(models_root)
@@ -121,6 +148,7 @@ def promote(models_root: pathlib.Path, name: str) -> Dict:
     return result
 
 
+@_serialized
 def rollback(models_root: pathlib.Path, name: str) -> Dict:
     """Drop the canary if there is one; otherwise move stable back to the previous version on disk."""
     config = _load(models_root)
@@ -142,6 +170,7 @@ def rollback(models_root: pathlib.Path, name: str) -> Dict:
     return _save(models_root, config, entry)
 
 
+@_serialized
 def on_push(models_root: pathlib.Path, model_name: str, version: int,
             policy: str = "canary") -> dict:
     """Called by the pipeline runner after a successful push; regenerates models.config.

@@ -272,9 +272,11 @@ def write_nginx_config(models_root: pathlib.Path, runtime: Dict, models_config=N
     conf = prefix / "nginx.conf"
     candidate = prefix / "nginx.conf.candidate"
     candidate.write_text(text)
-    _nginx_test(candidate, prefix)
+    try:
+        _nginx_test(candidate, prefix)
+    finally:
+        candidate.unlink()
     configs.write_atomic(conf, text)
-    candidate.unlink()
     return conf
 
 
