@@ -99,8 +99,20 @@ def parse_steps(text) -> List[float]:
     return steps
 
 
-def scrape(urls: Sequence[str], model: str, timeout: float = 5.0) -> Dict[int, VersionStats]:
-    """Version -> counts summed over every endpoint (both groups), for one model."""
+_TFS_COUNT = (":tensorflow:serving:request_count", ":tensorflow:serving:request_count_total")
+_TFS_LATENCY = ":tensorflow:serving:request_latency_bucket"
+
+
+def scrape(urls: Sequence[str], model: str, timeout: float = 5.0,
+           group_versions: Optional[Dict[str, int]] = None,
+           url_groups: Optional[Dict[str, str]] = None) -> Dict[int, VersionStats]:
+    """Version -> counts summed over every endpoint (both groups), for one model.
+
+    The local server labels its tfxp_serving_* samples with the version. tensorflow_model_server's
+    own metrics (`:tensorflow:serving:request_count{model_name,status}`, request_latency in
+    microseconds) carry no version: they count for the version the endpoint's group serves
+    (`url_groups[url]` -> `group_versions[group]`), which is one per model by construction.
+    """
     from prometheus_client.parser import text_string_to_metric_families
     stats: Dict[int, VersionStats] = {}
     for url in urls:
@@ -109,9 +121,22 @@ def scrape(urls: Sequence[str], model: str, timeout: float = 5.0) -> Dict[int, V
                 text = response.read().decode()
         except OSError as e:
             raise ConfigError(f"cannot read metrics from {url}: {e}") from None
+        group_version = (group_versions or {}).get((url_groups or {}).get(url))
         for family in text_string_to_metric_families(text):
             for sample in family.samples:
                 labels = sample.labels
+                if sample.name in _TFS_COUNT or sample.name == _TFS_LATENCY:
+                    if labels.get("model_name") != model or group_version is None:
+                        continue
+                    entry = stats.setdefault(group_version, VersionStats())
+                    if sample.name == _TFS_LATENCY:
+                        le = float(labels["le"]) / 1e6
+                        entry.buckets[le] = entry.buckets.get(le, 0) + sample.value
+                    else:
+                        entry.requests += sample.value
+                        if labels.get("status", "OK") != "OK":
+                            entry.errors += sample.value
+                    continue
                 if labels.get("model") != model or not labels.get("version", "").isdigit():
                     continue
                 entry = stats.setdefault(int(labels["version"]), VersionStats())
@@ -125,13 +150,15 @@ def scrape(urls: Sequence[str], model: str, timeout: float = 5.0) -> Dict[int, V
     return stats
 
 
-def group_metrics_urls(models_root: pathlib.Path) -> List[str]:
+def group_metrics_urls(models_root: pathlib.Path) -> Dict[str, List[str]]:
+    """Group -> the running local router's group metrics URL."""
     runtime = router.read_runtime(models_root)
     if runtime is None:
         raise ConfigError(f"no router runs for {models_root} (start it with `make serve` / "
-                          "`tfxp router`), or pass the groups' metrics URLs with --metrics")
-    return [f"http://127.0.0.1:{runtime['groups'][g]['rest_port']}{configs.PROMETHEUS_PATH}"
-            for g in router.GROUPS]
+                          "`tfxp router`), or pass the groups' metrics URLs with "
+                          "--stable-metrics/--canary-metrics")
+    return {g: [f"http://127.0.0.1:{runtime['groups'][g]['rest_port']}{configs.PROMETHEUS_PATH}"]
+            for g in router.GROUPS}
 
 
 def decide(stable: VersionStats, candidate: VersionStats, rules: Rules) -> Tuple[str, str]:
@@ -176,19 +203,24 @@ def _record(models_root: pathlib.Path, model: str, watch: Dict) -> None:
 
 
 def watch(models_root: pathlib.Path, model: str, steps: Sequence[float], interval: float,
-          rules: Rules = Rules(), metrics_urls: Optional[Sequence[str]] = None,
+          rules: Rules = Rules(), metrics_urls: Optional[Dict[str, Sequence[str]]] = None,
           timeout: Optional[float] = None, echo: Callable[[str], None] = print,
-          sleep: Callable[[float], None] = time.sleep) -> Dict:
+          sleep: Callable[[float], None] = time.sleep,
+          on_change: Callable[[], None] = lambda: None) -> Dict:
     """Drive the model's canary through `steps` (percent) to promote or rollback; returns the
-    watch record (outcome "promoted" or "rolled back", and every decision)."""
+    watch record (outcome "promoted" or "rolled back", and every decision). `metrics_urls` maps
+    each group to its Prometheus URLs (default: the running local router's groups); `on_change`
+    runs after every weight change, promote or rollback (e.g. regenerating k8s manifests)."""
     models_root = pathlib.Path(models_root)
     state = canary.status(models_root).get(configs.check_model_name(model))
     if state is None or state["canary"] is None:
         raise ConfigError(f"model {model!r} has no canary to watch (start one with "
                           "`tfxp canary start`)")
     steps = list(steps)
-    urls = list(metrics_urls or group_metrics_urls(models_root))
+    by_group = metrics_urls or group_metrics_urls(models_root)
+    url_groups = {url: group for group, urls in by_group.items() for url in urls}
     stable_v, canary_v = state["stable"], state["canary"]
+    group_versions = {STABLE: stable_v, CANARY: canary_v}
     started = time.time()
     record = {"model": model, "stable": stable_v, "canary": canary_v, "steps": steps,
               "interval_s": interval, "rules": dataclasses.asdict(rules),
@@ -196,12 +228,14 @@ def watch(models_root: pathlib.Path, model: str, steps: Sequence[float], interva
               "decisions": [], "outcome": None}
 
     def snapshot():
-        stats = scrape(urls, model)
+        stats = scrape(list(url_groups), model, group_versions=group_versions,
+                       url_groups=url_groups)
         return stats.get(stable_v, VersionStats()), stats.get(canary_v, VersionStats())
 
     stable_start, _ = snapshot()
     step = 0
     canary.set_weight(models_root, model, steps[step])
+    on_change()
     _, canary_step_start = snapshot()
     echo(f"canary watch {model}: stable v{stable_v}, canary v{canary_v}, weight {steps[0]}%")
     deadline = None if timeout is None else time.monotonic() + timeout
@@ -231,6 +265,8 @@ def watch(models_root: pathlib.Path, model: str, steps: Sequence[float], interva
             step += 1
             canary.set_weight(models_root, model, steps[step])
             _, canary_step_start = snapshot()
+        if action != "hold":
+            on_change()
         _record(models_root, model, record)
         if record["outcome"]:
             return record

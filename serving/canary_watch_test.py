@@ -39,3 +39,48 @@ def test_arguments_are_checked():
             parse_steps(bad)
     with pytest.raises(ConfigError, match="invalid duration"):
         parse_duration("soon")
+
+
+TF_SERVING_TEXT = """# TYPE :tensorflow:serving:request_count counter
+:tensorflow:serving:request_count{model_name="census",status="OK"} 90
+:tensorflow:serving:request_count{model_name="census",status="INVALID_ARGUMENT"} 10
+:tensorflow:serving:request_count{model_name="other",status="OK"} 5
+# TYPE :tensorflow:serving:request_latency histogram
+:tensorflow:serving:request_latency_bucket{model_name="census",API="predict",entrypoint="REST",le="1000"} 45
+:tensorflow:serving:request_latency_bucket{model_name="census",API="predict",entrypoint="REST",le="2000"} 90
+:tensorflow:serving:request_latency_bucket{model_name="census",API="predict",entrypoint="REST",le="+Inf"} 90
+:tensorflow:serving:request_latency_sum{model_name="census",API="predict",entrypoint="REST"} 120000
+:tensorflow:serving:request_latency_count{model_name="census",API="predict",entrypoint="REST"} 90
+"""
+
+
+def test_tensorflow_model_server_metrics_count_for_the_group_version():
+    """TF Serving's own metrics have no version label: an endpoint counts for its group's version,
+    and its latency buckets are microseconds."""
+    import http.server
+    import threading
+
+    from serving.canary_watch import scrape
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = TF_SERVING_TEXT.encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/monitoring/prometheus/metrics"
+        stats = scrape([url], "census", group_versions={"stable": 1, "canary": 2},
+                       url_groups={url: "canary"})
+    finally:
+        server.shutdown()
+    assert set(stats) == {2}
+    assert (stats[2].requests, stats[2].errors) == (100, 10)
+    assert stats[2].quantile(0.5) == pytest.approx(0.001)

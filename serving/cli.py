@@ -119,9 +119,12 @@ def add_canary_parser(subparsers) -> argparse.ArgumentParser:
                             "versions is no breach (default 10)")
     watch.add_argument("--timeout", default=None,
                        help="roll back when no decision is reached in this time (e.g. 30m)")
-    watch.add_argument("--metrics", action="append", default=None,
-                       help="a group's Prometheus URL (repeat; default: the running router's "
-                            "groups)")
+    for group in ("stable", "canary"):
+        watch.add_argument(f"--{group}-metrics", f"--{group}_metrics", action="append",
+                           default=None, dest=f"{group}_metrics",
+                           help=f"Prometheus URL of a {group}-group server (repeat per pod; "
+                                "tfxp or tensorflow_model_server metrics; default: the running "
+                                "local router's groups)")
     parser.set_defaults(func=_canary)
     return parser
 
@@ -141,9 +144,8 @@ def _canary(args) -> int:
             result = canary.rollback(args.models_root, args.model)
         else:
             return _watch(args)
-        if args.k8s_dir is not None:
-            from serving import manifests
-            manifests.write_manifests(args.models_root, args.k8s_dir)
+        if args.canary_command != "status":
+            _write_k8s(args)
     except (configs.ConfigError, OSError) as e:
         print(f"tfxp canary {args.canary_command}: {e}", file=sys.stderr)
         return 1
@@ -151,19 +153,27 @@ def _canary(args) -> int:
     return 0
 
 
+def _write_k8s(args) -> None:
+    if args.k8s_dir is not None:
+        from serving import manifests
+        manifests.write_manifests(args.models_root, args.k8s_dir)
+
+
 def _watch(args) -> int:
     """Exit code 0 when the canary was promoted, 3 when it was rolled back."""
     from serving import canary_watch
     rules = canary_watch.Rules(args.max_error_margin, args.max_p99_ratio,
                                args.latency_floor_ms / 1000, args.min_requests)
+    urls = None
+    if args.stable_metrics or args.canary_metrics:
+        if not (args.stable_metrics and args.canary_metrics):
+            raise configs.ConfigError("give both --stable-metrics and --canary-metrics")
+        urls = {"stable": args.stable_metrics, "canary": args.canary_metrics}
     record = canary_watch.watch(
         args.models_root, args.model, canary_watch.parse_steps(args.steps),
-        canary_watch.parse_duration(args.interval), rules, args.metrics,
+        canary_watch.parse_duration(args.interval), rules, urls,
         None if args.timeout is None else canary_watch.parse_duration(args.timeout),
-        echo=lambda line: print(line, flush=True))
-    if args.k8s_dir is not None:
-        from serving import manifests
-        manifests.write_manifests(args.models_root, args.k8s_dir)
+        echo=lambda line: print(line, flush=True), on_change=lambda: _write_k8s(args))
     print(f"canary watch {args.model}: {record['outcome']}")
     return 0 if record["outcome"] == "promoted" else 3
 

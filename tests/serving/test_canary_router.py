@@ -257,13 +257,15 @@ def run_watch(stack, traffic_rows, **rules):
     """Latency is judged with a 1 s floor here: the test models have no warmup records, so a
     fresh version's first calls on a busy machine would be slow (serving/canary_watch_test.py
     covers the latency rule)."""
-    lines = []
+    lines, changes = [], []
     with Traffic(stack, traffic_rows) as traffic:
         record = canary_watch.watch(
             stack.models_root, MODEL, [25, 100], 0.5,
             canary_watch.Rules(max_p99_ratio=4.0, latency_floor=1.0, min_requests=40, **rules),
-            timeout=120, echo=lines.append)
+            timeout=120, echo=lines.append,
+            on_change=lambda: changes.append(canary.status(stack.models_root)[MODEL]["weight"]))
     print("\n".join(lines))
+    record["changes"] = changes
     return record, traffic, lines
 
 
@@ -275,6 +277,7 @@ def test_watch_promotes_a_healthy_canary(stack):
     assert record["outcome"] == "promoted", lines
     assert [d["action"] for d in record["decisions"] if d["action"] != "hold"] == \
         ["weight 100%", "promote"]
+    assert record["changes"] == [25, 100, 0]  # weights seen after each change
     assert traffic.failures == []
     assert canary.status(stack.models_root)[MODEL]["stable"] == 4
     assert "canary v4" in lines[-1] and "-> promote" in lines[-1]
