@@ -12,13 +12,14 @@ export TF_USE_LEGACY_KERAS := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-DEBIAN_PACKAGES := dataset-fashion-mnist chromium
+DEBIAN_PACKAGES := dataset-fashion-mnist chromium nginx
 
 .PHONY: setup env system-packages data run test test-slow bench serve clean
 
 setup: env system-packages data
 
-# Fashion-MNIST ships as a Debian package; headless Chromium renders the HTML reports in tests.
+# Fashion-MNIST ships as a Debian package; headless Chromium renders the HTML reports in tests;
+# nginx is the local canary router (`make serve`).
 system-packages:
 	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -67,8 +68,10 @@ test-slow: setup
 bench: setup
 	$(PY) -m bench
 
-serve: env
-	$(TFXP) serve
+# nginx on 8500/8501 in front of a stable and a canary serving group (`tfxp router`);
+# `tfxp serve` alone still runs one server without a router.
+serve: env system-packages
+	$(TFXP) router
 
 clean:
 	rm -rf tfx_root serving/models serving/generated reports bench/results

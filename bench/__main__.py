@@ -6,7 +6,7 @@ import time
 
 from data.common import PROJECT_ROOT
 
-SUITES = ("pipeline", "serving")
+SUITES = ("pipeline", "serving", "router")
 
 
 def _print_serving(result: dict) -> None:
@@ -27,6 +27,15 @@ def _print_serving(result: dict) -> None:
               f"{logging['writer_us_per_record']} us/record on the writer thread")
 
 
+def _print_router(result: dict) -> None:
+    print(f"canary router added latency ({result['model']})")
+    for api in ("rest", "grpc"):
+        direct, routed = result[f"{api}_direct"], result[f"{api}_via_nginx"]
+        print(f"  {api:<4} direct p50 {direct['p50_ms']:6.3f} ms p99 {direct['p99_ms']:6.3f} ms | "
+              f"via nginx p50 {routed['p50_ms']:6.3f} ms p99 {routed['p99_ms']:6.3f} ms")
+    print(f"  added: {result['added_ms']}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--only", choices=SUITES, action="append",
@@ -38,11 +47,16 @@ def main() -> None:
             from bench import pipeline_bench
 
             results["pipeline"] = pipeline_bench.run()
-        else:
+        elif suite == "serving":
             from bench import serving_bench
 
             results["serving"] = serving_bench.run()
             _print_serving(results["serving"])
+        else:
+            from bench import serving_bench
+
+            results["router"] = serving_bench.run_router()
+            _print_router(results["router"])
     out_dir = PROJECT_ROOT / "bench" / "results"
     os.makedirs(out_dir, exist_ok=True)
     out = out_dir / time.strftime("bench-%Y%m%d-%H%M%S.json")

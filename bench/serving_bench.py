@@ -8,6 +8,9 @@ throughput clients run in separate processes (4 x 4 threads) sending pre-seriali
 figure is the server's rate, not the rate one Python client process can produce. Client and
 server share the machine's cores, which the in-process figures do not pay for; the extra
 `transport_floor` figures (a model-free RPC) show how much of the gap is Python gRPC itself.
+
+`run_router` (`--router`, suite "router" of `make bench`) is a separate case: the canary router's
+added latency, one-row predict through nginx vs straight to the serving group behind it.
 """
 import argparse
 import base64
@@ -444,16 +447,103 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0) -> Dict:
     return result
 
 
+def _interleaved(calls: Dict[str, object], n: int, chunk: int = 25) -> Dict[str, Dict]:
+    """p50/p99 per call, measured in alternating chunks so machine load hits every path alike."""
+    for fn in calls.values():
+        for _ in range(20):
+            fn()
+    samples = {name: [] for name in calls}
+    while min(len(v) for v in samples.values()) < n:
+        for name, fn in calls.items():
+            for _ in range(chunk):
+                start = time.perf_counter()
+                fn()
+                samples[name].append(time.perf_counter() - start)
+    return {name: _percentiles(v) for name, v in samples.items()}
+
+
+def run_router(model_dir=None, n: int = 1000) -> Dict:
+    """The canary router's added latency: one-row predict straight to the stable group and through
+    nginx (weight 0, so both reach the same server), REST and gRPC, side by side."""
+    import grpc
+    import numpy as np
+    import tensorflow as tf
+    from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
+
+    from serving import configs, router
+
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix="router-bench-"))
+    result = {}
+    stack = None
+    try:
+        if model_dir is None:
+            model_dir = default_model_dir()
+        if model_dir is None:
+            model_dir = _stand_in(tmp)
+            result["model"] = f"stand-in census-like model (no pushed census model under {CENSUS_ROOT})"
+            row = {k: ROW[k] for k in ("age", "hours_per_week", "workclass", "sex")}
+        else:
+            result["model"] = str(model_dir)
+            row = ROW
+        root = tmp / "models"
+        (root / "census").mkdir(parents=True)
+        os.symlink(pathlib.Path(model_dir).resolve(), root / "census" / "1")
+        configs.generate(root)
+        stack = router.LocalStack(root, _free_port(), _free_port()).start()
+        serialized = _example(row)
+        body = json.dumps({"instances": [{"b64": base64.b64encode(serialized).decode()}]}).encode()
+        request = predict_pb2.PredictRequest()
+        request.model_spec.name = "census"
+        loaded = tf.saved_model.load(str(model_dir))
+        (input_key,) = loaded.signatures["serving_default"].structured_input_signature[1]
+        request.inputs[input_key].CopyFrom(
+            tf.make_tensor_proto(np.array([serialized], dtype=object)))
+        group = stack.groups["stable"]
+        channels = {name: grpc.insecure_channel(f"127.0.0.1:{port}") for name, port in
+                    (("direct", group["grpc_port"]), ("nginx", stack.grpc_port))}
+        stubs = {name: prediction_service_pb2_grpc.PredictionServiceStub(c)
+                 for name, c in channels.items()}
+        path = "/v1/models/census:predict"
+        measured = _interleaved({
+            "rest_direct": _rest_caller(group["rest_port"], "POST", path, body),
+            "rest_via_nginx": _rest_caller(stack.rest_port, "POST", path, body),
+            "grpc_direct": lambda: stubs["direct"].Predict(request, timeout=30),
+            "grpc_via_nginx": lambda: stubs["nginx"].Predict(request, timeout=30),
+        }, n)
+        for channel in channels.values():
+            channel.close()
+        result.update(measured)
+        result["added_ms"] = {
+            f"{api}_{q}": round(measured[f"{api}_via_nginx"][f"{q}_ms"]
+                                - measured[f"{api}_direct"][f"{q}_ms"], 3)
+            for api in ("rest", "grpc") for q in ("p50", "p99")}
+        result["meaning"] = ("one-row predict latency straight to the stable serving group and "
+                             "through the nginx router in front of it (keep-alive REST, one gRPC "
+                             "channel each), measured in alternating chunks; added_ms = via nginx "
+                             "- direct")
+        result["machine"] = {"cpus": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2)}
+    finally:
+        if stack is not None:
+            stack.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return result
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.serving_bench", description=__doc__)
     parser.add_argument("model_dir", nargs="?", type=pathlib.Path,
                         help="SavedModel directory (default: newest serving/models/census version)")
     parser.add_argument("--requests", type=int, default=300, help="latency samples per path")
     parser.add_argument("--seconds", type=float, default=4.0, help="throughput window")
+    parser.add_argument("--router", action="store_true",
+                        help="only the canary router case: latency through nginx vs direct")
     args = parser.parse_args(argv)
     if args.model_dir is not None and not (args.model_dir / "saved_model.pb").exists():
         parser.error(f"{args.model_dir} is not a SavedModel directory (no saved_model.pb)")
-    result = run(args.model_dir, args.requests, args.seconds)
+    if args.router:
+        result = run_router(args.model_dir, max(args.requests, 100))
+    else:
+        result = run(args.model_dir, args.requests, args.seconds)
     print(json.dumps(result, indent=2))
     return 0
 

@@ -14,6 +14,7 @@ _PLUGGED_COMMANDS = [
     ("serving.cli", "add_serve_parser"),
     ("serving.cli", "add_predict_parser"),
     ("serving.cli", "add_canary_parser"),
+    ("serving.cli", "add_router_parser"),
     ("kubeflow.cli", "add_kubeflow_parser"),
     ("pipelines.report.cli", "add_report_parser"),
 ]

@@ -1,17 +1,45 @@
-"""Canary lifecycle over models.config: status, start, promote, rollback, and the post-push hook.
+"""Canary lifecycle over models.config: status, start, set-weight, promote, rollback, post-push.
 
-The state lives in the config itself (`specific` versions + `stable`/`canary` version labels), so
-the real tensorflow_model_server and the local server both see every change by config polling or
-HandleReloadConfigRequest. Every rewrite is validated against the protos and the disk, then
-written atomically (configs.write_models_config).
+The version state lives in the config itself (`specific` versions + `stable`/`canary` version
+labels); the share of traffic the canary gets lives in router.json (serving.router). Every change
+regenerates the two group configs (stable.config, canary.config) and, when the local router runs,
+reloads the groups (HandleReloadConfigRequest, which returns once the versions are served) and
+then nginx. Steps are ordered so that no request meets a group without its version: promote first
+sends all of the model's traffic to the canary group, then moves stable, then routes back to the
+stable group; rollback first routes everything to stable, then drops the canary. Every rewrite is
+validated against the protos and the disk, then written atomically.
 """
+import contextlib
+import fcntl
+import functools
 import pathlib
 from typing import Dict, Optional
 
-from serving import configs
+from serving import configs, router
 from serving.configs import CANARY, STABLE, ConfigError
 
+LOCK_FILE = ".canary.lock"
+
 POLICIES = ("canary", "stable")
+
+
+@contextlib.contextmanager
+def _exclusive(models_root: pathlib.Path):
+    """One change at a time per models root: a second `tfxp canary` (or a push) waits instead of
+    interleaving its config writes and router reloads with the first."""
+    root = pathlib.Path(models_root)
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / LOCK_FILE, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def _serialized(change):
+    @functools.wraps(change)
+    def run(models_root, *args, **kwargs):
+        with _exclusive(models_root):
+            return change(models_root, *args, **kwargs)
+    return run
 
 
 def _load(models_root: pathlib.Path):
@@ -32,7 +60,8 @@ def _entry(config, models_root: pathlib.Path, name: str):
 
 def _describe(entry, models_root: pathlib.Path) -> Dict:
     labels = dict(entry.version_labels)
-    return {"stable": labels.get(STABLE), "canary": labels.get(CANARY),
+    weight = router.read_weights(models_root).get(entry.name, 0) if CANARY in labels else 0
+    return {"stable": labels.get(STABLE), "canary": labels.get(CANARY), "weight": weight,
             "served": sorted(entry.model_version_policy.specific.versions),
             "versions": configs.scan_versions(configs.resolve_base_path(entry.base_path,
                                                                         models_root))}
@@ -47,11 +76,27 @@ def status(models_root: pathlib.Path = configs.DEFAULT_MODELS_ROOT) -> Dict[str,
 
 def _save(models_root, config, entry) -> Dict:
     configs.write_models_config(models_root, config)
+    router.reload_groups(models_root, config)
     return {entry.name: _describe(entry, models_root)}
 
 
-def start(models_root: pathlib.Path, name: str, version: Optional[int] = None) -> Dict:
-    """The newest pushed version (or `version`) becomes canary; stable is unchanged."""
+def _route(models_root: pathlib.Path, name: str, weight: Optional[float]) -> None:
+    """Set (or with None drop) the model's canary weight and reload a running router."""
+    weights = router.read_weights(models_root)
+    if weight is None:
+        weights.pop(name, None)
+    else:
+        weights[name] = router.check_weight(weight)
+    router.write_weights(models_root, weights)
+    router.reload_router(models_root)
+
+
+@_serialized
+def start(models_root: pathlib.Path, name: str, version: Optional[int] = None,
+          weight: float = 0) -> Dict:
+    """The newest pushed version (or `version`) becomes canary with `weight` percent of the
+    model's unlabeled traffic; stable is unchanged."""
+    weight = router.check_weight(weight)
     config = _load(models_root)
     entry = _entry(config, models_root, name)
     on_disk = configs.scan_versions(configs.resolve_base_path(entry.base_path, models_root))
@@ -66,9 +111,27 @@ def start(models_root: pathlib.Path, name: str, version: Optional[int] = None) -
                           "or pass --version")
     else:
         configs.set_served_versions(entry, stable, candidate)
-    return _save(models_root, config, entry)
+    _route(models_root, name, 0)
+    result = _save(models_root, config, entry)
+    _route(models_root, name, weight if stable is not None else None)
+    result[name]["weight"] = weight if stable is not None else 0
+    return result
 
 
+@_serialized
+def set_weight(models_root: pathlib.Path, name: str, weight: float) -> Dict:
+    """Send `weight` percent of the model's unlabeled traffic to its canary."""
+    weight = router.check_weight(weight)
+    config = _load(models_root)
+    entry = _entry(config, models_root, name)
+    if CANARY not in entry.version_labels:
+        raise ConfigError(f"model {name!r} has no canary to route traffic to (start one with "
+                          "`tfxp canary start`)")
+    _route(models_root, name, weight)
+    return {name: _describe(entry, models_root)}
+
+
+@_serialized
 def promote(models_root: pathlib.Path, name: str) -> Dict:
     """The canary becomes stable; the old stable is no longer served."""
     config = _load(models_root)
@@ -78,9 +141,14 @@ def promote(models_root: pathlib.Path, name: str) -> Dict:
         raise ConfigError(f"model {name!r} has no canary to promote (start one with "
                           "`tfxp canary start`)")
     configs.set_served_versions(entry, canary)
-    return _save(models_root, config, entry)
+    configs.validate_models_config(config, models_root)
+    _route(models_root, name, 100)
+    result = _save(models_root, config, entry)
+    _route(models_root, name, None)
+    return result
 
 
+@_serialized
 def rollback(models_root: pathlib.Path, name: str) -> Dict:
     """Drop the canary if there is one; otherwise move stable back to the previous version on disk."""
     config = _load(models_root)
@@ -88,7 +156,11 @@ def rollback(models_root: pathlib.Path, name: str) -> Dict:
     stable = entry.version_labels.get(STABLE)
     if entry.version_labels.get(CANARY) is not None:
         configs.set_served_versions(entry, stable)
-        return _save(models_root, config, entry)
+        configs.validate_models_config(config, models_root)
+        _route(models_root, name, 0)
+        result = _save(models_root, config, entry)
+        _route(models_root, name, None)
+        return result
     on_disk = configs.scan_versions(configs.resolve_base_path(entry.base_path, models_root))
     older = [v for v in on_disk if stable is not None and v < stable]
     if not older:
@@ -98,6 +170,7 @@ def rollback(models_root: pathlib.Path, name: str) -> Dict:
     return _save(models_root, config, entry)
 
 
+@_serialized
 def on_push(models_root: pathlib.Path, model_name: str, version: int,
             policy: str = "canary") -> dict:
     """Called by the pipeline runner after a successful push; regenerates models.config.
@@ -125,6 +198,7 @@ def on_push(models_root: pathlib.Path, model_name: str, version: int,
     else:
         configs.set_served_versions(entry, stable, version)
         role = CANARY
+    _route(models_root, model_name, 0 if role == CANARY else None)
     result = _save(models_root, config, entry)[model_name]
     configs.write_aux_configs(models_root)
     result.update({"model": model_name, "version": version, "role": role,

@@ -81,19 +81,50 @@ def _predict(args) -> int:
 
 def add_canary_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
-        "canary", help="canary lifecycle: status, start, promote, rollback",
-        description="Edits serving/models/models.config (validated, atomic); running servers pick "
-                    "it up by config polling or HandleReloadConfigRequest.")
+        "canary", help="canary lifecycle: status, start, set-weight, promote, rollback, watch",
+        description="Edits serving/models/models.config, the two group configs and the router "
+                    "weights (validated, atomic); a running router (`tfxp router`) and its groups "
+                    "are reloaded without dropping a request.")
     parser.add_argument("--models_root", "--models-root", type=pathlib.Path,
                         default=configs.DEFAULT_MODELS_ROOT)
+    parser.add_argument("--k8s-dir", "--k8s_dir", type=pathlib.Path, default=None,
+                        help="also regenerate the Kubernetes manifests there (e.g. serving/k8s)")
     actions = parser.add_subparsers(dest="canary_command", required=True, metavar="ACTION")
-    actions.add_parser("status", help="per model: stable, canary, versions on disk")
+    actions.add_parser("status", help="per model: stable, canary, weight, versions on disk")
     start = actions.add_parser("start", help="newest pushed version (or --version) becomes canary")
     start.add_argument("model")
     start.add_argument("--version", type=int)
+    start.add_argument("--weight", default="10",
+                       help="percent of the model's unlabeled traffic sent to the canary "
+                            "(default 10)")
+    weight = actions.add_parser("set-weight", help="percent of unlabeled traffic for the canary")
+    weight.add_argument("model")
+    weight.add_argument("weight")
     for name, text in (("promote", "canary becomes stable"),
                        ("rollback", "drop the canary, or move stable back one version")):
         actions.add_parser(name, help=text).add_argument("model")
+    watch = actions.add_parser("watch", help="step the weight up from live metrics, then promote "
+                                             "or roll back")
+    watch.add_argument("model")
+    watch.add_argument("--steps", default="10,25,50,100", help="weights in percent")
+    watch.add_argument("--interval", default="30s", help="time between looks, e.g. 30s, 500ms")
+    watch.add_argument("--min-requests", "--min_requests", type=int, default=100,
+                       help="canary requests needed in a step before it can pass")
+    watch.add_argument("--max-error-margin", "--max_error_margin", type=float, default=0.01,
+                       help="allowed canary error rate above stable's (absolute, default 0.01)")
+    watch.add_argument("--max-p99-ratio", "--max_p99_ratio", type=float, default=1.5,
+                       help="allowed canary p99 / stable p99 (default 1.5)")
+    watch.add_argument("--latency-floor-ms", "--latency_floor_ms", type=float, default=10.0,
+                       help="p99s below this count as equal to it, so noise between fast "
+                            "versions is no breach (default 10)")
+    watch.add_argument("--timeout", default=None,
+                       help="roll back when no decision is reached in this time (e.g. 30m)")
+    for group in ("stable", "canary"):
+        watch.add_argument(f"--{group}-metrics", f"--{group}_metrics", action="append",
+                           default=None, dest=f"{group}_metrics",
+                           help=f"Prometheus URL of a {group}-group server (repeat per pod; "
+                                "tfxp or tensorflow_model_server metrics; default: the running "
+                                "local router's groups)")
     parser.set_defaults(func=_canary)
     return parser
 
@@ -104,13 +135,72 @@ def _canary(args) -> int:
         if args.canary_command == "status":
             result = canary.status(args.models_root)
         elif args.canary_command == "start":
-            result = canary.start(args.models_root, args.model, args.version)
+            result = canary.start(args.models_root, args.model, args.version, args.weight)
+        elif args.canary_command == "set-weight":
+            result = canary.set_weight(args.models_root, args.model, args.weight)
         elif args.canary_command == "promote":
             result = canary.promote(args.models_root, args.model)
-        else:
+        elif args.canary_command == "rollback":
             result = canary.rollback(args.models_root, args.model)
+        else:
+            return _watch(args)
+        if args.canary_command != "status":
+            _write_k8s(args)
     except (configs.ConfigError, OSError) as e:
         print(f"tfxp canary {args.canary_command}: {e}", file=sys.stderr)
         return 1
     print(json.dumps(result, indent=2))
     return 0
+
+
+def _write_k8s(args) -> None:
+    if args.k8s_dir is not None:
+        from serving import manifests
+        manifests.write_manifests(args.models_root, args.k8s_dir)
+
+
+def _watch(args) -> int:
+    """Exit code 0 when the canary was promoted, 3 when it was rolled back."""
+    from serving import canary_watch
+    rules = canary_watch.Rules(args.max_error_margin, args.max_p99_ratio,
+                               args.latency_floor_ms / 1000, args.min_requests)
+    urls = None
+    if args.stable_metrics or args.canary_metrics:
+        if not (args.stable_metrics and args.canary_metrics):
+            raise configs.ConfigError("give both --stable-metrics and --canary-metrics")
+        urls = {"stable": args.stable_metrics, "canary": args.canary_metrics}
+    record = canary_watch.watch(
+        args.models_root, args.model, canary_watch.parse_steps(args.steps),
+        canary_watch.parse_duration(args.interval), rules, urls,
+        None if args.timeout is None else canary_watch.parse_duration(args.timeout),
+        echo=lambda line: print(line, flush=True), on_change=lambda: _write_k8s(args))
+    print(f"canary watch {args.model}: {record['outcome']}")
+    return 0 if record["outcome"] == "promoted" else 3
+
+
+def add_router_parser(subparsers) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "router", help="nginx in front of a stable and a canary serving group (weighted split)",
+        description="Starts two local model servers (stable.config and canary.config, generated "
+                    "from models.config) on free ports and nginx on --port (gRPC) and "
+                    "--rest_api_port (REST), splitting each model's traffic by its canary weight.")
+    parser.add_argument("--models_root", "--models-root", type=pathlib.Path,
+                        default=configs.DEFAULT_MODELS_ROOT)
+    parser.add_argument("--port", type=int, default=8500, help="router gRPC port (default 8500)")
+    parser.add_argument("--rest_api_port", "--rest-api-port", type=int, default=8501,
+                        help="router REST port (default 8501)")
+    parser.set_defaults(func=_router)
+    return parser
+
+
+def _router(args) -> int:
+    from serving import router
+    try:
+        stack = router.LocalStack(args.models_root, args.rest_api_port, args.port).start()
+    except (configs.ConfigError, OSError) as e:
+        print(f"tfxp router: {e}", file=sys.stderr)
+        return 1
+    print(f"router: REST 127.0.0.1:{args.rest_api_port}, gRPC 127.0.0.1:{args.port}; groups "
+          + ", ".join(f"{g} REST {p['rest_port']} gRPC {p['grpc_port']}"
+                      for g, p in stack.groups.items()), flush=True)
+    return stack.wait()

@@ -56,22 +56,37 @@ class DataPlane:
         outputs = self.batcher.submit(key, signature.run, inputs)
         return {k: outputs[k] for k in wanted} if wanted else outputs
 
-    def _timed(self, name: str, api: str, protocol: str, fn):
+    def _timed(self, name: str, api: str, protocol: str, fn, version: Optional[int] = None,
+               label: Optional[str] = None, model: Optional[LoadedModel] = None):
+        """Resolve (unless `model` is given), call fn(model) and record the outcome under the
+        resolved version and its label, so a failing version is counted as itself (canary watch
+        compares versions by these numbers)."""
         start = time.perf_counter()
-        version = None
         try:
-            model, result = fn()
-            version = model.version
+            if model is None:
+                model = self.resolve(name, version, label)
+            result = fn(model)
         except errors.ServingError as e:
-            self.metrics.observe(name, version, api, protocol, 0, e.code.name)
+            self.metrics.observe(name, model.version if model else None, api, protocol, 0,
+                                 e.code.name, self._label(model, label))
             raise
         except Exception as e:  # a server fault: counted, then answered as INTERNAL
             log.exception("%s %s of model %s failed unexpectedly", protocol, api, name)
             error = errors.unexpected(e)
-            self.metrics.observe(name, version, api, protocol, 0, error.code.name)
+            self.metrics.observe(name, model.version if model else None, api, protocol, 0,
+                                 error.code.name, self._label(model, label))
             raise error from None
-        self.metrics.observe(name, version, api, protocol, time.perf_counter() - start)
+        self.metrics.observe(name, model.version, api, protocol, time.perf_counter() - start,
+                             label=self._label(model, label))
         return model, result
+
+    def _label(self, model: Optional[LoadedModel], requested: Optional[str]) -> str:
+        """The label the request named, else the label this server gives the version (or "")."""
+        if requested or model is None:
+            return requested or ""
+        held = sorted(k for k, v in self.repository.labels(model.name).items()
+                      if v == model.version)
+        return held[0] if held else ""
 
     def record_error(self, name: str, api: str, protocol: str, error: errors.ServingError):
         """For failures before the data plane is reached (e.g. a body that is not JSON)."""
@@ -80,12 +95,12 @@ class DataPlane:
     def predict(self, model: LoadedModel, signature: Signature, inputs: Dict[str, np.ndarray],
                 output_filter: Iterable[str] = (), protocol: str = "grpc"):
         """Run a resolved signature (REST resolves first to learn the input dtypes)."""
-        def call():
+        def call(model):
             sig_lib.check_method(signature, sig_lib.PREDICT_METHOD, "prediction",
                                  self.method_name_check)
             signature.check_inputs(inputs)
-            return model, self._run(model, signature, inputs, output_filter)
-        outputs = self._timed(model.name, "predict", protocol, call)[1]
+            return self._run(model, signature, inputs, output_filter)
+        outputs = self._timed(model.name, "predict", protocol, call, model=model)[1]
         logger = self._sampled_logger(model.name)
         if logger is not None:
             logger.submit("predict", model, signature.name, inputs, outputs)
@@ -96,22 +111,20 @@ class DataPlane:
                         ) -> Tuple[LoadedModel, Signature, Dict[str, np.ndarray]]:
         """Resolve and run; `request_proto` (the gRPC PredictRequest) is what a request log
         records, else the decoded inputs are."""
-        def call():
-            model = self.resolve(name, version, label)
+        def call(model):
             signature = model.signature(signature_name)
             sig_lib.check_method(signature, sig_lib.PREDICT_METHOD, "prediction",
                                  self.method_name_check)
             signature.check_inputs(inputs)
-            return model, (signature, self._run(model, signature, inputs, output_filter))
-        model, (signature, outputs) = self._timed(name, "predict", protocol, call)
+            return signature, self._run(model, signature, inputs, output_filter)
+        model, (signature, outputs) = self._timed(name, "predict", protocol, call, version, label)
         logger = self._sampled_logger(model.name)
         if logger is not None:
             logger.submit("predict", model, signature.name,
                           request_proto if request_proto is not None else inputs, outputs)
         return model, signature, outputs
 
-    def _examples_call(self, name, version, label, signature_name, input_proto, api):
-        model = self.resolve(name, version, label)
+    def _examples_call(self, model, signature_name, input_proto, api):
         signature = model.signature(signature_name)
         if api == "classify":
             sig_lib.check_method(signature, sig_lib.CLASSIFY_METHOD, "classification",
@@ -124,15 +137,15 @@ class DataPlane:
         n = next(iter(inputs.values())).shape[0]
         outputs = self._run(model, signature, inputs)
         if api == "classify":
-            return model, (signature, sig_lib.classification_result(outputs, n))
-        return model, (signature, sig_lib.regression_result(outputs, n))
+            return signature, sig_lib.classification_result(outputs, n)
+        return signature, sig_lib.regression_result(outputs, n)
 
     def classify(self, name, version, label, signature_name, input_proto, protocol="grpc",
                  log_request=True):
         model, (signature, result) = self._timed(
             name, "classify", protocol,
-            lambda: self._examples_call(name, version, label, signature_name, input_proto,
-                                        "classify"))
+            lambda model: self._examples_call(model, signature_name, input_proto, "classify"),
+            version, label)
         logger = self._sampled_logger(model.name) if log_request else None
         if logger is not None:
             logger.submit("classify", model, signature.name, lambda: request_log.classify_request(
@@ -143,8 +156,8 @@ class DataPlane:
                 log_request=True):
         model, (signature, result) = self._timed(
             name, "regress", protocol,
-            lambda: self._examples_call(name, version, label, signature_name, input_proto,
-                                        "regress"))
+            lambda model: self._examples_call(model, signature_name, input_proto, "regress"),
+            version, label)
         logger = self._sampled_logger(model.name) if log_request else None
         if logger is not None:
             logger.submit("regress", model, signature.name, lambda: request_log.regress_request(
@@ -186,14 +199,13 @@ class DataPlane:
         return response
 
     def metadata(self, name, version=None, label=None, protocol="grpc"):
-        def call():
-            model = self.resolve(name, version, label)
+        def call(model):
             response = get_model_metadata_pb2.GetModelMetadataResponse()
             response.model_spec.name = model.name
             response.model_spec.version.value = model.version
             response.metadata["signature_def"].Pack(model.signature_def_map())
-            return model, response
-        return self._timed(name, "metadata", protocol, call)[1]
+            return response
+        return self._timed(name, "metadata", protocol, call, version, label)[1]
 
     def status(self, name, version=None, label=None):
         return self.repository.status(name, version, label)

@@ -1,4 +1,8 @@
-"""Prometheus metrics, one registry per server so several servers can live in one process (tests)."""
+"""Prometheus metrics, one registry per server so several servers can live in one process (tests).
+
+Requests, errors and latency carry model, version and label (the label the request named, else the
+label the server gives that version): `tfxp canary watch` compares stable and canary by them.
+"""
 import prometheus_client as prom
 
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10)
@@ -7,7 +11,7 @@ _LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5
 class Metrics:
     def __init__(self):
         self.registry = prom.CollectorRegistry()
-        labels = ["model", "version", "api", "protocol"]
+        labels = ["model", "version", "label", "api", "protocol"]
         self.requests = prom.Counter("tfxp_serving_requests", "Requests handled",
                                      labels, registry=self.registry)
         self.errors = prom.Counter("tfxp_serving_request_errors", "Requests that failed",
@@ -23,8 +27,8 @@ class Metrics:
                                       ["model", "version"], registry=self.registry)
 
     def observe(self, model: str, version, api: str, protocol: str, seconds: float,
-                code: str = None) -> None:
-        key = (model, str(version) if version is not None else "", api, protocol)
+                code: str = None, label: str = "") -> None:
+        key = (model, str(version) if version is not None else "", label or "", api, protocol)
         self.requests.labels(*key).inc()
         if code is not None:
             self.errors.labels(*key, code).inc()

@@ -134,6 +134,12 @@ class ModelRepository:
                     item.status.error_message = s.error.message
             return response
 
+    def labels(self, name: str) -> Dict[str, int]:
+        """Label -> version as this server assigns them now (metrics name a request's version)."""
+        with self._lock:
+            model = self._models.get(name)
+            return dict(model.labels) if model else {}
+
     # ---- config and file system ----
     def apply_config(self, config) -> None:
         """Switch to a new ModelServerConfig: load, relabel, then retire. Raises ServingError

@@ -8,7 +8,8 @@ from typing import List, Optional, Sequence
 from data import common
 from models import registry
 from pipelines import runner
-from pipelines.report import gather, render
+from pipelines.report import canary_section, gather, render
+from serving import canary_watch
 
 DEFAULT_OUT_DIR = common.PROJECT_ROOT / "reports"
 
@@ -40,8 +41,9 @@ def build_reports(model_names: Sequence[str], out_dir, sample: bool = False,
     for name in model_names:
         spec = registry.get(name)
         paths = runner.default_paths(spec, sample=sample, home=home)
+        models_root = paths.serving_model_dir.parent
         row = {"model": name, "key_metric": spec.key_metric, "note": "", "runs": 0,
-               "labels": gather.serving_labels(paths.serving_model_dir.parent / "models.config")
+               "labels": gather.serving_labels(models_root / "models.config")
                .get(name, {})}
         try:
             report = gather.gather_run(name, spec.key_metric, str(paths.metadata_path),
@@ -58,7 +60,8 @@ def build_reports(model_names: Sequence[str], out_dir, sample: bool = False,
                                                             report.run.run_id),
                    candidate=candidate, baseline=baseline, blessed=report.blessed,
                    pushed_version=report.latest_pushed_version, runs=report.run_count)
-        reports.append((row["page"], report))
+        reports.append((row["page"], report,
+                        canary_section.section(canary_watch.load_decisions(models_root, name))))
         rows.append(row)
     if not reports:
         hint = "; ".join(f"`{run_command_hint(n, sample)}`" for n in model_names)
@@ -66,9 +69,10 @@ def build_reports(model_names: Sequence[str], out_dir, sample: bool = False,
                                  f"Run {hint} first.")
     out.mkdir(parents=True, exist_ok=True)
     pages = []
-    for page, report in reports:
+    for page, report, canary_html in reports:
         path = out / page
-        path.write_text(render.run_page(report), encoding="utf-8")
+        path.write_text(canary_section.add_to_page(render.run_page(report), canary_html),
+                        encoding="utf-8")
         pages.append(path)
     index = out / "index.html"
     index.write_text(render.index_page(rows, time.time()), encoding="utf-8")

@@ -97,13 +97,13 @@ def test_start_promote_rollback(tmp_path):
     assert canary.start(tmp_path, "census")["census"]["canary"] == 3
     assert canary.start(tmp_path, "census", version=2)["census"]["canary"] == 2
     assert canary.promote(tmp_path, "census")["census"] == {
-        "stable": 2, "canary": None, "served": [2], "versions": [1, 2, 3]}
+        "stable": 2, "canary": None, "weight": 0, "served": [2], "versions": [1, 2, 3]}
     assert canary.rollback(tmp_path, "census")["census"]["stable"] == 1
     with pytest.raises(ConfigError, match="no version older than stable"):
         canary.rollback(tmp_path, "census")
     canary.start(tmp_path, "census")
     assert canary.rollback(tmp_path, "census")["census"] == {
-        "stable": 1, "canary": None, "served": [1], "versions": [1, 2, 3]}
+        "stable": 1, "canary": None, "weight": 0, "served": [1], "versions": [1, 2, 3]}
     assert not list(tmp_path.glob(".models.config.*")), "temp files left behind"
 
 
@@ -130,15 +130,23 @@ def test_production_files_pin_tf_serving_2_16_and_carry_a_valid_config():
     assert "FROM tensorflow/serving:2.16.1\n" in (SERVING / "Dockerfile").read_text()
     compose = yaml.safe_load((SERVING / "docker-compose.yml").read_text())
     assert "./models:/models:ro" in compose["services"]["tfserving"]["volumes"]
-    docs = {d["kind"]: d for f in sorted((SERVING / "k8s").glob("*.yaml"))
-            for d in yaml.safe_load_all(f.read_text()) if d and "kind" in d}
-    assert {"ConfigMap", "Deployment", "Service"} <= set(docs)
+    all_docs = [d for f in sorted((SERVING / "k8s").glob("*.yaml"))
+                for d in yaml.safe_load_all(f.read_text()) if d and "kind" in d]
+    docs = {d["kind"]: d for d in all_docs}
+    assert {"ConfigMap", "Deployment", "Service", "HTTPRoute", "GRPCRoute"} <= set(docs)
     data = docs["ConfigMap"]["data"]
     config = configs.parse_models_config(data["models.config"])
     configs.validate_models_config(config)
     assert set(configs.model_entry(config, "census").version_labels) == {"stable", "canary"}
     configs.parse_batching_config(data["batching.config"])
     configs.parse_monitoring_config(data["monitoring.config"])
-    container = docs["Deployment"]["spec"]["template"]["spec"]["containers"][0]
-    assert container["image"] == "tensorflow/serving:2.16.1"
-    assert "--model_config_file=/etc/tfserving/models.config" in container["args"]
+    deployments = [d for d in all_docs if d["kind"] == "Deployment"]
+    assert [d["metadata"]["labels"]["group"] for d in deployments] == ["stable", "canary"]
+    for deployment in deployments:
+        group = deployment["metadata"]["labels"]["group"]
+        container = deployment["spec"]["template"]["spec"]["containers"][0]
+        assert container["image"] == "tensorflow/serving:2.16.1"
+        assert f"--model_config_file=/etc/tfserving/{group}.config" in container["args"]
+        group_config = configs.parse_models_config(data[f"{group}.config"])
+        configs.validate_models_config(group_config)
+        assert set(configs.model_entry(group_config, "census").version_labels) == {group}

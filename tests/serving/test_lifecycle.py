@@ -124,8 +124,8 @@ def test_canary_start_promote_rollback_with_zero_failed_requests(live):
                                {"instances": [[1.0, 1.0]]})[0], 400)
     assert loop.failures == [] and loop.count > 20
     assert loop.values == {1.0, 2.0}
-    assert canary.status(root)["m"] == {"stable": 1, "canary": None, "served": [1],
-                                        "versions": [1, 2]}
+    assert canary.status(root)["m"] == {"stable": 1, "canary": None, "weight": 0,
+                                        "served": [1], "versions": [1, 2]}
 
 
 def test_hot_swap_failed_load_keeps_old_version_then_new_one_takes_over(live):

@@ -162,7 +162,8 @@ def test_prometheus_metrics_per_model_and_version(server):
     import urllib.request
     text = urllib.request.urlopen(
         f"http://{server.rest}/monitoring/prometheus/metrics").read().decode()
-    assert 'tfxp_serving_requests_total{api="predict",model="half",protocol="rest",version="1"}' in text
+    assert ('tfxp_serving_requests_total{api="predict",label="stable",model="half",protocol="rest",'
+            'version="1"}') in text
     assert "tfxp_serving_request_latency_seconds_bucket" in text
-    assert ('tfxp_serving_request_errors_total{api="predict",code="INVALID_ARGUMENT",'
+    assert ('tfxp_serving_request_errors_total{api="predict",code="INVALID_ARGUMENT",label="",'
             'model="half",protocol="rest",version=""}') in text

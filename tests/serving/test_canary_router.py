@@ -1,0 +1,314 @@
+"""The canary router with the real nginx on loopback: weighted split, stickiness, label routing,
+weight changes / promote / rollback under a client loop, and `canary watch` on live metrics.
+
+One stack (nginx + a stable and a canary `python -m serving` group) serves the module; the tests
+run in file order and each leaves the state the next one starts from.
+"""
+import http.client
+import json
+import random
+import threading
+import time
+
+import pytest
+
+from serving import canary, canary_watch, router
+from serving.configs import ConfigError
+
+MODEL = "split"
+ROW = [[1.0, 1.0]]
+
+
+
+def _nginx_installed() -> bool:
+    try:
+        router.nginx_binary()
+        return True
+    except ConfigError:
+        return False
+
+
+pytestmark = pytest.mark.skipif(not _nginx_installed(),
+                                reason="nginx is not installed (make system-packages)")
+
+
+def build_faulty(path, failure_above: float):
+    """y = x, except that a row whose first value exceeds `failure_above` fails the request."""
+    import tensorflow as tf
+
+    class Faulty(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.float32, name="x")])
+        def serve(self, x):
+            check = tf.debugging.assert_less_equal(x[:, 0], failure_above,
+                                                   message="faulty test model refuses this row")
+            with tf.control_dependencies([check]):
+                return {"y": tf.identity(x)}
+
+    module = Faulty()
+    tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
+    return path
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    from serving import configs, testing
+    root = tmp_path_factory.mktemp("router") / "models"
+    testing.build_affine(root / MODEL / "1", 1.0)
+    configs.generate(root)
+    testing.build_affine(root / MODEL / "2", 2.0)
+    stack = router.LocalStack(root, router.free_port(), router.free_port()).start()
+    yield stack
+    stack.stop()
+
+
+def version_of(prediction) -> int:
+    return int(round(prediction[0][0]))
+
+
+class RestClient:
+    """Keep-alive HTTP/1.1 to the router (or a fresh connection per request)."""
+
+    def __init__(self, port: int, keepalive: bool = True):
+        self.port, self.keepalive, self.conn = port, keepalive, None
+
+    def predict(self, path=f"/v1/models/{MODEL}:predict", headers=None, row=None):
+        if self.conn is None or not self.keepalive:
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        body = json.dumps({"instances": row or ROW})
+        self.conn.request("POST", path, body, {"Content-Type": "application/json",
+                                               **(headers or {})})
+        response = self.conn.getresponse()
+        payload = json.loads(response.read())
+        if not self.keepalive:
+            self.conn.close()
+        return response.status, payload
+
+
+def grpc_stub(port: int):
+    import grpc
+    from tensorflow_serving.apis import prediction_service_pb2_grpc
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    return prediction_service_pb2_grpc.PredictionServiceStub(channel)
+
+
+def grpc_request(row=None, label=None):
+    import tensorflow as tf
+    from tensorflow_serving.apis import predict_pb2
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name = MODEL
+    if label:
+        request.model_spec.version_label = label
+    request.inputs["x"].CopyFrom(tf.make_tensor_proto(row or ROW, tf.float32))
+    return request
+
+
+def test_weight_20_sends_a_fifth_of_rest_and_grpc_traffic_to_the_canary(stack):
+    result = canary.start(stack.models_root, MODEL, 2, weight=20)
+    assert result[MODEL]["canary"] == 2 and result[MODEL]["weight"] == 20
+    counts = {1: 0, 2: 0}
+    lock = threading.Lock()
+
+    def rest_worker(n):
+        client = RestClient(stack.rest_port)
+        for _ in range(n):
+            status, body = client.predict()
+            assert status == 200, body
+            with lock:
+                counts[version_of(body["predictions"])] += 1
+
+    threads = [threading.Thread(target=rest_worker, args=(500,)) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    rest_share = counts[2] / 2000
+    stub = grpc_stub(stack.grpc_port)
+    grpc_versions = [stub.Predict(grpc_request(), timeout=30).model_spec.version.value
+                     for _ in range(1000)]
+    grpc_share = grpc_versions.count(2) / 1000
+    print(f"weight 20: REST canary share {rest_share:.3f} of 2000, "
+          f"gRPC {grpc_share:.3f} of 1000")
+    assert sum(counts.values()) == 2000 and set(grpc_versions) <= {1, 2}
+    assert abs(rest_share - 0.20) <= 0.03
+    assert abs(grpc_share - 0.20) <= 0.03
+
+
+def test_sticky_header_and_labels_pick_one_group(stack):
+    client = RestClient(stack.rest_port)
+    stub = grpc_stub(stack.grpc_port)
+    groups = {}
+    for user in range(40):
+        seen = {version_of(client.predict(headers={"x-user-id": f"user-{user}"})[1]
+                           ["predictions"]) for _ in range(5)}
+        seen |= {stub.Predict(grpc_request(), metadata=[("x-user-id", f"user-{user}")],
+                              timeout=30).model_spec.version.value for _ in range(3)}
+        assert len(seen) == 1, f"user-{user} was answered by versions {seen}"
+        groups[user] = seen.pop()
+    assert set(groups.values()) == {1, 2}
+    for path, version in ((f"/v1/models/{MODEL}/labels/canary:predict", 2),
+                          (f"/v1/models/{MODEL}/labels/stable:predict", 1),
+                          (f"/v1/models/{MODEL}/versions/2:predict", 2),
+                          (f"/v1/models/{MODEL}/versions/1:predict", 1)):
+        answers = [client.predict(path) for _ in range(20)]
+        assert [a for a in answers if a[0] != 200] == [], path
+        assert {version_of(body["predictions"]) for _, body in answers} == {version}, path
+    for group, version in (("canary", 2), ("stable", 1)):
+        assert {stub.Predict(grpc_request(label=group), metadata=[("x-tfxp-group", group)],
+                             timeout=30).model_spec.version.value for _ in range(20)} == {version}
+
+
+def test_large_bodies_pass_through_nginx_temp_files(stack):
+    """Bodies beyond nginx's memory buffers go through its temp paths (owned by its worker)."""
+    rows = [[float(i), 1.0] for i in range(8000)]
+    status, body = RestClient(stack.rest_port).predict(headers={"x-tfxp-group": "stable"},
+                                                       row=rows)
+    assert status == 200, body
+    assert len(body["predictions"]) == 8000 and body["predictions"][-1] == [7999.0, 1.0]
+
+
+def test_bad_weights_are_refused_and_change_nothing(stack):
+    before = (stack.models_root / router.WEIGHTS_FILE).read_text()
+    for weight in (-1, 101, "ten", 12.345):
+        with pytest.raises(ConfigError, match="percentage from 0 to 100"):
+            canary.set_weight(stack.models_root, MODEL, weight)
+    with pytest.raises(ConfigError, match="no pushed versions"):
+        canary.set_weight(stack.models_root, "nope", 10)
+    assert (stack.models_root / router.WEIGHTS_FILE).read_text() == before
+
+
+class Traffic:
+    """REST (a fresh connection per request) and gRPC clients looping until stopped."""
+
+    def __init__(self, stack, row_source=lambda: ROW):
+        self.stack, self.row_source = stack, row_source
+        self.failures, self.answers = [], []
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._rest, daemon=True) for _ in range(2)]
+        self._threads.append(threading.Thread(target=self._grpc, daemon=True))
+
+    def __enter__(self):
+        for t in self._threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        for t in self._threads:
+            t.join(30)
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self.answers) + len(self.failures)
+
+    def _note(self, ok: bool, what):
+        with self._lock:
+            (self.answers if ok else self.failures).append(what)
+
+    def _rest(self):
+        client = RestClient(self.stack.rest_port, keepalive=False)
+        while not self._stop.is_set():
+            try:
+                status, body = client.predict(row=self.row_source())
+                self._note(status == 200, ("rest", status, body))
+            except Exception as e:  # a dropped connection is a lost request
+                self._note(False, ("rest", repr(e)))
+
+    def _grpc(self):
+        stub = grpc_stub(self.stack.grpc_port)
+        while not self._stop.is_set():
+            try:
+                response = stub.Predict(grpc_request(self.row_source()), timeout=30)
+                self._note(True, ("grpc", response.model_spec.version.value))
+            except Exception as e:
+                self._note(False, ("grpc", repr(e)))
+
+
+def test_weight_changes_promote_and_rollback_lose_no_request(stack):
+    from serving import testing
+    testing.build_affine(stack.models_root / MODEL / "3", 3.0)
+    served = {}
+    with Traffic(stack) as traffic:
+        time.sleep(0.5)
+        for name, change in (("set-weight 50", lambda: canary.set_weight(stack.models_root,
+                                                                         MODEL, 50)),
+                             ("set-weight 0", lambda: canary.set_weight(stack.models_root,
+                                                                        MODEL, 0)),
+                             ("set-weight 100", lambda: canary.set_weight(stack.models_root,
+                                                                          MODEL, 100)),
+                             ("promote", lambda: canary.promote(stack.models_root, MODEL)),
+                             ("start 3 at 30", lambda: canary.start(stack.models_root, MODEL, 3,
+                                                                    weight=30)),
+                             ("rollback", lambda: canary.rollback(stack.models_root, MODEL))):
+            before = traffic.count()
+            change()
+            time.sleep(0.5)
+            served[name] = traffic.count() - before
+    print("requests answered around each change:", served, "failures:", len(traffic.failures))
+    assert traffic.failures == []
+    assert all(n > 0 for n in served.values()), served
+    assert canary.status(stack.models_root)[MODEL]["stable"] == 2
+    assert canary.status(stack.models_root)[MODEL]["canary"] is None
+    client = RestClient(stack.rest_port)
+    assert {version_of(client.predict()[1]["predictions"]) for _ in range(30)} == {2}
+
+
+def run_watch(stack, traffic_rows, **rules):
+    """Latency is judged with a 1 s floor here: the test models have no warmup records, so a
+    fresh version's first calls on a busy machine would be slow (serving/canary_watch_test.py
+    covers the latency rule)."""
+    lines, changes = [], []
+    with Traffic(stack, traffic_rows) as traffic:
+        record = canary_watch.watch(
+            stack.models_root, MODEL, [25, 100], 0.5,
+            canary_watch.Rules(max_p99_ratio=4.0, latency_floor=1.0, min_requests=40, **rules),
+            timeout=120, echo=lines.append,
+            on_change=lambda: changes.append(canary.status(stack.models_root)[MODEL]["weight"]))
+    print("\n".join(lines))
+    record["changes"] = changes
+    return record, traffic, lines
+
+
+def test_watch_promotes_a_healthy_canary(stack):
+    from serving import testing
+    testing.build_affine(stack.models_root / MODEL / "4", 4.0)
+    canary.start(stack.models_root, MODEL, 4, weight=0)
+    record, traffic, lines = run_watch(stack, lambda: ROW)
+    assert record["outcome"] == "promoted", lines
+    assert [d["action"] for d in record["decisions"] if d["action"] != "hold"] == \
+        ["weight 100%", "promote"]
+    assert record["changes"] == [25, 100, 0]  # weights seen after each change
+    assert traffic.failures == []
+    assert canary.status(stack.models_root)[MODEL]["stable"] == 4
+    assert "canary v4" in lines[-1] and "-> promote" in lines[-1]
+
+
+def test_watch_rolls_back_a_canary_that_fails_requests(stack):
+    build_faulty(stack.models_root / MODEL / "5", failure_above=0.6)
+    canary.start(stack.models_root, MODEL, 5, weight=0)
+    rng = random.Random(5)
+    record, traffic, lines = run_watch(stack, lambda: [[rng.random(), 0.0]])
+    assert record["outcome"] == "rolled back", lines
+    assert record["decisions"][-1]["action"] == "rollback"
+    assert record["decisions"][-1]["canary"]["errors"] > 0
+    assert record["decisions"][-1]["stable"]["errors"] == 0
+    assert all(f[0] == "rest" and f[1] == 400 or "faulty" in repr(f) or "INVALID" in repr(f)
+               for f in traffic.failures), traffic.failures[:3]
+    assert canary.status(stack.models_root)[MODEL] == {**canary.status(stack.models_root)[MODEL],
+                                                       "stable": 4, "canary": None}
+    saved = canary_watch.load_decisions(stack.models_root, MODEL)
+    assert [w["outcome"] for w in saved] == ["promoted", "rolled back"]
+    from pipelines.report import canary_section
+    html = canary_section.section(saved)
+    last = record["decisions"][-1]
+    assert f'<td class="num">{last["canary"]["errors"]:,}</td>' in html
+    assert html.count('data-action="rollback"') == 1 and html.count('data-action="promote"') == 1
+
+
+def test_group_metrics_count_the_failing_version_with_its_label(stack):
+    text = http.client.HTTPConnection("127.0.0.1",
+                                      stack.groups["canary"]["rest_port"], timeout=10)
+    text.request("GET", "/monitoring/prometheus/metrics")
+    body = text.getresponse().read().decode()
+    assert f'tfxp_serving_request_errors_total{{api="predict",code="INVALID_ARGUMENT",' \
+           f'label="canary",model="{MODEL}",protocol="rest",version="5"}}' in body
