@@ -8,10 +8,11 @@ written atomically (configs.write_models_config).
 import pathlib
 from typing import Dict, Optional
 
-from serving import configs
+from serving import configs, file_lock
 from serving.configs import CANARY, STABLE, ConfigError
 
 POLICIES = ("canary", "stable")
+CONFIG_LOCK = ".config.lock"
 
 
 def _load(models_root: pathlib.Path):
@@ -103,13 +104,19 @@ def on_push(models_root: pathlib.Path, model_name: str, version: int,
     """Called by the pipeline runner after a successful push; regenerates models.config.
 
     The first version ever pushed becomes stable; later ones become canary (policy "canary") or
-    replace stable directly (policy "stable").
+    replace stable directly (policy "stable"). Holds the models root's config lock, so two
+    pipelines finishing together do not overwrite each other's labels.
     """
     if policy not in POLICIES:
         raise ConfigError(f"unknown push policy {policy!r}; choose one of {POLICIES}")
     models_root = pathlib.Path(models_root)
     configs.check_model_name(model_name)
-    version = int(version)
+    with file_lock.exclusive(models_root / CONFIG_LOCK, f"labelling {model_name} {version}"):
+        return _label_pushed_version(models_root, model_name, int(version), policy)
+
+
+def _label_pushed_version(models_root: pathlib.Path, model_name: str, version: int,
+                          policy: str) -> dict:
     if version not in configs.scan_versions(models_root / model_name):
         raise ConfigError(f"pushed version {version} of {model_name!r} is not a SavedModel under "
                           f"{models_root / model_name}")
