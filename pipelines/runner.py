@@ -375,6 +375,8 @@ def _where_stopped(info: Optional[run_info.RunInfo]) -> str:
 
 def format_table(rows: Sequence[Sequence[str]], indent: str = "    ") -> List[str]:
     """Columns as wide as their widest cell: the first left-aligned, the others right-aligned."""
+    if not rows:
+        return []
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return [indent + "  ".join(text.ljust(width) if i == 0 else text.rjust(width)
                                for i, (text, width) in enumerate(zip(row, widths))).rstrip()
