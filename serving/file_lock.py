@@ -27,7 +27,15 @@ class LockBusy(RuntimeError):
 
 
 class LockUnavailable(OSError):
-    """The lock file cannot be created or locked (read-only or full volume, no lock support)."""
+    """The lock file cannot be created or locked (read-only or full volume, no lock support).
+    `strerror` is the system's reason; the message also says what was attempted."""
+
+    def __init__(self, error: OSError, doing: str, path: str):
+        super().__init__(error.errno, error.strerror, path)
+        self.doing = doing
+
+    def __str__(self) -> str:
+        return f"{self.doing} {self.filename}: {self.strerror}"
 
 
 @dataclasses.dataclass
@@ -70,8 +78,8 @@ def _try_lock(fd: int, path) -> bool:
     except BlockingIOError:
         return False
     except OSError as error:
-        raise LockUnavailable(error.errno, f"cannot lock {path}: {error.strerror} (the file "
-                              "system must support file locks)") from error
+        raise LockUnavailable(error, "cannot lock (the file system must support file locks)",
+                              path) from error
 
 
 @contextlib.contextmanager
@@ -87,8 +95,7 @@ def exclusive(path: os.PathLike, purpose: str, wait: bool = True,
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     except OSError as error:
-        raise LockUnavailable(error.errno, f"cannot create the lock file {path}: "
-                              f"{error.strerror}") from error
+        raise LockUnavailable(error, "cannot create the lock file", path) from error
     try:
         announced = False
         while not _try_lock(fd, path):
