@@ -68,6 +68,7 @@ class TfxpRun:
     def finish(self, timeout: float = TIMEOUT) -> int:
         code = self.process.wait(timeout)
         self._reader.join(30)
+        print(f"--- tfxp exited {code}:\n{self.output}")  # shown by pytest when a case fails
         return code
 
 
