@@ -1,4 +1,8 @@
-"""Runs one model's pipeline locally (LocalDagRunner or BeamDagRunner) and summarises the run."""
+"""Runs one model's pipeline locally (LocalDagRunner or BeamDagRunner) and summarises the run.
+
+A run gets its own TFX run id and is read back from that run's pipeline-run context (never "the
+latest run"); one run holds a pipeline root at a time; SIGINT/SIGTERM end it with 130/143.
+"""
 import contextlib
 import dataclasses
 import datetime
