@@ -1,62 +1,124 @@
-"""TFX's Pusher with small consecutive integer versions and no duplicate pushes.
+"""TFX's Pusher with small consecutive integer versions, no duplicate pushes, and one writer at a
+time per destination.
 
 TFX's Pusher names versions by Unix timestamp and pushes the same model again whenever the
 Evaluator re-blesses it (for example on an unchanged re-run, where the baseline is the candidate
-itself). This executor writes ``<base_directory>/<max existing version + 1>/``, atomically
-(copy into a hidden temporary directory, then rename: TF Serving ignores non-numeric
-directories), and reuses the existing version when a byte-identical SavedModel is already there.
+itself). This executor writes ``<base_directory>/<max existing version + 1>/`` and reuses the
+existing version when a byte-identical SavedModel is already there.
+
+Every push holds ``<base_directory>/.push.lock`` (serving.file_lock) while it picks the version
+number and writes it, so two pipelines, or two machines sharing the volume, never write the same
+number. The copy goes into a hidden staging folder (TF Serving ignores non-numeric folders) that
+is renamed into place, so a version folder is either complete or absent; a staging folder left by
+a killed push is removed by the next push. A destination that cannot be written raises
+PushDestinationError naming it.
 """
 import os
-from typing import Any, Dict, List, Optional
+import pathlib
+import shutil
+from typing import Any, Dict, List, Optional, Tuple
 
 from absl import logging
 from tfx import types
-from tfx.components.pusher import executor as tfx_pusher_executor
 from tfx.components import Pusher
+from tfx.components.pusher import executor as tfx_pusher_executor
 from tfx.dsl.components.base import executor_spec
-from tfx.dsl.io import fileio
 from tfx.proto import pusher_pb2
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import io_utils, proto_utils
 
+from serving import configs, file_lock
+
 REUSED_VERSION_KEY = "reused_existing_version"
+PUSH_LOCK = ".push.lock"
+STAGING_PREFIX = ".incoming-"
 _IDENTITY_FILES = ("fingerprint.pb", "saved_model.pb")
+# The PushedModel custom properties TFX's own Pusher records and its consumers read.
+PUSHED_KEY, PUSHED_DESTINATION_KEY, PUSHED_VERSION_KEY = (
+    "pushed", "pushed_destination", "pushed_version")
 
 
-def integer_versions(base_directory: str) -> List[int]:
-    if not fileio.exists(base_directory):
-        return []
-    return sorted(int(name.rstrip("/")) for name in fileio.listdir(base_directory)
-                  if name.rstrip("/").isdigit())
+class PushDestinationError(RuntimeError):
+    """The push destination cannot be written (read-only, full, not a folder)."""
+
+    def __init__(self, path: str, reason: str):
+        super().__init__(f"cannot write to the push destination {path}: {reason}; "
+                         "nothing was pushed")
+        self.path = path
+        self.reason = reason
 
 
-def _identity(model_dir: str) -> Optional[bytes]:
+def mark_pushed(model_push: types.Artifact, destination: str, version: int) -> None:
+    """Record a push on the PushedModel artifact the way TFX's Pusher does."""
+    model_push.set_int_custom_property(PUSHED_KEY, 1)
+    model_push.set_string_custom_property(PUSHED_DESTINATION_KEY, destination)
+    model_push.set_string_custom_property(PUSHED_VERSION_KEY, str(version))
+
+
+def mark_not_pushed(model_push: types.Artifact) -> None:
+    model_push.set_int_custom_property(PUSHED_KEY, 0)
+
+
+def _identity(model_dir: pathlib.Path) -> Optional[bytes]:
     for name in _IDENTITY_FILES:
-        path = os.path.join(model_dir, name)
-        if fileio.exists(path):
-            with fileio.open(path, "rb") as f:
-                return name.encode() + b":" + f.read()
+        path = model_dir / name
+        if path.is_file():
+            return name.encode() + b":" + path.read_bytes()
     return None
 
 
-def find_identical_version(base_directory: str, model_path: str) -> Optional[int]:
-    identity = _identity(model_path)
+def find_identical_version(base_directory: pathlib.Path, model_path: str) -> Optional[int]:
+    identity = _identity(pathlib.Path(model_path))
     if identity is None:
         return None
-    for version in reversed(integer_versions(base_directory)):
-        if _identity(os.path.join(base_directory, str(version))) == identity:
+    for version, path in reversed(configs.version_dirs(base_directory).items()):
+        if _identity(path) == identity:
             return version
     return None
 
 
-def copy_model_atomically(model_path: str, base_directory: str, version: int) -> str:
-    serving_path = os.path.join(base_directory, str(version))
-    staging = os.path.join(base_directory, f".incoming-{version}")
-    if fileio.exists(staging):
-        fileio.rmtree(staging)
-    io_utils.copy_dir(model_path, staging)
-    fileio.rename(staging, serving_path)
-    return serving_path
+def remove_abandoned_staging(base_directory: pathlib.Path) -> List[str]:
+    """Staging folders of pushes that were killed mid-copy (call while holding the push lock)."""
+    removed = []
+    for path in base_directory.glob(STAGING_PREFIX + "*"):
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path.name)
+    return removed
+
+
+def copy_model_atomically(model_path: str, base_directory: pathlib.Path, version: int) -> str:
+    serving_path = base_directory / str(version)
+    staging = base_directory / f"{STAGING_PREFIX}{version}-{os.getpid()}"
+    try:
+        io_utils.copy_dir(model_path, str(staging))
+        os.rename(staging, serving_path)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return str(serving_path)
+
+
+def push_model(model_path: str, base_directory: str) -> Tuple[int, str, bool]:
+    """(version, its folder, whether an identical earlier version was reused)."""
+    base = pathlib.Path(base_directory)
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        with file_lock.exclusive(
+                base / PUSH_LOCK, f"pushing a model to {base}",
+                on_wait=lambda holder: logging.info("Waiting for the push lock held by %s.",
+                                                    holder.describe())):
+            abandoned = remove_abandoned_staging(base)
+            if abandoned:
+                logging.info("Removed staging folders of interrupted pushes: %s", abandoned)
+            version = find_identical_version(base, model_path)
+            if version is not None:
+                return version, str(configs.version_dirs(base)[version]), True
+            version = (configs.scan_versions(base) or [0])[-1] + 1
+            while (base / str(version)).exists():  # a numbered folder that holds no SavedModel
+                version += 1
+            return version, copy_model_atomically(model_path, base, version), False
+    except OSError as error:
+        raise PushDestinationError(str(base), error.strerror or str(error)) from error
 
 
 class Executor(tfx_pusher_executor.Executor):
@@ -65,11 +127,10 @@ class Executor(tfx_pusher_executor.Executor):
     def Do(self, input_dict: Dict[str, List[types.Artifact]],
            output_dict: Dict[str, List[types.Artifact]],
            exec_properties: Dict[str, Any]) -> None:
-        self._log_startup(input_dict, output_dict, exec_properties)
         model_push = artifact_utils.get_single_instance(
             output_dict[standard_component_specs.PUSHED_MODEL_KEY])
         if not self.CheckBlessing(input_dict):
-            self._MarkNotPushed(model_push)
+            mark_not_pushed(model_push)
             return
         model_path = self.GetModelPath(input_dict)
         destination = pusher_pb2.PushDestination()
@@ -77,22 +138,16 @@ class Executor(tfx_pusher_executor.Executor):
             exec_properties[standard_component_specs.PUSH_DESTINATION_KEY], destination)
         if destination.WhichOneof("destination") != "filesystem":
             raise NotImplementedError("this Pusher only pushes to a filesystem destination")
-        base_directory = destination.filesystem.base_directory
-        fileio.makedirs(base_directory)
-
-        version = find_identical_version(base_directory, model_path)
-        if version is not None:
-            serving_path = os.path.join(base_directory, str(version))
-            model_push.set_int_custom_property(REUSED_VERSION_KEY, 1)
+        version, serving_path, reused = push_model(model_path,
+                                                   destination.filesystem.base_directory)
+        model_push.set_int_custom_property(REUSED_VERSION_KEY, int(reused))
+        if reused:
             logging.info("Model is identical to version %d at %s; not pushing it again.",
                          version, serving_path)
         else:
-            version = (integer_versions(base_directory) or [0])[-1] + 1
-            serving_path = copy_model_atomically(model_path, base_directory, version)
-            model_push.set_int_custom_property(REUSED_VERSION_KEY, 0)
             logging.info("Model written to serving path %s.", serving_path)
         io_utils.copy_dir(model_path, model_push.uri)
-        self._MarkPushed(model_push, pushed_destination=serving_path, pushed_version=str(version))
+        mark_pushed(model_push, serving_path, version)
 
 
 class VersionedPusher(Pusher):

@@ -38,7 +38,9 @@ def _add_run_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "run", help="run a model's pipeline (ExampleGen ... Pusher)",
         description="Exit codes: 0 pushed, 3 not blessed (nothing pushed), 2 stopped by the "
-                    "data gate, 1 any other failure.")
+                    "data gate, 4 another run holds the pipeline root (--no-wait), 130/143 "
+                    "stopped by SIGINT/SIGTERM (a re-run resumes from the cache), 1 any other "
+                    "failure.")
     parser.add_argument("--model", default="census",
                         help=f"one of {', '.join(registry.names())}, or 'all'")
     parser.add_argument("--data", metavar="DIR",
@@ -63,6 +65,9 @@ def _add_run_parser(subparsers) -> None:
     parser.add_argument("--rollout", choices=["canary", "stable", "none"], default="canary",
                         help="label a newly pushed version as canary (default) or stable, or "
                              "leave the serving config alone")
+    parser.add_argument("--no-wait", action="store_true",
+                        help="exit at once (code 4) when another run holds the pipeline root, "
+                             "instead of waiting for it to finish")
     parser.add_argument("-v", "--verbose", action="store_true", help="show library logs live")
     parser.set_defaults(func=_run_command)
 
@@ -76,7 +81,7 @@ def _run_command(args) -> int:
         home=args.pipeline_root, serving_dir=args.serving_dir, beam_args=args.beam_arg,
         hyperparameters=dict(args.hparam), tune=args.tune, enable_cache=not args.no_cache,
         infra_validation=not args.no_infra_validation, rollout=args.rollout,
-        verbose=args.verbose)
+        verbose=args.verbose, wait=not args.no_wait)
 
 
 def _add_data_parser(subparsers) -> None:

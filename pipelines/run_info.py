@@ -13,6 +13,7 @@ from ml_metadata.proto import metadata_store_pb2
 
 RUN_CONTEXT_TYPE = "pipeline_run"
 NODE_CONTEXT_TYPE = "node"
+BLESSING_TYPE = "ModelBlessing"
 _STATES = {metadata_store_pb2.Execution.COMPLETE: "executed",
            metadata_store_pb2.Execution.CACHED: "cached",
            metadata_store_pb2.Execution.FAILED: "failed",
@@ -55,6 +56,13 @@ class RunInfo:
         component = self.component(node_id)
         artifacts = component.outputs.get(key) if component else None
         return artifacts[0] if artifacts else None
+
+    @property
+    def blessed(self) -> Optional[bool]:
+        """The Evaluator's verdict on this run's candidate (None when no evaluation was recorded).
+        The one place the project decides whether a run was blessed."""
+        blessing = self.output_by_key("blessing", BLESSING_TYPE)
+        return bool(blessing.properties.get("blessed")) if blessing else None
 
     def output_by_key(self, key: str, type_name: Optional[str] = None) -> Optional[ArtifactInfo]:
         """The first output under `key` (optionally of one artifact type), whichever node made it."""

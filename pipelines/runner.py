@@ -1,17 +1,29 @@
-"""Runs one model's pipeline locally (LocalDagRunner or BeamDagRunner) and summarises the run."""
+"""Runs one model's pipeline locally (LocalDagRunner or BeamDagRunner) and summarises the run.
+
+A run gets its own TFX run id and is read back from that run's pipeline-run context (never "the
+latest run"); one run holds a pipeline root at a time; SIGINT/SIGTERM end it with 130/143.
+"""
+import contextlib
 import dataclasses
+import datetime
 import hashlib
 import os
 import pathlib
+import signal
+import sqlite3
+import sys
+import threading
 import time
-from typing import List, Mapping, Optional, Sequence
+from typing import Dict, Iterator, List, Mapping, Optional, Sequence
 
 from data import common
 from models.spec import ModelSpec
 from pipelines import run_info
 
 EXIT_PUSHED, EXIT_FAILED, EXIT_DATA_GATE, EXIT_NOT_BLESSED = 0, 1, 2, 3
+EXIT_BUSY = 4
 RUNNERS = ("local", "beam")
+RUN_LOCK = "run.lock"
 TFX_ROOT = pathlib.Path(os.environ.get("TFXP_HOME", common.PROJECT_ROOT / "tfx_root"))
 SERVING_ROOT = pathlib.Path(os.environ.get("TFXP_SERVING_ROOT",
                                            common.PROJECT_ROOT / "serving" / "models"))
@@ -109,26 +121,136 @@ def build(spec: ModelSpec, paths: RunPaths, data_root, splits: Optional[Sequence
     )
 
 
-def _orchestrator(kind: str):
+def new_run_id() -> str:
+    """TFX's run id for the pipeline_run context: the local time, plus the pid so that two runs
+    started in the same second (on different pipeline roots) never share one."""
+    return f"{datetime.datetime.now().isoformat(timespec='microseconds')}-{os.getpid()}"
+
+
+def _orchestrator(kind: str, run_id: str):
+    """TFX's local or Beam runner, made to use `run_id` instead of choosing its own, so that the
+    run can be read back from ML Metadata by that id."""
     from tfx import v1 as tfx
+    from tfx.orchestration.portable import runtime_parameter_utils
+    from tfx.dsl.compiler import constants
 
     if kind == "local":
-        return tfx.orchestration.LocalDagRunner()
-    if kind == "beam":
-        from tfx.orchestration.beam.beam_dag_runner import BeamDagRunner
+        base = tfx.orchestration.LocalDagRunner
+    elif kind == "beam":
+        from tfx.orchestration.beam.beam_dag_runner import BeamDagRunner as base
+    else:
+        raise ValueError(f"runner must be one of {RUNNERS}, got {kind!r}")
 
-        return BeamDagRunner()
-    raise ValueError(f"runner must be one of {RUNNERS}, got {kind!r}")
+    class RunnerWithOwnRunId(base):
+        def run_with_ir(self, pipeline, run_options=None, **kwargs):
+            runtime_parameter_utils.substitute_runtime_parameter(
+                pipeline, {constants.PIPELINE_RUN_ID_PARAMETER_NAME: run_id})
+            return super().run_with_ir(pipeline, run_options=run_options, **kwargs)
+
+    return RunnerWithOwnRunId()
 
 
-def data_gate_message(error: BaseException) -> Optional[str]:
-    """The DataGateError message if `error` (or what caused it) came from the data gate."""
+class MetadataUnusable(RuntimeError):
+    """The ML Metadata database is missing or corrupt while the pipeline root holds artifacts."""
+
+
+def check_metadata(paths: RunPaths) -> None:
+    """Refuses to start a run TFX would turn into a traceback or silently get wrong: a corrupt
+    database, or a deleted one beside the artifacts it described (new execution ids would reuse
+    their folders)."""
+    database = paths.metadata_path
+    fresh_start = (f"To start this pipeline afresh (its cache and run history are lost; pushed "
+                   f"models stay), delete {paths.pipeline_root} and {database}.")
+    if not database.exists():
+        if paths.pipeline_root.is_dir() and any(paths.pipeline_root.iterdir()):
+            raise MetadataUnusable(f"the ML Metadata database {database} is missing but "
+                                   f"{paths.pipeline_root} holds artifacts of earlier runs. "
+                                   + fresh_start)
+        return
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
+            verdict = db.execute("PRAGMA quick_check").fetchone()[0]
+    except sqlite3.Error as error:
+        verdict = str(error)
+    if verdict != "ok":
+        raise MetadataUnusable(f"the ML Metadata database {database} is unreadable ({verdict}). "
+                               + fresh_start)
+
+
+class RunInterrupted(BaseException):
+    """SIGINT or SIGTERM arrived during a run (a BaseException, so no library swallows it)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """Turn the first SIGINT/SIGTERM into RunInterrupted in the main thread; a second one of the
+    same kind while the run unwinds takes its default action."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+
+    def handler(signum, frame):
+        signal.signal(signum, saved[signum] if signum != signal.SIGINT
+                      else signal.default_int_handler)
+        raise RunInterrupted(signum)
+
+    for signum in saved:
+        signal.signal(signum, handler)
+    try:
+        yield
+    finally:
+        for signum, previous in saved.items():
+            signal.signal(signum, previous)
+
+
+@contextlib.contextmanager
+def exclusive_pipeline_root(paths: RunPaths, wait: bool = True, stream=sys.stdout
+                            ) -> Iterator[None]:
+    """One run of a pipeline root at a time (see serving.file_lock for why a dead holder's lock
+    is never mistaken for a live one). Raises PipelineBusy when `wait` is False."""
+    from serving import file_lock
+
+    def waiting(holder):
+        stream.write(f"Waiting for the run that holds {paths.home}: {holder.describe()}. "
+                     "This run starts when it ends (Ctrl-C to give up; --no-wait to exit "
+                     "instead).\n")
+        stream.flush()
+
+    def taking_over(holder):
+        stream.write(f"Taking over {paths.home} from a run that ended without releasing it "
+                     f"({holder.describe()}); its finished steps come from the cache.\n")
+        stream.flush()
+
+    try:
+        with file_lock.exclusive(paths.home / RUN_LOCK, f"tfxp run {paths.pipeline_name}",
+                                 wait=wait, on_wait=waiting, on_takeover=taking_over):
+            yield
+    except file_lock.LockBusy:
+        holder = file_lock.read_holder(paths.home / RUN_LOCK)
+        raise PipelineBusy(f"{paths.home} is in use by another run"
+                           + (f" ({holder.describe()})" if holder else "")
+                           + "; not waiting (--no-wait). Run again when it has finished.") from None
+
+
+class PipelineBusy(RuntimeError):
+    """Another run holds the pipeline root and the caller chose not to wait."""
+
+
+def _find_in_chain(error: Optional[BaseException], kind):
     seen = set()
     while error is not None and id(error) not in seen:
+        if isinstance(error, kind):
+            return error
         seen.add(id(error))
-        text = str(error)
-        if "DataGateError" in text:
-            return text[text.index("DataGateError"):].split("\n\n")[0].strip()
         error = error.__cause__ or error.__context__
     return None
 
@@ -142,83 +264,185 @@ class RunOutcome:
     pushed_version: Optional[int] = None
     pushed_path: Optional[str] = None
     new_version: bool = False
+    blessed: Optional[bool] = None
 
 
 def run(spec: ModelSpec, paths: RunPaths, pipeline, log_path: pathlib.Path,
-        runner: str = "local") -> RunOutcome:
-    """Runs a built pipeline and returns its summary and exit code (call inside captured_logs)."""
+        runner: str = "local", run_id: Optional[str] = None) -> RunOutcome:
+    """Runs a built pipeline as run `run_id` and returns that run's summary and exit code (call
+    inside captured_logs). SIGINT/SIGTERM end the run early with exit 130/143."""
+    run_id = run_id or new_run_id()
     started = time.monotonic()
     failure: Optional[BaseException] = None
+    interrupted: Optional[RunInterrupted] = None
     try:
-        _orchestrator(runner).run(pipeline)
+        with stop_on_signals():
+            _orchestrator(runner, run_id).run(pipeline)
+    except RunInterrupted as stop:
+        interrupted = stop
     except Exception as error:  # reported in the summary with the log path; exit code says which
         failure = error
-    elapsed = time.monotonic() - started
-    info = None
+    facts = read_run(spec, paths, run_id, failure, interrupted, time.monotonic() - started,
+                     log_path)
+    return RunOutcome(decide_exit_code(facts), format_summary(facts), log_path, facts.info,
+                      facts.pushed_version, facts.pushed_destination,
+                      new_version=facts.pushed_version is not None and not facts.reused,
+                      blessed=facts.blessed)
+
+
+@dataclasses.dataclass
+class RunFacts:
+    """What one run did, read from its own pipeline-run context and its outcome in this process."""
+
+    pipeline_name: str
+    run_id: str
+    seconds: float
+    log_path: pathlib.Path
+    info: Optional[run_info.RunInfo] = None
+    failure: Optional[BaseException] = None
+    interrupted: Optional[RunInterrupted] = None
+    candidate: Dict[str, float] = dataclasses.field(default_factory=dict)
+    baseline: Dict[str, float] = dataclasses.field(default_factory=dict)
+    evaluated: bool = False
+    blessed: Optional[bool] = None
+    threshold_failures: List[str] = dataclasses.field(default_factory=list)
+    infra_failed: bool = False
+    pushed_version: Optional[int] = None
+    pushed_destination: Optional[str] = None
+    reused: bool = False
+    cached_push: bool = False
+
+    @property
+    def data_gate(self) -> Optional[BaseException]:
+        from components.data_gate import DataGateError
+
+        return _find_in_chain(self.failure, DataGateError)
+
+    @property
+    def push_destination_error(self):
+        from components.pusher import PushDestinationError
+
+        return _find_in_chain(self.failure, PushDestinationError)
+
+
+def read_run(spec: ModelSpec, paths: RunPaths, run_id: str,
+             failure: Optional[BaseException] = None,
+             interrupted: Optional[RunInterrupted] = None, seconds: float = 0.0,
+             log_path: Optional[pathlib.Path] = None) -> RunFacts:
+    """The facts of run `run_id`, read from that run's pipeline-run context in ML Metadata."""
+    facts = RunFacts(paths.pipeline_name, run_id, seconds, log_path or paths.home, None, failure,
+                     interrupted)
     try:
-        info = run_info.load_run(str(paths.metadata_path), paths.pipeline_name)
+        info = facts.info = run_info.load_run(str(paths.metadata_path), paths.pipeline_name,
+                                              run_id)
     except (LookupError, FileNotFoundError):
-        pass
-    return summarise(spec, info, failure, elapsed, log_path)
+        return facts
+    evaluation = info.output("Evaluator", "evaluation")
+    if evaluation:
+        facts.evaluated = True
+        metrics = run_info.evaluation_metrics(evaluation.uri).get("Overall", {})
+        facts.candidate = metrics.get("candidate", {})
+        facts.baseline = metrics.get("baseline", {})
+    facts.blessed = info.blessed
+    if evaluation and facts.blessed is False:
+        facts.threshold_failures = [f"[{failed.slice}]: {failed.message}" for failed in
+                                    run_info.validation_failures(evaluation.uri) or []]
+    infra = info.output("LocalInfraValidator", "blessing")
+    facts.infra_failed = infra is not None and not infra.properties.get("blessed")
+    pushed = info.output("VersionedPusher", "pushed_model")
+    if pushed and pushed.properties.get("pushed"):
+        facts.pushed_version = int(pushed.properties["pushed_version"])
+        facts.pushed_destination = pushed.properties["pushed_destination"]
+        facts.cached_push = info.component("VersionedPusher").state == "cached"
+        facts.reused = facts.cached_push or bool(pushed.properties.get("reused_existing_version"))
+    return facts
 
 
-def summarise(spec: ModelSpec, info: Optional[run_info.RunInfo], failure: Optional[BaseException],
-              elapsed: float, log_path: pathlib.Path) -> RunOutcome:
-    lines: List[str] = ["", f"Summary of '{info.pipeline_name if info else spec.name}' "
-                        f"run {info.run_id if info else '?'} ({elapsed:.0f}s)"]
+def decide_exit_code(facts: RunFacts) -> int:
+    if facts.interrupted is not None:
+        return facts.interrupted.exit_code
+    if facts.failure is not None:
+        return EXIT_DATA_GATE if facts.data_gate else EXIT_FAILED
+    if facts.info is None:
+        return EXIT_FAILED
+    return EXIT_PUSHED if facts.pushed_version is not None else EXIT_NOT_BLESSED
+
+
+def _where_stopped(info: Optional[run_info.RunInfo]) -> str:
+    if info is None or not info.components:
+        return "before its first step"
+    unfinished = [c for c in info.components if c.state in ("running", "new")]
+    if unfinished:
+        return f"during {unfinished[-1].node_id}"
+    return f"after {info.components[-1].node_id}"
+
+
+def format_table(rows: Sequence[Sequence[str]], indent: str = "    ") -> List[str]:
+    """Columns as wide as their widest cell: the first left-aligned, the others right-aligned."""
+    if not rows:
+        return []
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return [indent + "  ".join(text.ljust(width) if i == 0 else text.rjust(width)
+                               for i, (text, width) in enumerate(zip(row, widths))).rstrip()
+            for row in rows]
+
+
+def format_summary(facts: RunFacts) -> str:
+    """The run summary printed after a run (what happened, from its own run context)."""
+    info = facts.info
+    lines: List[str] = ["", f"Summary of '{facts.pipeline_name}' run {facts.run_id} "
+                        f"({facts.seconds:.0f}s)"]
     if info:
         executed = [c for c in info.components if c.state == "executed"]
         cached = [c for c in info.components if c.state == "cached"]
         lines.append(f"  components: {len(executed)} executed, {len(cached)} cached, "
                      f"{len(info.components) - len(executed) - len(cached)} other")
-        for component in info.components:
-            lines.append(f"    {component.node_id:<34} {component.state:<8} {component.seconds:6.1f}s")
-    if failure is not None:
-        gate = data_gate_message(failure)
+        lines += format_table([(c.node_id, c.state, f"{c.seconds:.1f}s")
+                               for c in info.components])
+    if facts.interrupted is not None:
+        lines += ["", f"Stopped by {facts.interrupted.args[0]} {_where_stopped(info)}; nothing "
+                  "half-written was left in the push destination. Run the same command again "
+                  "to resume: finished steps come from the cache.", f"Log: {facts.log_path}"]
+        return "\n".join(lines)
+    if facts.failure is not None:
+        gate, destination = facts.data_gate, facts.push_destination_error
         if gate:
-            lines += ["", gate, f"Nothing was trained or pushed. Log: {log_path}"]
-            return RunOutcome(EXIT_DATA_GATE, "\n".join(lines), log_path, info)
-        lines += ["", f"The run failed: {type(failure).__name__}: {str(failure)[:2000]}",
-                  f"See the log for details: {log_path}"]
-        return RunOutcome(EXIT_FAILED, "\n".join(lines), log_path, info)
+            lines += ["", str(gate).split("\n\n")[0].strip(),
+                      f"Nothing was trained or pushed. Log: {facts.log_path}"]
+        elif destination:
+            lines += ["", f"The push failed: {destination}; models.config was not changed.",
+                      f"Make {destination.path} writable (or free space there, or choose "
+                      "another --serving-dir) and run again: finished steps come from the cache.",
+                      f"Log: {facts.log_path}"]
+        else:
+            lines += ["", f"The run failed: {type(facts.failure).__name__}: "
+                      f"{str(facts.failure)[:2000]}", f"See the log for details: {facts.log_path}"]
+        return "\n".join(lines)
     if info is None:
-        lines.append(f"No run was recorded in ML Metadata. Log: {log_path}")
-        return RunOutcome(EXIT_FAILED, "\n".join(lines), log_path)
-
-    evaluation = info.output("Evaluator", "evaluation")
-    if evaluation:
-        metrics = run_info.evaluation_metrics(evaluation.uri).get("Overall", {})
-        candidate, baseline = metrics.get("candidate", {}), metrics.get("baseline", {})
-        lines.append("  metrics (Overall)       candidate    baseline")
-        for name in sorted(candidate):
-            if name in ("example_count", "weighted_example_count"):
-                continue
-            base = f"{baseline[name]:.4f}" if name in baseline else "-"
-            lines.append(f"    {name:<22} {candidate[name]:9.4f}   {base:>9}")
-        if not baseline:
+        lines.append(f"No run {facts.run_id} was recorded in ML Metadata. Log: {facts.log_path}")
+        return "\n".join(lines)
+    if facts.evaluated:
+        names = [n for n in sorted(facts.candidate)
+                 if n not in ("example_count", "weighted_example_count")]
+        lines.append("  metrics (Overall)")
+        lines += format_table([("metric", "candidate", "baseline")] + [
+            (name, f"{facts.candidate[name]:.4f}",
+             f"{facts.baseline[name]:.4f}" if name in facts.baseline else "-")
+            for name in names])
+        if not facts.baseline:
             lines.append("    (no blessed baseline yet: judged on value thresholds only)")
-    blessing = info.output("Evaluator", "blessing")
-    blessed = bool(blessing and blessing.properties.get("blessed"))
-    lines.append(f"  blessed: {'yes' if blessed else 'NO'}")
-    if evaluation and not blessed:
-        for failed in run_info.validation_failures(evaluation.uri) or []:
-            lines.append(f"    failed threshold [{failed.slice}]: {failed.message}")
-    infra = info.output("LocalInfraValidator", "blessing")
-    if infra is not None and not infra.properties.get("blessed"):
+    lines.append(f"  blessed: {'yes' if facts.blessed else 'NO'}")
+    lines += [f"    failed threshold {failure}" for failure in facts.threshold_failures]
+    if facts.infra_failed:
         lines.append("  infra validation: FAILED (the model could not be served); see the log")
-    pushed = info.output("VersionedPusher", "pushed_model")
-    if pushed and pushed.properties.get("pushed"):
-        version = int(pushed.properties["pushed_version"])
-        cached = info.component("VersionedPusher").state == "cached"
-        reused = cached or bool(pushed.properties.get("reused_existing_version"))
-        destination = pushed.properties["pushed_destination"]
-        note = (" (cached: this model was already pushed; no new version)" if cached else
-                " (identical model already pushed; no new version)" if reused else "")
-        lines.append(f"  pushed: version {version} at {destination}{note}")
-        return RunOutcome(EXIT_PUSHED, "\n".join(lines), log_path, info, version, destination,
-                          new_version=not reused)
-    lines.append("  pushed: nothing (the model was not blessed)")
-    return RunOutcome(EXIT_NOT_BLESSED, "\n".join(lines), log_path, info)
+    if facts.pushed_version is not None:
+        note = (" (cached: this model was already pushed; no new version)" if facts.cached_push
+                else " (identical model already pushed; no new version)" if facts.reused else "")
+        lines.append(f"  pushed: version {facts.pushed_version} at {facts.pushed_destination}"
+                     f"{note}")
+    else:
+        lines.append("  pushed: nothing (the model was not blessed)")
+    return "\n".join(lines)
 
 
 def model_arguments(spec: ModelSpec, sample: bool = False, tune: bool = False,

@@ -43,17 +43,15 @@ def _result_row(spec, outcome: runner.RunOutcome, rows: str) -> ModelResult:
     info = outcome.run
     trainer = info.component("Trainer") if info else None
     candidate = baseline = None
-    blessed = False
     if info:
         evaluation = info.output("Evaluator", "evaluation")
         if evaluation:
             overall = run_info.evaluation_metrics(evaluation.uri).get("Overall", {})
             candidate = overall.get("candidate", {}).get(spec.key_metric)
             baseline = overall.get("baseline", {}).get(spec.key_metric)
-        blessing = info.output("Evaluator", "blessing")
-        blessed = bool(blessing and blessing.properties.get("blessed"))
     return ModelResult(spec.name, rows, trainer.seconds if trainer else None, spec.key_metric,
-                       candidate, baseline, blessed, outcome.pushed_version, outcome.exit_code)
+                       candidate, baseline, bool(outcome.blessed), outcome.pushed_version,
+                       outcome.exit_code)
 
 
 def format_table(results: List[ModelResult]) -> str:
@@ -77,7 +75,37 @@ def _rollout(spec, paths: runner.RunPaths, outcome: runner.RunOutcome, rollout: 
 
     state = canary.on_push(paths.serving_model_dir.parent, spec.name, outcome.pushed_version,
                            policy=rollout)
-    stream.write(f"  serving labels for {spec.name}: {state}\n")
+    stream.write(f"  {serving_line(state)}\n")
+
+
+def serving_line(state: Mapping) -> str:
+    """'serving: census stable=1 canary=2 (/srv/models/models.config)' from canary.on_push."""
+    def shown(version):
+        return "-" if version is None else str(version)
+
+    return (f"serving: {state['model']} stable={shown(state.get('stable'))} "
+            f"canary={shown(state.get('canary'))} ({state['config']})")
+
+
+def _run_one(spec, paths: runner.RunPaths, data_root, splits, rows: str, sample: bool,
+             runner_kind: str, beam_args, hyperparameters, tune: bool, enable_cache: bool,
+             infra_validation: bool, rollout: str, verbose: bool, stream) -> ModelResult:
+    """Build, run, summarise and roll out one model while holding its pipeline root."""
+    runner.check_metadata(paths)
+    log_path = paths.new_log_path()
+    stream.write(f"Running pipeline '{paths.pipeline_name}' ({runner_kind} runner); "
+                 f"full logs: {log_path}\n")
+    stream.flush()
+    with progress.captured_logs(str(log_path), verbose=verbose, stream=stream):
+        pipeline = runner.build(spec, paths, data_root, splits, sample=sample,
+                                beam_args=beam_args, enable_cache=enable_cache, tune=tune,
+                                hyperparameters=hyperparameters,
+                                infra_validation=infra_validation)
+        outcome = runner.run(spec, paths, pipeline, log_path, runner=runner_kind)
+    stream.write(outcome.summary + "\n")
+    if outcome.exit_code == runner.EXIT_PUSHED:
+        _rollout(spec, paths, outcome, rollout, stream)
+    return _result_row(spec, outcome, rows)
 
 
 def run_models(model_names: Sequence[str], data_dir: Optional[str] = None, sample: bool = False,
@@ -85,10 +113,12 @@ def run_models(model_names: Sequence[str], data_dir: Optional[str] = None, sampl
                serving_dir: Optional[str] = None, beam_args: Sequence[str] = (),
                hyperparameters: Optional[Mapping] = None, tune: bool = False,
                enable_cache: bool = True, infra_validation: bool = True, rollout: str = "canary",
-               verbose: bool = False, stream=sys.stdout) -> int:
-    """Runs each model's pipeline in turn; returns 1 if any run failed, else the highest exit
-    code (0 when every model was pushed)."""
+               verbose: bool = False, wait: bool = True, stream=sys.stdout) -> int:
+    """Runs each model's pipeline in turn, one run per pipeline root at a time (waiting for
+    another run that holds it unless `wait` is False); returns 1 if any run failed, the signal's
+    code when interrupted, else the highest exit code (0 when every model was pushed)."""
     results: List[ModelResult] = []
+    codes: List[int] = []
     for name in model_names:
         spec = registry.get(name)
         if len(model_names) > 1 and (home or serving_dir):
@@ -99,21 +129,28 @@ def run_models(model_names: Sequence[str], data_dir: Optional[str] = None, sampl
         manifest = common.load_manifest(data_root) or {}
         counts = manifest.get("rows", {})
         rows = "/".join(f"{counts[s]:,}" for s in spec.splits if s in counts) or "?"
-        log_path = paths.new_log_path()
-        stream.write(f"Running pipeline '{paths.pipeline_name}' ({runner_kind} runner); "
-                     f"full logs: {log_path}\n")
-        stream.flush()
-        with progress.captured_logs(str(log_path), verbose=verbose, stream=stream):
-            pipeline = runner.build(spec, paths, data_root, splits, sample=sample,
-                                    beam_args=beam_args, enable_cache=enable_cache, tune=tune,
-                                    hyperparameters=hyperparameters,
-                                    infra_validation=infra_validation)
-            outcome = runner.run(spec, paths, pipeline, log_path, runner=runner_kind)
-        stream.write(outcome.summary + "\n")
-        if outcome.exit_code == runner.EXIT_PUSHED:
-            _rollout(spec, paths, outcome, rollout, stream)
-        results.append(_result_row(spec, outcome, rows))
+        try:
+            with runner.stop_on_signals(), \
+                    runner.exclusive_pipeline_root(paths, wait=wait, stream=stream):
+                result = _run_one(spec, paths, data_root, splits, rows, sample, runner_kind, beam_args,
+                                  hyperparameters, tune, enable_cache, infra_validation, rollout,
+                                  verbose, stream)
+        except runner.PipelineBusy as busy:
+            stream.write(f"Not running '{paths.pipeline_name}': {busy}\n")
+            codes.append(runner.EXIT_BUSY)
+            continue
+        except runner.MetadataUnusable as problem:
+            stream.write(f"Not running '{paths.pipeline_name}': {problem}\n")
+            codes.append(runner.EXIT_FAILED)
+            continue
+        except runner.RunInterrupted as stop:  # outside the run: waiting for the lock, rollout
+            stream.write(f"Stopped by {stop.args[0]} ('{paths.pipeline_name}'); run the same "
+                         "command again to resume from the cache.\n")
+            return stop.exit_code
+        results.append(result)
+        codes.append(result.exit_code)
+        if result.exit_code > 128:
+            return result.exit_code
     if len(results) > 1:
         stream.write("\n" + format_table(results) + "\n")
-    codes = [r.exit_code for r in results]
     return runner.EXIT_FAILED if runner.EXIT_FAILED in codes else max(codes)

@@ -9,35 +9,24 @@ sends all of the model's traffic to the canary group, then moves stable, then ro
 stable group; rollback first routes everything to stable, then drops the canary. Every rewrite is
 validated against the protos and the disk, then written atomically.
 """
-import contextlib
-import fcntl
 import functools
 import pathlib
 from typing import Dict, Optional
 
-from serving import configs, router
+from serving import configs, file_lock, router
 from serving.configs import CANARY, STABLE, ConfigError
 
-LOCK_FILE = ".canary.lock"
-
 POLICIES = ("canary", "stable")
-
-
-@contextlib.contextmanager
-def _exclusive(models_root: pathlib.Path):
-    """One change at a time per models root: a second `tfxp canary` (or a push) waits instead of
-    interleaving its config writes and router reloads with the first."""
-    root = pathlib.Path(models_root)
-    root.mkdir(parents=True, exist_ok=True)
-    with open(root / LOCK_FILE, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
+CONFIG_LOCK = ".config.lock"
 
 
 def _serialized(change):
+    """One change at a time per models root: a second `tfxp canary` (or a push finishing) waits
+    instead of interleaving its config writes and router reloads with the first."""
     @functools.wraps(change)
     def run(models_root, *args, **kwargs):
-        with _exclusive(models_root):
+        root = pathlib.Path(models_root)
+        with file_lock.exclusive(root / CONFIG_LOCK, f"tfxp canary {change.__name__}"):
             return change(models_root, *args, **kwargs)
     return run
 
@@ -176,13 +165,18 @@ def on_push(models_root: pathlib.Path, model_name: str, version: int,
     """Called by the pipeline runner after a successful push; regenerates models.config.
 
     The first version ever pushed becomes stable; later ones become canary (policy "canary") or
-    replace stable directly (policy "stable").
+    replace stable directly (policy "stable"). Holds the models root's config lock, so two
+    pipelines finishing together do not overwrite each other's labels.
     """
     if policy not in POLICIES:
         raise ConfigError(f"unknown push policy {policy!r}; choose one of {POLICIES}")
     models_root = pathlib.Path(models_root)
     configs.check_model_name(model_name)
-    version = int(version)
+    return _label_pushed_version(models_root, model_name, int(version), policy)
+
+
+def _label_pushed_version(models_root: pathlib.Path, model_name: str, version: int,
+                          policy: str) -> dict:
     if version not in configs.scan_versions(models_root / model_name):
         raise ConfigError(f"pushed version {version} of {model_name!r} is not a SavedModel under "
                           f"{models_root / model_name}")

@@ -460,7 +460,6 @@ def gather_run(model: str, key_metric: str, metadata_path: str, pipeline_name: s
             problems.append(f"{what}: {type(error).__name__}: {error}")
             return None
 
-    blessing = run.output_by_key("blessing", "ModelBlessing")
     pushed = run.output_by_key("pushed_model", "PushedModel")
     pushed_version = None
     if pushed and pushed.properties.get("pushed") and pushed.properties.get("pushed_version"):
@@ -475,7 +474,7 @@ def gather_run(model: str, key_metric: str, metadata_path: str, pipeline_name: s
             break
     return RunReport(
         model=model, pipeline_name=pipeline_name, run=run, key_metric=key_metric,
-        blessed=bool(blessing.properties.get("blessed")) if blessing else None,
+        blessed=run.blessed,
         pushed_version=pushed_version,
         pushed_destination=pushed.properties.get("pushed_destination") if pushed_version else None,
         data=attempt("data statistics", gather_data, run, runs),
