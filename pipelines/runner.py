@@ -9,6 +9,7 @@ from typing import List, Mapping, Optional, Sequence
 from data import common
 from models.spec import ModelSpec
 from pipelines import run_info
+from pipelines.arguments import model_arguments
 
 EXIT_PUSHED, EXIT_FAILED, EXIT_DATA_GATE, EXIT_NOT_BLESSED = 0, 1, 2, 3
 RUNNERS = ("local", "beam")
@@ -87,7 +88,7 @@ def stage_schema(schema_path: pathlib.Path, paths: RunPaths) -> str:
 def build(spec: ModelSpec, paths: RunPaths, data_root, splits: Optional[Sequence[str]],
           sample: bool = False, beam_args: Sequence[str] = (), enable_cache: bool = True,
           tune: bool = False, hyperparameters: Optional[Mapping] = None,
-          infra_validation: bool = True, baseline: str = "previous_blessed"):
+          infra_validation: bool = True, baseline: str = "stable"):
     from tfx.orchestration import metadata
 
     from pipelines.pipeline import create_pipeline
@@ -219,25 +220,3 @@ def summarise(spec: ModelSpec, info: Optional[run_info.RunInfo], failure: Option
                           new_version=not reused)
     lines.append("  pushed: nothing (the model was not blessed)")
     return RunOutcome(EXIT_NOT_BLESSED, "\n".join(lines), log_path, info)
-
-
-def model_arguments(spec: ModelSpec, sample: bool = False, tune: bool = False,
-                    hyperparameters: Optional[Mapping] = None) -> dict:
-    """The create_pipeline arguments that come from the model spec alone (no paths, no runner).
-
-    Runners that place data, schema and outputs elsewhere (Kubeflow) combine these with their own
-    paths, so a model is described to every runner the same way `build` describes it."""
-    if tune and not spec.tuner_fn:
-        raise ValueError(f"model {spec.name!r} defines no tuner search space (tuner_fn)")
-    thresholds = spec.sample_thresholds if sample else spec.thresholds
-    return dict(
-        example_format=spec.example_format,
-        preprocessing_fn=spec.preprocessing_fn,
-        run_fn=spec.run_fn,
-        train_steps=spec.sample_train_steps if sample else spec.train_steps,
-        eval_steps=spec.sample_eval_steps if sample else spec.eval_steps,
-        eval_config=spec.eval_config(thresholds),
-        hyperparameters=hyperparameters,
-        tuner_fn=spec.tuner_fn if tune else None,
-        code_fingerprint=spec.source_fingerprint(),
-    )
