@@ -27,6 +27,7 @@ def add_kubeflow_parser(subparsers) -> None:
     for action, (help_text, _) in _LIFECYCLE.items():
         _add_lifecycle(commands, action, help_text)
     _add_run_once(commands)
+    _add_run_local(commands)
 
 
 def _add_compile(commands) -> None:
@@ -214,6 +215,49 @@ def _run_once_command(args) -> int:
         print(f"started run {result.run_id} of {spec.pipeline_name}")
 
     return _run("run-once", act)
+
+
+def _add_run_local(commands) -> None:
+    parser = commands.add_parser(
+        "run-local", help="dry-run a compiled spec on this machine by KFP v2's rules",
+        description="Runs each task of a compiled spec as a subprocess, with the ExecutorInput "
+                    "the open-source KFP v2 backend builds. Not an orchestrator: see "
+                    "docs/kubeflow.md.")
+    parser.add_argument("--model", required=True, choices=registry.names())
+    parser.add_argument("--sample", action="store_true",
+                        help="the committed sample as data_root, and <model>-sample.yaml "
+                             "(tfxp kubeflow compile --sample) as the default spec")
+    parser.add_argument("--spec", metavar="FILE",
+                        help="a compiled spec (default kubeflow/specs/<model>[-sample].yaml)")
+    parser.add_argument("--pipeline-root", metavar="DIR",
+                        help="local folder standing in for the spec's pipeline root (default "
+                             "tfx_root/kubeflow-local/<model>[-sample])")
+    parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                        help="a run parameter of the spec, e.g. data_root=DIR")
+    parser.add_argument("--rollout", choices=["canary", "stable", "none"], default="canary",
+                        help="serving label for a newly pushed version (as `tfxp run`)")
+    parser.set_defaults(func=_run_local_command)
+
+
+def _run_local_command(args) -> int:
+    from kubeflow import run_local
+
+    parameters = {}
+    for text in args.param:
+        key, sep, value = text.partition("=")
+        if not sep or not key:
+            print(f"tfxp kubeflow run-local: error: --param expects KEY=VALUE, got {text!r}",
+                  file=sys.stderr)
+            return 1
+        parameters[key] = value
+    try:
+        run_local.run_model(args.model, sample=args.sample, spec_file=args.spec,
+                            local_root=args.pipeline_root, parameters=parameters,
+                            rollout=args.rollout)
+    except run_local.RunLocalError as error:
+        print(f"tfxp kubeflow run-local: error: {error}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _run(command: str, act) -> int:
