@@ -368,17 +368,20 @@ class PushOutcome:
 
 
 def push_outcome(result: RunResult) -> PushOutcome:
-    """What the Pusher task recorded: the version, and whether it is a new one."""
-    for outputs in result.outputs.values():
+    """What the Pusher task recorded: the version, and whether this run made it (a cached
+    Pusher or an identical model already pushed made nothing new)."""
+    for task, outputs in result.outputs.items():
         pushed = outputs.get("pushed_model")
         if pushed is None:
             continue
+        cached = result.task(task).state == "cached"
         metadata = pushed.get("metadata", {})
         if not metadata.get("pushed"):
             return PushOutcome(None, False, None)
         destination = pathlib.Path(metadata["pushed_destination"])
         return PushOutcome(int(metadata["pushed_version"]),
-                           not metadata.get("reused_existing_version"), destination.parent.parent)
+                           not cached and not metadata.get("reused_existing_version"),
+                           destination.parent.parent)
     return PushOutcome(None, False, None)
 
 
