@@ -115,6 +115,18 @@ def restore_remote_uris(executor_output: Dict[str, Any], original: Set[str]) -> 
     return executor_output
 
 
+def merge_driver_metadata(executor_output: Dict[str, Any], driver_output: Dict[str, Any]
+                          ) -> Dict[str, Any]:
+    """The driver's artifact metadata (span, version, input_fingerprint) under the executor's:
+    Vertex merges the hook's output into the artifact itself; on OSS this does it."""
+    for name, artifact_list in driver_output.get("artifacts", {}).items():
+        written = executor_output.get("artifacts", {}).get(name, {}).get("artifacts", [])
+        for driver_artifact, artifact in zip(artifact_list.get("artifacts", []), written):
+            artifact["metadata"] = {**driver_artifact.get("metadata", {}),
+                                    **artifact.get("metadata", {})}
+    return executor_output
+
+
 def is_file_based_example_gen(executor_class_path: str, executor_input: Dict[str, Any]) -> bool:
     from tfx.components.example_gen import base_example_gen_executor
     from tfx.utils import import_utils
@@ -159,17 +171,28 @@ def run(args: argparse.Namespace, beam_args: List[str]) -> None:
     fixed_args = argparse.Namespace(**{**vars(args),
                                        "json_serialized_invocation_args": json.dumps(fixed)})
     output_file = fixed.get("outputs", {}).get("outputFile", "")
+    driver_output = None
     if (output_file and not fileio.exists(output_file)
             and is_file_based_example_gen(args.executor_class_path, fixed)):
         record_span_and_fingerprint(fixed_args.json_serialized_invocation_args,
                                     args.json_serialized_inputs_spec_args)
+        driver_output = _read_json(output_file)
     kubeflow_v2_run_executor.main((fixed_args, beam_args))
     original = remote_uris(executor_input)
-    if original and output_file and fileio.exists(output_file):
-        with fileio.open(output_file, "r") as f:
-            executor_output = json.loads(f.read())
+    if (driver_output or original) and output_file and fileio.exists(output_file):
+        executor_output = _read_json(output_file)
+        if driver_output:
+            merge_driver_metadata(executor_output, driver_output)
+        restore_remote_uris(executor_output, original)
         with fileio.open(output_file, "w") as f:
-            f.write(json.dumps(restore_remote_uris(executor_output, original), indent=2))
+            f.write(json.dumps(executor_output, indent=2))
+
+
+def _read_json(path: str) -> Dict[str, Any]:
+    from tfx.dsl.io import fileio
+
+    with fileio.open(path, "r") as f:
+        return json.loads(f.read())
 
 
 def main(parsed: Tuple[argparse.Namespace, List[str]]) -> None:

@@ -149,7 +149,16 @@ def test_example_gen_records_span_version_and_fingerprint_without_pre_cache_chec
     assert entrypoint.is_file_based_example_gen(executor, executor_input)
     assert not entrypoint.is_file_based_example_gen(DATA_GATE, executor_input)
     entrypoint.record_span_and_fingerprint(json.dumps(executor_input), json.dumps(spec))
-    values = json.loads(output_file.read_text())["parameterValues"]
+    driver_output = json.loads(output_file.read_text())
+    values = driver_output["parameterValues"]
     assert values["span"] == 0
     assert "split:train,num_files:1" in values["input_fingerprint"]
     assert "split:eval,num_files:1" in values["input_fingerprint"]
+    executor_output = {"artifacts": {"examples": {"artifacts": [
+        {"uri": "/x", "metadata": {"split_names": '["train", "eval"]'}}]}}}
+    merged = entrypoint.merge_driver_metadata(executor_output, driver_output)
+    metadata = merged["artifacts"]["examples"]["artifacts"][0]["metadata"]
+    # TFX names a custom property that shares a property's name "custom:<name>" in metadata.
+    assert metadata["custom:span"] == 0
+    assert metadata["input_fingerprint"] == values["input_fingerprint"]
+    assert metadata["split_names"] == '["train", "eval"]'
