@@ -401,10 +401,13 @@ def run_model(model: str, sample: bool = False, spec_file: Optional[str] = None,
                  "rules)\n")
     result = run_spec(spec, root, parameters, stream=stream)
     stream.write(format_times(result) + "\n")
-    baseline = next((o["baseline"] for o in result.outputs.values() if "baseline" in o), None)
-    version = (baseline or {}).get("metadata", {}).get("stable_version")
-    if baseline is not None:
-        stream.write(f"  baseline: {'stable version %d' % version if version else 'none yet'}\n")
+    baseline_task = next((task for task, o in result.outputs.items() if "baseline" in o), None)
+    if baseline_task is not None:
+        version = result.outputs[baseline_task]["baseline"].get("metadata", {}).get(
+            "stable_version")
+        what = f"stable version {int(version)}" if version else "none, no stable version yet"
+        cached = result.task(baseline_task).state == "cached"
+        stream.write(f"  baseline: {what}{' (cached with its candidate)' if cached else ''}\n")
     pushed = push_outcome(result)
     if pushed.version is None:
         stream.write("  pushed: nothing\n")
