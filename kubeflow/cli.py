@@ -27,6 +27,7 @@ def add_kubeflow_parser(subparsers) -> None:
     for action, (help_text, _) in _LIFECYCLE.items():
         _add_lifecycle(commands, action, help_text)
     _add_run_once(commands)
+    _add_run_local(commands)
 
 
 def _add_compile(commands) -> None:
@@ -54,10 +55,12 @@ def _add_compile(commands) -> None:
     parser.add_argument("--no-infra-validation", dest="infra_validation", action="store_false",
                         help="skip serving the candidate before the push")
     parser.add_argument("--no-baseline", dest="baseline", action="store_const", const="none",
-                        default="latest_blessed",
-                        help="leave out the latest-blessed-model Resolver (open-source KFP v2 "
-                             "cannot run resolver tasks); the Evaluator then uses value "
-                             "thresholds only")
+                        default="stable",
+                        help="do not compare with the stable served version; the Evaluator then "
+                             "uses value thresholds only (both variants run on OSS KFP and Vertex)")
+    parser.add_argument("--sample", action="store_true",
+                        help="the model's sample steps and thresholds, written to "
+                             "<model>-sample.yaml (a dry run with `run-local --sample`)")
     parser.add_argument("--tune", action="store_true", help="add TFX's Tuner before the Trainer")
     parser.add_argument("--no-cache", action="store_true",
                         help="compile with caching off for every task")
@@ -70,7 +73,7 @@ def _compile_command(args) -> int:
     from kubeflow import compile as kubeflow_compile
 
     models = registry.names() if args.all else [args.model]
-    resolvers, failed = False, []
+    rejected, failed = [], []
     for model in models:
         try:
             result = kubeflow_compile.compile_model(
@@ -78,22 +81,21 @@ def _compile_command(args) -> int:
                 out_dir=pathlib.Path(args.out_dir), beam_args=args.beam_arg,
                 data_root=args.data_root, infra_validation=args.infra_validation,
                 tune=args.tune, enable_cache=not args.no_cache,
-                baseline=args.baseline)
+                baseline=args.baseline, sample=args.sample)
         except Exception as error:  # one model's broken spec must not hide the others' results
             print(f"tfxp kubeflow compile: error: {model}: {type(error).__name__}: {error}",
                   file=sys.stderr)
             failed.append(model)
             continue
-        resolvers = resolvers or bool(result.resolvers)
+        rejected += [f"{model}: {label}" for label in result.rejected_executors]
         print(f"{result.model}: wrote {result.path} ({result.tasks} tasks, {result.seconds:.1f}s)")
     if failed:
         print(f"tfxp kubeflow compile: {len(failed)} of {len(models)} failed: {', '.join(failed)}",
               file=sys.stderr)
-    if resolvers:
-        print("note: the specs resolve the latest blessed model with `resolver` tasks, which "
-              "Vertex AI Pipelines runs and open-source KFP v2 rejects; compile with --no-baseline "
-              "for open-source KFP (see docs/kubeflow.md 'Known caveats')", file=sys.stderr)
-    return 1 if failed else 0
+    if rejected:
+        print("tfxp kubeflow compile: error: executors open-source KFP v2 rejects "
+              f"(resolver/customJob): {', '.join(rejected)}", file=sys.stderr)
+    return 1 if failed or rejected else 0
 
 
 def _add_connection(parser) -> None:
@@ -213,6 +215,49 @@ def _run_once_command(args) -> int:
         print(f"started run {result.run_id} of {spec.pipeline_name}")
 
     return _run("run-once", act)
+
+
+def _add_run_local(commands) -> None:
+    parser = commands.add_parser(
+        "run-local", help="dry-run a compiled spec on this machine by KFP v2's rules",
+        description="Runs each task of a compiled spec as a subprocess, with the ExecutorInput "
+                    "the open-source KFP v2 backend builds. Not an orchestrator: see "
+                    "docs/kubeflow.md.")
+    parser.add_argument("--model", required=True, choices=registry.names())
+    parser.add_argument("--sample", action="store_true",
+                        help="the committed sample as data_root, and <model>-sample.yaml "
+                             "(tfxp kubeflow compile --sample) as the default spec")
+    parser.add_argument("--spec", metavar="FILE",
+                        help="a compiled spec (default kubeflow/specs/<model>[-sample].yaml)")
+    parser.add_argument("--pipeline-root", metavar="DIR",
+                        help="local folder standing in for the spec's pipeline root (default "
+                             "tfx_root/kubeflow-local/<model>[-sample])")
+    parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                        help="a run parameter of the spec, e.g. data_root=DIR")
+    parser.add_argument("--rollout", choices=["canary", "stable", "none"], default="canary",
+                        help="serving label for a newly pushed version (as `tfxp run`)")
+    parser.set_defaults(func=_run_local_command)
+
+
+def _run_local_command(args) -> int:
+    from kubeflow import run_local
+
+    parameters = {}
+    for text in args.param:
+        key, sep, value = text.partition("=")
+        if not sep or not key:
+            print(f"tfxp kubeflow run-local: error: --param expects KEY=VALUE, got {text!r}",
+                  file=sys.stderr)
+            return 1
+        parameters[key] = value
+    try:
+        run_local.run_model(args.model, sample=args.sample, spec_file=args.spec,
+                            local_root=args.pipeline_root, parameters=parameters,
+                            rollout=args.rollout)
+    except run_local.RunLocalError as error:
+        print(f"tfxp kubeflow run-local: error: {error}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _run(command: str, act) -> int:

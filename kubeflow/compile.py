@@ -21,6 +21,11 @@ IMAGE_PROJECT_DIR = "/opt/tfxp"
 SPECS_DIR = common.PROJECT_ROOT / "kubeflow" / "specs"
 DATA_ROOT_PARAMETER = "data_root"
 DEFAULT_DATA_ROOT = "{root}/data/{model}"
+# Every task runs the project's entrypoint, which hands TFX's an ExecutorInput it can read from
+# either backend (kubeflow/entrypoint.py).
+TFX_ENTRYPOINT_MODULE = "tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor"
+ENTRYPOINT_MODULE = "kubeflow.entrypoint"
+OSS_REJECTED_EXECUTOR_KINDS = ("resolver", "customJob")
 _KFP_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,127}")
 
 
@@ -31,6 +36,11 @@ def kfp_pipeline_name(model: str) -> str:
         raise ValueError(f"model {model!r} gives no valid KFP pipeline name (got {name!r}; "
                          "KFP needs [a-z0-9][a-z0-9-]{0,127})")
     return name
+
+
+def spec_path(model: str, sample: bool = False, out_dir: pathlib.Path = SPECS_DIR) -> pathlib.Path:
+    """`<out_dir>/<model>.yaml`, or `<model>-sample.yaml` for the sample's steps and thresholds."""
+    return pathlib.Path(out_dir) / (f"{model}-sample.yaml" if sample else f"{model}.yaml")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,13 +78,15 @@ def cluster_paths(spec: ModelSpec, root: str, data_root: Optional[str] = None,
 
 def build_pipeline(spec: ModelSpec, paths: ClusterPaths, beam_args: Sequence[str] = (),
                    infra_validation: bool = True, tune: bool = False,
-                   enable_cache: bool = True, baseline: str = "latest_blessed"):
+                   enable_cache: bool = True, baseline: str = "stable", sample: bool = False,
+                   hyperparameters: Optional[Dict[str, Any]] = None):
     """The TFX pipeline for the cluster: the local factory with cluster paths and the data root
-    as a run-time parameter. baseline="none" drops the Resolver for open-source KFP v2."""
+    as a run-time parameter. `sample` takes the model's sample steps and thresholds (for a dry
+    run on the committed sample); baseline="none" judges on value thresholds only."""
     from tfx import v1 as tfx
 
+    from pipelines.arguments import model_arguments
     from pipelines.pipeline import create_pipeline
-    from pipelines.runner import model_arguments
 
     data_root = tfx.dsl.experimental.RuntimeParameter(
         name=DATA_ROOT_PARAMETER, ptype=str, default=paths.data_root)
@@ -90,7 +102,7 @@ def build_pipeline(spec: ModelSpec, paths: ClusterPaths, beam_args: Sequence[str
         metadata_connection_config=None,
         beam_pipeline_args=list(beam_args),
         enable_cache=enable_cache,
-        **model_arguments(spec, tune=tune),
+        **model_arguments(spec, sample=sample, tune=tune, hyperparameters=hyperparameters),
     )
 
 
@@ -113,6 +125,10 @@ def pipeline_spec_dict(pipeline, image: str,
             definition["defaultValue"] = defaults[name]
             definition["isOptional"] = True
     spec["defaultPipelineRoot"] = str(pipeline.pipeline_info.pipeline_root)
+    for executor in spec["deploymentSpec"]["executors"].values():
+        command = executor.get("container", {}).get("command", [])
+        command[:] = [ENTRYPOINT_MODULE if part == TFX_ENTRYPOINT_MODULE else part
+                      for part in command]
     return spec
 
 
@@ -124,10 +140,12 @@ def write_spec(spec: Dict[str, Any], path: pathlib.Path) -> None:
     path.write_text(header + yaml.safe_dump(spec, sort_keys=True))
 
 
-def resolver_tasks(spec: Dict[str, Any]) -> List[str]:
-    """Executors of the `resolver` kind: Vertex AI runs them, open-source KFP v2 does not."""
+def oss_rejected_executors(spec: Dict[str, Any]) -> List[str]:
+    """Executors of a kind the open-source KFP v2 compiler refuses (argocompiler: "resolver
+    executors not implemented", customJob is Vertex-only). The project's specs hold none."""
     executors = spec.get("deploymentSpec", {}).get("executors", {})
-    return sorted(label for label, executor in executors.items() if "resolver" in executor)
+    return sorted(label for label, executor in executors.items()
+                  if set(executor) & set(OSS_REJECTED_EXECUTOR_KINDS))
 
 
 @dataclasses.dataclass
@@ -136,23 +154,24 @@ class CompileResult:
     path: pathlib.Path
     tasks: int
     seconds: float
-    resolvers: List[str]
+    rejected_executors: List[str]
 
 
 def compile_model(model: str, image: str, pipeline_root: str,
                   out_dir: pathlib.Path = SPECS_DIR, beam_args: Sequence[str] = (),
                   data_root: Optional[str] = None, infra_validation: bool = True,
                   tune: bool = False, enable_cache: bool = True,
-                  baseline: str = "latest_blessed") -> CompileResult:
+                  baseline: str = "stable", sample: bool = False,
+                  hyperparameters: Optional[Dict[str, Any]] = None) -> CompileResult:
     if not image:
         raise ValueError("--image is required: the component image built from kubeflow/Dockerfile")
     started = time.monotonic()
     spec = registry.get(model)
     paths = cluster_paths(spec, pipeline_root, data_root)
     pipeline = build_pipeline(spec, paths, beam_args, infra_validation, tune, enable_cache,
-                              baseline)
+                              baseline, sample, hyperparameters)
     pipeline_spec = pipeline_spec_dict(pipeline, image, {DATA_ROOT_PARAMETER: paths.data_root})
-    path = pathlib.Path(out_dir) / f"{model}.yaml"
+    path = spec_path(model, sample, out_dir)
     write_spec(pipeline_spec, path)
     return CompileResult(model, path, len(pipeline_spec["root"]["dag"]["tasks"]),
-                         time.monotonic() - started, resolver_tasks(pipeline_spec))
+                         time.monotonic() - started, oss_rejected_executors(pipeline_spec))

@@ -1,6 +1,6 @@
 """Checks that every task of a compiled spec names code that imports where it runs.
 
-A KFP task of a TFX pipeline runs `python -m <TFX entrypoint> --executor_class_path <class>` in the
+A KFP task runs `python -m kubeflow.entrypoint --executor_class_path <class>` in the
 component image, and its parameters name user functions (`run_fn`, `preprocessing_fn`, ...) by
 dotted path. A wrong path only fails on the cluster, mid-run; this finds it at build time.
 `python -m kubeflow.verify` runs in the image build (kubeflow/Dockerfile) and in the tests.

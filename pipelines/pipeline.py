@@ -1,24 +1,24 @@
 """The one pipeline factory every runner (local, Beam, Kubeflow) uses.
 
 ExampleGen -> StatisticsGen -> ImportSchemaGen|SchemaGen -> ExampleValidator -> DataGate ->
-Transform -> [Tuner] -> Trainer -> Resolver(baseline) -> Evaluator -> LocalInfraValidator -> Pusher
+Transform -> [Tuner] -> Trainer -> StableBaseline -> Evaluator -> LocalInfraValidator -> Pusher
 """
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from tfx import v1 as tfx
 from tfx.proto import example_gen_pb2
 
-from components.baseline import PreviousBlessedModelStrategy
 from components.data_gate import DataGate
 from components.infra_validator import LocalInfraValidator
 from components.pusher import VersionedPusher
+from components.stable_baseline import Evaluator, StableBaseline
 
 EXAMPLE_GEN_BY_FORMAT = {
     "csv": tfx.components.CsvExampleGen,
     "tfrecord": tfx.components.ImportExampleGen,
 }
 HASH_SPLIT = {"train": 2, "eval": 1}
-BASELINES = ("previous_blessed", "latest_blessed", "none")
+BASELINES = ("stable", "none")
 
 
 def _example_gen(data_root: str, example_format: str, splits: Optional[Sequence[str]]):
@@ -53,7 +53,7 @@ def create_pipeline(
     hyperparameters: Optional[Mapping[str, Any]] = None,
     tuner_fn: Optional[str] = None,
     infra_validation: bool = True,
-    baseline: str = "previous_blessed",
+    baseline: str = "stable",
     code_fingerprint: str = "",
     metadata_connection_config: Any = None,
     beam_pipeline_args: Optional[List[str]] = None,
@@ -64,10 +64,9 @@ def create_pipeline(
     `splits` names sub-folders of `data_root` holding each split's files (the first is the
     training split, the second the evaluation split); None hash-splits all files 2:1.
     `tuner_fn` adds a Tuner whose best hyperparameters the Trainer then uses.
-    `baseline` picks the model the Evaluator compares with: "previous_blessed" (the newest
-    blessed model other than the candidate, so an unchanged re-run is fully cached),
-    "latest_blessed" (TFX's strategy; the only one Kubeflow's V2 compiler accepts) or "none"
-    (no Resolver: value thresholds only, for open-source KFP v2, which cannot run resolvers).
+    `baseline` picks the model the Evaluator compares with: "stable" (the version labelled
+    stable in the push destination's models.config, read by `StableBaseline`: no resolver, no
+    metadata query, so the same spec runs on every runner) or "none" (value thresholds only).
     `code_fingerprint` (a hash of the model code) goes into Transform's and Trainer's
     custom_config so that a code change invalidates their cached results.
     """
@@ -120,21 +119,13 @@ def create_pipeline(
     baseline_model = None
     if baseline not in BASELINES:
         raise ValueError(f"baseline must be one of {BASELINES}, got {baseline!r}")
-    if baseline != "none":
-        channels = {"model": tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-                    "model_blessing": tfx.dsl.Channel(
-                        type=tfx.types.standard_artifacts.ModelBlessing)}
-        if baseline == "previous_blessed":
-            strategy = PreviousBlessedModelStrategy
-            channels["candidate"] = trainer.outputs["model"]
-        else:
-            strategy = tfx.dsl.experimental.LatestBlessedModelStrategy
-        model_resolver = tfx.dsl.Resolver(strategy_class=strategy, **channels).with_id(
-            "baseline_model_resolver")
-        components.append(model_resolver)
-        baseline_model = model_resolver.outputs["model"]
+    if baseline == "stable":
+        stable_baseline = StableBaseline(candidate=trainer.outputs["model"],
+                                         serving_model_dir=serving_model_dir)
+        components.append(stable_baseline)
+        baseline_model = stable_baseline.outputs["baseline"]
 
-    evaluator = tfx.components.Evaluator(
+    evaluator = Evaluator(
         examples=example_gen.outputs["examples"],
         example_splits=[eval_split],
         model=trainer.outputs["model"],

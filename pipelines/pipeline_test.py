@@ -24,15 +24,15 @@ def test_standard_components_in_order_with_the_gate_before_transform(tmp_path):
     pipeline = _pipeline(tmp_path)
     ids = [c.id for c in pipeline.components]
     assert set(ids) == {"CsvExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator",
-                        "DataGate", "Transform", "Trainer", "baseline_model_resolver",
+                        "DataGate", "Transform", "Trainer", "StableBaseline",
                         "Evaluator", "VersionedPusher"}
     assert ids.index("DataGate") < ids.index("Transform") < ids.index("Trainer") \
         < ids.index("Evaluator") < ids.index("VersionedPusher")
     upstream = _upstream(pipeline)
     assert "DataGate" in upstream["Transform"]
     assert upstream["DataGate"] == ["ExampleValidator"]
-    assert set(upstream["Evaluator"]) == {"CsvExampleGen", "Trainer", "baseline_model_resolver"}
-    assert upstream["baseline_model_resolver"] == ["Trainer"]
+    assert set(upstream["Evaluator"]) == {"CsvExampleGen", "Trainer", "StableBaseline"}
+    assert upstream["StableBaseline"] == ["Trainer"]
     assert set(upstream["VersionedPusher"]) == {"Trainer", "Evaluator"}
 
 
@@ -67,14 +67,17 @@ def test_infra_validation_gates_the_push_with_the_warmup_stamped_model(tmp_path)
     assert set(upstream["VersionedPusher"]) == {"Evaluator", "LocalInfraValidator"}
 
 
-def test_without_baseline_resolution_the_evaluator_has_no_resolver_input(tmp_path):
+def test_without_a_baseline_the_evaluator_has_no_baseline_input(tmp_path):
     upstream = _upstream(_pipeline(tmp_path, baseline="none"))
-    assert "baseline_model_resolver" not in upstream
+    assert "StableBaseline" not in upstream
     assert set(upstream["Evaluator"]) == {"CsvExampleGen", "Trainer"}
 
 
-def test_tfx_latest_blessed_strategy_does_not_depend_on_the_trainer(tmp_path):
-    upstream = _upstream(_pipeline(tmp_path, baseline="latest_blessed"))
-    assert upstream["baseline_model_resolver"] == []
+def test_no_resolver_in_any_variant(tmp_path):
+    from tfx.dsl.components.common import resolver
+
+    for baseline in ("stable", "none"):
+        assert not any(isinstance(c, resolver.Resolver)
+                       for c in _pipeline(tmp_path, baseline=baseline).components)
     with pytest.raises(ValueError, match="baseline must be one of"):
         _pipeline(tmp_path, baseline="oldest")

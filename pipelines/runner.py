@@ -19,6 +19,7 @@ from typing import Dict, Iterator, List, Mapping, Optional, Sequence
 from data import common
 from models.spec import ModelSpec
 from pipelines import run_info
+from pipelines.arguments import model_arguments
 
 EXIT_PUSHED, EXIT_FAILED, EXIT_DATA_GATE, EXIT_NOT_BLESSED = 0, 1, 2, 3
 EXIT_BUSY = 4
@@ -99,7 +100,7 @@ def stage_schema(schema_path: pathlib.Path, paths: RunPaths) -> str:
 def build(spec: ModelSpec, paths: RunPaths, data_root, splits: Optional[Sequence[str]],
           sample: bool = False, beam_args: Sequence[str] = (), enable_cache: bool = True,
           tune: bool = False, hyperparameters: Optional[Mapping] = None,
-          infra_validation: bool = True, baseline: str = "previous_blessed"):
+          infra_validation: bool = True, baseline: str = "stable"):
     from tfx.orchestration import metadata
 
     from pipelines.pipeline import create_pipeline
@@ -430,7 +431,7 @@ def format_summary(facts: RunFacts) -> str:
              f"{facts.baseline[name]:.4f}" if name in facts.baseline else "-")
             for name in names])
         if not facts.baseline:
-            lines.append("    (no blessed baseline yet: judged on value thresholds only)")
+            lines.append("    (no stable version to compare with yet: judged on value thresholds only)")
     lines.append(f"  blessed: {'yes' if facts.blessed else 'NO'}")
     lines += [f"    failed threshold {failure}" for failure in facts.threshold_failures]
     if facts.infra_failed:
@@ -444,24 +445,3 @@ def format_summary(facts: RunFacts) -> str:
         lines.append("  pushed: nothing (the model was not blessed)")
     return "\n".join(lines)
 
-
-def model_arguments(spec: ModelSpec, sample: bool = False, tune: bool = False,
-                    hyperparameters: Optional[Mapping] = None) -> dict:
-    """The create_pipeline arguments that come from the model spec alone (no paths, no runner).
-
-    Runners that place data, schema and outputs elsewhere (Kubeflow) combine these with their own
-    paths, so a model is described to every runner the same way `build` describes it."""
-    if tune and not spec.tuner_fn:
-        raise ValueError(f"model {spec.name!r} defines no tuner search space (tuner_fn)")
-    thresholds = spec.sample_thresholds if sample else spec.thresholds
-    return dict(
-        example_format=spec.example_format,
-        preprocessing_fn=spec.preprocessing_fn,
-        run_fn=spec.run_fn,
-        train_steps=spec.sample_train_steps if sample else spec.train_steps,
-        eval_steps=spec.sample_eval_steps if sample else spec.eval_steps,
-        eval_config=spec.eval_config(thresholds),
-        hyperparameters=hyperparameters,
-        tuner_fn=spec.tuner_fn if tune else None,
-        code_fingerprint=spec.source_fingerprint(),
-    )

@@ -35,8 +35,7 @@ def _versions(serving_dir: pathlib.Path):
 
 def _run(home, serving, *extra):
     return run_tfxp("run", "--model", "census", "--sample", "--pipeline-root", str(home),
-                    "--serving-dir", str(serving), "--no-infra-validation", "--rollout", "none",
-                    *extra)
+                    "--serving-dir", str(serving), "--no-infra-validation", *extra)
 
 
 @pytest.fixture(scope="module")
@@ -45,14 +44,14 @@ def workdir(tmp_path_factory):
 
 
 def test_first_run_pushes_version_1_that_predicts_through_both_signatures(workdir):
-    result = _run(workdir / "home", workdir / "serving")
+    result = _run(workdir / "home", workdir / "serving" / "census")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Transform" in result.stdout and "started" in result.stdout
     assert "no blessed baseline yet" in result.stdout
     assert "full logs:" in result.stdout
-    assert _versions(workdir / "serving") == [1]
+    assert _versions(workdir / "serving" / "census") == [1]
 
-    model = tf.saved_model.load(str(workdir / "serving" / "1"))
+    model = tf.saved_model.load(str(workdir / "serving" / "census" / "1"))
     by_example = model.signatures["serving_default"](examples=tf.constant([_example(RAW_ROW)]))
     raw_inputs = {k: tf.constant([v], dtype=tf.int64 if isinstance(v, int) else tf.string)
                   for k, v in RAW_ROW.items()}
@@ -65,25 +64,26 @@ def test_first_run_pushes_version_1_that_predicts_through_both_signatures(workdi
     assert 0.0 < float(model.signatures["serving_raw"](**missing_country)["probabilities"][0][0]) < 1.0
 
 
-def test_second_run_is_compared_with_the_blessed_baseline_and_pushed_as_version_2(workdir):
-    result = _run(workdir / "home", workdir / "serving", "--no-cache",
+def test_second_run_is_compared_with_the_stable_version_and_pushed_as_version_2(workdir):
+    """The first push became `stable` in models.config; StableBaseline hands it to the Evaluator."""
+    result = _run(workdir / "home", workdir / "serving" / "census", "--no-cache",
                   "--hparam", "learning_rate=0.02")
     assert result.returncode == 0, result.stdout + result.stderr
     metrics = result.stdout.split("metrics (Overall)")[1]
     auc_line = next(line for line in metrics.splitlines() if line.strip().startswith("auc"))
     candidate, baseline = (float(v) for v in auc_line.split()[1:3])
     assert candidate > 0.82 and baseline > 0.82
-    assert _versions(workdir / "serving") == [1, 2]
+    assert _versions(workdir / "serving" / "census") == [1, 2]
 
 
 def test_unchanged_rerun_is_cached_and_pushes_no_duplicate(workdir):
-    result = _run(workdir / "home", workdir / "serving", "--hparam", "learning_rate=0.02")
+    result = _run(workdir / "home", workdir / "serving" / "census", "--hparam", "learning_rate=0.02")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Trainer                            cached" in result.stdout
     assert "Transform                          cached" in result.stdout
     assert "Evaluator                          cached" in result.stdout
     assert "no new version" in result.stdout
-    assert _versions(workdir / "serving") == [1, 2]
+    assert _versions(workdir / "serving" / "census") == [1, 2]
 
 
 def test_corrupted_data_stops_at_the_gate_with_exit_code_2(workdir, tmp_path):

@@ -18,8 +18,8 @@ SAMPLE_EVAL = str(common.SAMPLES_ROOT / "fashion_cnn" / "eval" / "*.tfrecord.gz"
 
 def _run(workdir: pathlib.Path, *extra):
     return run_tfxp("run", "--model", "fashion_cnn", "--sample", "--pipeline-root",
-                    str(workdir / "home"), "--serving-dir", str(workdir / "serving"),
-                    "--no-infra-validation", "--rollout", "none", *extra)
+                    str(workdir / "home"), "--serving-dir", str(workdir / "serving" / "fashion_cnn"),
+                    "--no-infra-validation", *extra)
 
 
 def _evaluation(workdir: pathlib.Path):
@@ -39,7 +39,7 @@ def first_run(workdir):
 
 def test_sample_run_is_blessed_and_pushed_with_per_class_slices(workdir, first_run):
     assert first_run.returncode == 0, first_run.stdout + first_run.stderr
-    assert (workdir / "serving" / "1" / "saved_model.pb").exists()
+    assert (workdir / "serving" / "fashion_cnn" / "1" / "saved_model.pb").exists()
     slices = _evaluation(workdir)
     assert {f"label={c}" for c in range(10)} <= set(slices)
     assert slices["Overall"]["candidate"]["example_count"] == 200
@@ -47,7 +47,7 @@ def test_sample_run_is_blessed_and_pushed_with_per_class_slices(workdir, first_r
 
 def test_pushed_model_predicts_through_every_signature(workdir, first_run):
     assert first_run.returncode == 0, first_run.stdout + first_run.stderr
-    model = tf.saved_model.load(str(workdir / "serving" / "1"))
+    model = tf.saved_model.load(str(workdir / "serving" / "fashion_cnn" / "1"))
     assert {"serving_default", "serving_png", "serving_pixels",
             "transform_features"} <= set(model.signatures)
     examples = list(tfrecords.read_examples(SAMPLE_EVAL))[:20]
@@ -70,7 +70,7 @@ def test_pushed_model_predicts_through_every_signature(workdir, first_run):
 
 def test_pushed_version_carries_tflite_files_that_the_report_scores(workdir, first_run):
     assert first_run.returncode == 0, first_run.stdout + first_run.stderr
-    model_dir = str(workdir / "serving" / "1")
+    model_dir = str(workdir / "serving" / "fashion_cnn" / "1")
     images, labels = tflite_report.load_images(SAMPLE_EVAL)
     rows = tflite_report.evaluate(model_dir, images, labels)
     assert [r.model for r in rows] == ["SavedModel (float32)"] + [

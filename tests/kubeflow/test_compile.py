@@ -13,7 +13,7 @@ from models import registry
 from tests.kubeflow.conftest import IMAGE, ROOT
 
 MODELS = registry.names()
-TFX_ENTRYPOINT = ["python", "-m", "tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor"]
+PROJECT_ENTRYPOINT = ["python", "-m", "kubeflow.entrypoint"]
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -55,7 +55,7 @@ def test_every_task_runs_project_code_in_the_image(compiled_specs, model):
     assert containers, "no container tasks"
     for label, container in containers.items():
         assert container["image"] == IMAGE, label
-        assert container["command"] == TFX_ENTRYPOINT, label
+        assert container["command"] == PROJECT_ENTRYPOINT, label
     assert verify.problems(entry.spec, IMAGE) == []
     points = {(p.kind, p.path) for p in verify.entry_points(entry.spec)}
     spec = registry.get(model)
@@ -63,6 +63,28 @@ def test_every_task_runs_project_code_in_the_image(compiled_specs, model):
     assert ("preprocessing_fn", spec.preprocessing_fn) in points
     assert ("executor class", "components.pusher.Executor") in points
     assert ("executor class", "components.data_gate.DataGate_Executor") in points
+    assert ("executor class", "components.stable_baseline.StableBaseline_Executor") in points
+    assert ("module", "kubeflow.entrypoint") in points
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_no_spec_uses_an_executor_the_oss_backend_rejects(compiled_specs, model):
+    """The OSS compiler (argocompiler) refuses resolver and customJob executors; the baseline is
+    a container task (StableBaseline), so every spec runs on OSS KFP and on Vertex AI."""
+    entry = compiled_specs[model].require()
+    for label, executor in entry.spec["deploymentSpec"]["executors"].items():
+        assert set(executor) == {"container"}, label
+    assert kubeflow_compile.oss_rejected_executors(entry.spec) == []
+    assert entry.result.rejected_executors == []
+    tasks = entry.spec["root"]["dag"]["tasks"]
+    assert tasks["Evaluator"]["inputs"]["artifacts"]["baseline_model"]["taskOutputArtifact"] == {
+        "outputArtifactKey": "baseline", "producerTask": "StableBaseline"}
+
+
+def test_rejected_executor_kinds_are_found():
+    spec = {"deploymentSpec": {"executors": {
+        "a": {"container": {}}, "b": {"resolver": {}}, "c": {"customJob": {}}, "d": {"importer": {}}}}}
+    assert kubeflow_compile.oss_rejected_executors(spec) == ["b", "c"]
 
 
 def test_verify_reports_a_path_that_does_not_import(compiled_specs):
@@ -79,12 +101,9 @@ def test_verify_reports_a_path_that_does_not_import(compiled_specs):
 
 
 def _node(task: str, node_ids) -> str:
-    """Compiled task -> local node id: a Resolver node becomes `<id>-<input>-resolver` tasks."""
-    if task in node_ids:
-        return task
-    owners = [n for n in node_ids if task.startswith(n + "-")]
-    assert len(owners) == 1, f"task {task} maps to {owners}"
-    return owners[0]
+    """Compiled task -> local node id (one task per node)."""
+    assert task in node_ids, task
+    return task
 
 
 def compiled_graph(spec, node_ids):
@@ -119,7 +138,7 @@ def local_pipelines(compiled_specs, tmp_path_factory):
             pipeline_name=kubeflow_compile.kfp_pipeline_name(model))
         pipelines[model] = runner.build(
             spec, paths, data_root=spec.sample_dir, splits=list(spec.splits),
-            infra_validation=True, baseline="latest_blessed")
+            infra_validation=True)
     return pipelines
 
 
@@ -134,7 +153,7 @@ def test_compiled_dag_is_the_local_pipeline(compiled_specs, local_pipelines, mod
     assert edges == local_edges
 
 
-PATH_PARAMETERS = {"input_base", "schema_file", "push_destination"}
+PATH_PARAMETERS = {"input_base", "schema_file", "push_destination", "serving_model_dir"}
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -199,7 +218,7 @@ def test_beam_args_and_options_reach_every_executor(tmp_path, compiled_specs):
     assert all(not t.get("cachingOptions", {}).get("enableCache") for t in tasks.values())
 
 
-def test_compile_command_writes_specs_and_names_resolver_caveat(tmp_path, capsys, compiled_specs):
+def test_compile_command_writes_specs(tmp_path, capsys, compiled_specs):
     from pipelines import cli
 
     compiled_specs["census"].require()
@@ -209,15 +228,16 @@ def test_compile_command_writes_specs_and_names_resolver_caveat(tmp_path, capsys
     out, err = capsys.readouterr()
     assert code == 0, err
     assert f"census: wrote {tmp_path / 'census.yaml'}" in out
-    assert "open-source KFP v2" in err
     spec = yaml.safe_load((tmp_path / "census.yaml").read_text())
     assert "--runner=FlinkRunner" in spec["deploymentSpec"]["executors"]["Transform_executor"][
         "container"]["args"]
 
 
-def test_no_baseline_variant_has_no_resolver_tasks(tmp_path):
+def test_no_baseline_variant_has_no_baseline_task(tmp_path):
     result = kubeflow_compile.compile_model(
         "census", image="registry.example/tfxp:test", pipeline_root="gs://bucket/root",
-        out_dir=tmp_path, baseline="none")
-    assert result.resolvers == []
-    assert result.tasks < 12
+        out_dir=tmp_path, baseline="none", sample=True)
+    spec = yaml.safe_load(result.path.read_text())
+    assert result.path.name == "census-sample.yaml"
+    assert "StableBaseline" not in spec["root"]["dag"]["tasks"]
+    assert "baseline_model" not in spec["root"]["dag"]["tasks"]["Evaluator"]["inputs"]["artifacts"]
