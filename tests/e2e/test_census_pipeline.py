@@ -47,7 +47,7 @@ def test_first_run_pushes_version_1_that_predicts_through_both_signatures(workdi
     result = _run(workdir / "home", workdir / "serving" / "census")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Transform" in result.stdout and "started" in result.stdout
-    assert "no blessed baseline yet" in result.stdout
+    assert "no stable version to compare with yet" in result.stdout
     assert "full logs:" in result.stdout
     assert _versions(workdir / "serving" / "census") == [1]
 
