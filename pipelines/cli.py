@@ -57,6 +57,9 @@ def _add_run_parser(subparsers) -> None:
     parser.add_argument("--rollout", choices=["canary", "stable", "none"], default="canary",
                         help="label a newly pushed version as canary (default) or stable, or "
                              "leave the serving config alone")
+    parser.add_argument("--accept-drift", action="store_true",
+                        help="train on data that drifted from what the stable version learned "
+                             "from (the summary and the report record it)")
     parser.add_argument("-v", "--verbose", action="store_true", help="show library logs live")
     parser.set_defaults(func=_run_command)
 
@@ -70,7 +73,7 @@ def _run_command(args) -> int:
         home=args.pipeline_root, serving_dir=args.serving_dir, beam_args=args.beam_arg,
         hyperparameters=dict(args.hparam), tune=args.tune, enable_cache=not args.no_cache,
         infra_validation=not args.no_infra_validation, rollout=args.rollout,
-        verbose=args.verbose)
+        verbose=args.verbose, accept_drift=args.accept_drift)
 
 
 def _add_data_parser(subparsers) -> None:

@@ -87,7 +87,8 @@ def stage_schema(schema_path: pathlib.Path, paths: RunPaths) -> str:
 def build(spec: ModelSpec, paths: RunPaths, data_root, splits: Optional[Sequence[str]],
           sample: bool = False, beam_args: Sequence[str] = (), enable_cache: bool = True,
           tune: bool = False, hyperparameters: Optional[Mapping] = None,
-          infra_validation: bool = True, baseline: str = "previous_blessed"):
+          infra_validation: bool = True, baseline: str = "previous_blessed",
+          accept_drift: bool = False):
     from tfx.orchestration import metadata
 
     from pipelines.pipeline import create_pipeline
@@ -105,6 +106,7 @@ def build(spec: ModelSpec, paths: RunPaths, data_root, splits: Optional[Sequence
             str(paths.metadata_path)),
         beam_pipeline_args=list(beam_args),
         enable_cache=enable_cache,
+        accept_drift=accept_drift,
         **model_arguments(spec, sample=sample, tune=tune, hyperparameters=hyperparameters),
     )
 
@@ -162,6 +164,15 @@ def run(spec: ModelSpec, paths: RunPaths, pipeline, log_path: pathlib.Path,
     return summarise(spec, info, failure, elapsed, log_path)
 
 
+def _data_gate_lines(info: run_info.RunInfo) -> List[str]:
+    """What the data gate let through knowingly (drift accepted with --accept-drift)."""
+    from components import data_gate
+
+    result = info.output("DataGate", "result")
+    report = data_gate.read_result(result.uri) if result else None
+    return data_gate.summary_lines(report) if report else []
+
+
 def summarise(spec: ModelSpec, info: Optional[run_info.RunInfo], failure: Optional[BaseException],
               elapsed: float, log_path: pathlib.Path) -> RunOutcome:
     lines: List[str] = ["", f"Summary of '{info.pipeline_name if info else spec.name}' "
@@ -185,6 +196,7 @@ def summarise(spec: ModelSpec, info: Optional[run_info.RunInfo], failure: Option
         lines.append(f"No run was recorded in ML Metadata. Log: {log_path}")
         return RunOutcome(EXIT_FAILED, "\n".join(lines), log_path)
 
+    lines += _data_gate_lines(info)
     evaluation = info.output("Evaluator", "evaluation")
     if evaluation:
         metrics = run_info.evaluation_metrics(evaluation.uri).get("Overall", {})
@@ -240,4 +252,6 @@ def model_arguments(spec: ModelSpec, sample: bool = False, tune: bool = False,
         hyperparameters=hyperparameters,
         tuner_fn=spec.tuner_fn if tune else None,
         code_fingerprint=spec.source_fingerprint(),
+        model_name=spec.name,
+        min_split_examples=dict(spec.min_split_examples),
     )

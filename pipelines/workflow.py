@@ -85,7 +85,7 @@ def run_models(model_names: Sequence[str], data_dir: Optional[str] = None, sampl
                serving_dir: Optional[str] = None, beam_args: Sequence[str] = (),
                hyperparameters: Optional[Mapping] = None, tune: bool = False,
                enable_cache: bool = True, infra_validation: bool = True, rollout: str = "canary",
-               verbose: bool = False, stream=sys.stdout) -> int:
+               verbose: bool = False, accept_drift: bool = False, stream=sys.stdout) -> int:
     """Runs each model's pipeline in turn; returns 1 if any run failed, else the highest exit
     code (0 when every model was pushed)."""
     results: List[ModelResult] = []
@@ -107,7 +107,8 @@ def run_models(model_names: Sequence[str], data_dir: Optional[str] = None, sampl
             pipeline = runner.build(spec, paths, data_root, splits, sample=sample,
                                     beam_args=beam_args, enable_cache=enable_cache, tune=tune,
                                     hyperparameters=hyperparameters,
-                                    infra_validation=infra_validation)
+                                    infra_validation=infra_validation,
+                                    accept_drift=accept_drift)
             outcome = runner.run(spec, paths, pipeline, log_path, runner=runner_kind)
         stream.write(outcome.summary + "\n")
         if outcome.exit_code == runner.EXIT_PUSHED:
