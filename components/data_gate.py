@@ -64,7 +64,7 @@ class DataGateResult(types.Artifact):
     """What the gate measured on data it let through (`data_gate.json`): rows per split, the
     stable version compared with, drift/skew distances, and whether drift was accepted."""
 
-    TYPE_NAME = "DataGateResult"
+    TYPE_NAME = "tfxp.DataGateResult"  # <namespace>.<Name>: what Kubeflow V2 specs accept
 
 
 def describe_anomalies(schema_diffs: Mapping[str, object]) -> List[str]:

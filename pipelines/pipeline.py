@@ -5,7 +5,6 @@ Transform -> [Tuner] -> Trainer -> Resolver(baseline) -> Evaluator -> TrainingDa
 LocalInfraValidator -> Pusher
 """
 import json
-import os
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from tfx import v1 as tfx
@@ -91,12 +90,12 @@ def create_pipeline(
     example_validator = tfx.components.ExampleValidator(
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
     train_split, eval_split = (list(splits) if splits else list(HASH_SPLIT))[:2]
+    models_root, _, serving_name = serving_model_dir.rstrip("/").rpartition("/")  # keeps gs://
     data_gate = DataGate(
         anomalies=example_validator.outputs["anomalies"],
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"],
         min_split_examples=json.dumps(dict(min_split_examples or {}), sort_keys=True),
-        models_root=os.path.dirname(os.path.normpath(serving_model_dir)),
-        model_name=model_name or os.path.basename(os.path.normpath(serving_model_dir)),
+        models_root=models_root, model_name=model_name or serving_name,
         accept_drift=accept_drift, train_split=train_split, eval_split=eval_split)
 
     transform = tfx.components.Transform(

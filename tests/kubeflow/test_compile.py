@@ -134,7 +134,7 @@ def test_compiled_dag_is_the_local_pipeline(compiled_specs, local_pipelines, mod
     assert edges == local_edges
 
 
-PATH_PARAMETERS = {"input_base", "schema_file", "push_destination"}
+PATH_PARAMETERS = {"input_base", "schema_file", "push_destination", "models_root"}
 
 
 @pytest.mark.parametrize("model", MODELS)
