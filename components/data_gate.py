@@ -39,8 +39,9 @@ _ADVICE = {
     ANOMALIES: "Fix the input files, or if the change is intended, update the model's schema "
                "(see the model's schema_path) and run again.",
     TOO_FEW_ROWS: "Check that every split's files hold data (not only a header).",
-    SKEW: "The eval split does not look like the train split: check how the splits were made, "
-          "or raise the feature's skew_comparator threshold in the model's schema.",
+    SKEW: "The eval split does not look like the train split: check how the splits were made "
+          "(a changed train split shows here too; `--accept-drift` accepts both), or raise the "
+          "feature's skew_comparator threshold in the model's schema.",
     DRIFT: "The training data changed against what the stable model learned from. If the change "
            "is intended, run again with `tfxp run --accept-drift`, or raise the feature's "
            "drift_comparator threshold in the model's schema.",
@@ -141,12 +142,12 @@ def check(schema_diffs: Mapping[str, object], statistics: Mapping[str, object], 
     if accept_drift and (report.drifted or skewed):
         report.drift_accepted = True
     else:
-        problems += [f"train/eval skew, {d.describe()}" for d in skewed]
-        kinds += [SKEW] * len(skewed)
         where = f"the stable version ({stable_version_dir})"
         problems += [f"drift of split '{train_split}' against {where}, {d.describe()}"
                      for d in report.drifted]
         kinds += [DRIFT] * len(report.drifted)
+        problems += [f"train/eval skew, {d.describe()}" for d in skewed]
+        kinds += [SKEW] * len(skewed)
     if stable_statistics is None:
         report.note = "no stable training statistics: drift not checked"
     if problems:
