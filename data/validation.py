@@ -11,7 +11,7 @@ import dataclasses
 import glob
 import os
 import pathlib
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 STATISTICS_FILE = "FeatureStats.pb"
 ANOMALIES_FILE = "SchemaDiff.pb"
