@@ -11,7 +11,7 @@ import dataclasses
 import json
 import os
 import pathlib
-from typing import Iterable, List, Optional
+from typing import Iterable, List, Optional, Tuple
 
 from data import validation
 
@@ -42,10 +42,11 @@ def _tensor_rows(inputs) -> List[bytes]:
         (only,) = arrays.values()
         if only.dtype == object and only.size:
             try:
-                return [tf.train.Example.FromString(v).SerializeToString()
-                        for v in only.reshape(-1)]
+                parsed = [tf.train.Example.FromString(v) for v in only.reshape(-1)]
             except Exception:  # not serialized examples: a single raw string feature
-                pass
+                parsed = []
+            if parsed and all(e.features.feature for e in parsed):
+                return [e.SerializeToString() for e in parsed]
     batch = min(len(a) for a in arrays.values()) if arrays else 0
     rows = []
     for i in range(batch):
@@ -206,7 +207,7 @@ def version_dir_for(models_root: pathlib.Path, model: str, version: Optional[int
 
 
 def run_skew(model: str, models_root: pathlib.Path, logs: pathlib.Path, home: pathlib.Path,
-             version: Optional[int] = None) -> (int, str):
+             version: Optional[int] = None) -> Tuple[int, str]:
     """What `tfxp skew` does: (exit code, printed text)."""
     version_dir = version_dir_for(models_root, model, version)
     result, training, serving = measure(model, version_dir, read_request_examples(logs),
