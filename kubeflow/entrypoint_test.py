@@ -93,10 +93,28 @@ def test_vertex_shape_passes_unchanged(tmp_path):
 
 
 def test_oss_shape_runs_a_real_tfx_executor_end_to_end(tmp_path):
-    """The whole path in process: empty schema + executor-logs + TFX's entrypoint + DataGate."""
-    executor_input = _oss_input(tmp_path, {"instanceSchema": ""})
-    entrypoint.run(_args(executor_input, _inputs_spec(anomalies=ANOMALIES_SCHEMA)), [])
-    output = json.loads((tmp_path / "DataGate" / "executor_output.json").read_text())
+    """The whole path in process: an upstream Model with an empty schema, the launcher's
+    executor-logs output, TFX's entrypoint and the project's StableBaseline executor."""
+    candidate = tmp_path / "Trainer" / "model"
+    candidate.mkdir(parents=True)
+    output_file = tmp_path / "StableBaseline" / "executor_output.json"
+    executor_input = {
+        "inputs": {
+            "artifacts": {"candidate": {"artifacts": [
+                {"name": "21", "uri": str(candidate), "type": {"instanceSchema": ""},
+                 "metadata": {"display_name": "model", "store_session_info": "{}"}}]}},
+            "parameterValues": {"serving_model_dir": str(tmp_path / "models" / "census")}},
+        "outputs": {
+            "artifacts": {
+                "baseline": {"artifacts": [{"type": {"schemaTitle": "tfx.Model"},
+                                            "uri": str(tmp_path / "StableBaseline" / "baseline")}]},
+                "executor-logs": {"artifacts": [{
+                    "type": {"schemaTitle": "system.Artifact"},
+                    "uri": str(tmp_path / "StableBaseline" / "executor-logs")}]}},
+            "outputFile": str(output_file)}}
+    entrypoint.run(_args(executor_input, _inputs_spec(candidate="title: tfx.Model\ntype: object\n"),
+                         executor="components.stable_baseline.StableBaseline_Executor"), [])
+    output = json.loads(output_file.read_text())
     assert "executor-logs" not in output.get("artifacts", {})
 
 

@@ -33,6 +33,9 @@ class ModelSpec:
     hyperparameters: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     tuner_fn: Optional[str] = None
     splits: Tuple[str, ...] = ("train", "eval")
+    # The data gate stops a run whose split holds fewer rows (an empty or near-empty file).
+    min_split_examples: Mapping[str, int] = dataclasses.field(
+        default_factory=lambda: {"train": 100, "eval": 20})
 
     def __post_init__(self):
         if self.example_format not in EXAMPLE_FORMATS:

@@ -23,4 +23,6 @@ def model_arguments(spec: ModelSpec, sample: bool = False, tune: bool = False,
         hyperparameters=hyperparameters,
         tuner_fn=spec.tuner_fn if tune else None,
         code_fingerprint=spec.source_fingerprint(),
+        model_name=spec.name,
+        min_split_examples=dict(spec.min_split_examples),
     )

@@ -68,6 +68,9 @@ def _add_run_parser(subparsers) -> None:
     parser.add_argument("--no-wait", action="store_true",
                         help="exit at once (code 4) when another run holds the pipeline root, "
                              "instead of waiting for it to finish")
+    parser.add_argument("--accept-drift", action="store_true",
+                        help="train on data that drifted from what the stable version learned "
+                             "from (the summary and the report record it)")
     parser.add_argument("-v", "--verbose", action="store_true", help="show library logs live")
     parser.set_defaults(func=_run_command)
 
@@ -81,7 +84,7 @@ def _run_command(args) -> int:
         home=args.pipeline_root, serving_dir=args.serving_dir, beam_args=args.beam_arg,
         hyperparameters=dict(args.hparam), tune=args.tune, enable_cache=not args.no_cache,
         infra_validation=not args.no_infra_validation, rollout=args.rollout,
-        verbose=args.verbose, wait=not args.no_wait)
+        verbose=args.verbose, wait=not args.no_wait, accept_drift=args.accept_drift)
 
 
 def _add_data_parser(subparsers) -> None:
@@ -99,12 +102,55 @@ def _prepare_command(args) -> int:
     return workflow.prepare_datasets(args.model or registry.names())
 
 
+def _add_skew_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "skew", help="compare served requests with the training data a version carries",
+        description="Reads TF Serving request logs (TFRecord files of PredictionLog), rebuilds "
+                    "the raw feature rows, and compares their TFDV statistics with the version's "
+                    "training statistics using the schema's skew thresholds. Exit codes: 0 no "
+                    "skew, 4 skew found, 1 any other failure.")
+    parser.add_argument("--model", required=True, help=f"one of {', '.join(registry.names())}")
+    parser.add_argument("--version", type=int,
+                        help="version number (default: the version labelled stable, else the "
+                             "newest)")
+    parser.add_argument("--logs", metavar="DIR",
+                        help="request log file or folder (default: TFXP_REQUEST_LOGS/<model> or "
+                             "serving/request_logs/<model>)")
+    parser.add_argument("--serving-dir", metavar="DIR",
+                        help="the models root holding <model>/<version>/ (default serving/models)")
+    parser.add_argument("--pipeline-root", metavar="DIR",
+                        help="the pipeline home whose report shows the result "
+                             "(default tfx_root/<model>)")
+    parser.add_argument("--sample", action="store_true",
+                        help="show the result in the report of the --sample runs")
+    parser.set_defaults(func=_skew_command)
+
+
+def _skew_command(args) -> int:
+    import pathlib
+
+    from pipelines import runner, skew
+
+    spec = registry.get(args.model)
+    models_root = pathlib.Path(args.serving_dir) if args.serving_dir else runner.SERVING_ROOT
+    logs = pathlib.Path(args.logs) if args.logs else skew.default_logs_dir(models_root, spec.name)
+    home = runner.default_paths(spec, sample=args.sample, home=args.pipeline_root).home
+    try:
+        code, text = skew.run_skew(spec.name, models_root, logs, home, args.version)
+    except skew.SkewInputError as error:
+        print(f"tfxp skew: error: {error}", file=sys.stderr)
+        return 1
+    print(text)
+    return code
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tfxp", description="TFX production pipeline: train, validate, push, serve.")
     subparsers = parser.add_subparsers(dest="command", required=True)
     _add_run_parser(subparsers)
     _add_data_parser(subparsers)
+    _add_skew_parser(subparsers)
     for module_name, function_name in _PLUGGED_COMMANDS:
         getattr(importlib.import_module(module_name), function_name)(subparsers)
     return parser

@@ -1,8 +1,10 @@
 """The one pipeline factory every runner (local, Beam, Kubeflow) uses.
 
 ExampleGen -> StatisticsGen -> ImportSchemaGen|SchemaGen -> ExampleValidator -> DataGate ->
-Transform -> [Tuner] -> Trainer -> StableBaseline -> Evaluator -> LocalInfraValidator -> Pusher
+Transform -> [Tuner] -> Trainer -> StableBaseline -> Evaluator -> TrainingDataStamp ->
+LocalInfraValidator -> Pusher
 """
+import json
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from tfx import v1 as tfx
@@ -12,6 +14,7 @@ from components.data_gate import DataGate
 from components.infra_validator import LocalInfraValidator
 from components.pusher import VersionedPusher
 from components.stable_baseline import Evaluator, StableBaseline
+from components.training_data import TrainingDataStamp
 
 EXAMPLE_GEN_BY_FORMAT = {
     "csv": tfx.components.CsvExampleGen,
@@ -58,6 +61,9 @@ def create_pipeline(
     metadata_connection_config: Any = None,
     beam_pipeline_args: Optional[List[str]] = None,
     enable_cache: bool = True,
+    model_name: str = "",
+    min_split_examples: Optional[Mapping[str, int]] = None,
+    accept_drift: bool = False,
 ) -> tfx.dsl.Pipeline:
     """Builds the TFX pipeline from plain arguments.
 
@@ -69,6 +75,9 @@ def create_pipeline(
     metadata query, so the same spec runs on every runner) or "none" (value thresholds only).
     `code_fingerprint` (a hash of the model code) goes into Transform's and Trainer's
     custom_config so that a code change invalidates their cached results.
+    The data gate checks each split's row count against `min_split_examples` and the training
+    data's drift against the version labelled stable for `model_name` in the models.config
+    beside `serving_model_dir` (`accept_drift`: let drifted data through, recorded).
     """
     example_gen = _example_gen(data_root, example_format, splits)
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
@@ -79,7 +88,14 @@ def create_pipeline(
             statistics=statistics_gen.outputs["statistics"], infer_feature_shape=False)
     example_validator = tfx.components.ExampleValidator(
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
-    data_gate = DataGate(anomalies=example_validator.outputs["anomalies"])
+    train_split, eval_split = (list(splits) if splits else list(HASH_SPLIT))[:2]
+    models_root, _, serving_name = serving_model_dir.rstrip("/").rpartition("/")  # keeps gs://
+    data_gate = DataGate(
+        anomalies=example_validator.outputs["anomalies"],
+        statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"],
+        min_split_examples=json.dumps(dict(min_split_examples or {}), sort_keys=True),
+        models_root=models_root, model_name=model_name or serving_name,
+        accept_drift=accept_drift, train_split=train_split, eval_split=eval_split)
 
     transform = tfx.components.Transform(
         examples=example_gen.outputs["examples"], schema=schema_gen.outputs["schema"],
@@ -88,7 +104,6 @@ def create_pipeline(
         disable_statistics=True)
     transform.add_upstream_node(data_gate)
 
-    train_split, eval_split = (list(splits) if splits else list(HASH_SPLIT))[:2]
     custom_config: Dict[str, Any] = {"hyperparameters": dict(hyperparameters or {}),
                                      "code_fingerprint": code_fingerprint}
     components = [example_gen, statistics_gen, schema_gen, example_validator, data_gate, transform]
@@ -133,15 +148,20 @@ def create_pipeline(
         eval_config=eval_config)
     components.append(evaluator)
 
+    # The pushed copy carries its training split's statistics and the schema in assets.extra.
+    stamped = TrainingDataStamp(model=trainer.outputs["model"],
+                                statistics=statistics_gen.outputs["statistics"],
+                                schema=schema_gen.outputs["schema"], train_split=train_split)
+    components.append(stamped)
     push_inputs = {"model_blessing": evaluator.outputs["blessing"]}
     if infra_validation:
-        infra_validator = LocalInfraValidator(model=trainer.outputs["model"],
+        infra_validator = LocalInfraValidator(model=stamped.outputs["stamped_model"],
                                               examples=example_gen.outputs["examples"])
         components.append(infra_validator)
         # Without `model`, Pusher pushes the infra-blessed copy that carries the warmup requests.
         push_inputs["infra_blessing"] = infra_validator.outputs["blessing"]
     else:
-        push_inputs["model"] = trainer.outputs["model"]
+        push_inputs["model"] = stamped.outputs["stamped_model"]
 
     pusher = VersionedPusher(
         **push_inputs,

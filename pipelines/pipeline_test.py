@@ -25,15 +25,16 @@ def test_standard_components_in_order_with_the_gate_before_transform(tmp_path):
     ids = [c.id for c in pipeline.components]
     assert set(ids) == {"CsvExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator",
                         "DataGate", "Transform", "Trainer", "StableBaseline",
-                        "Evaluator", "VersionedPusher"}
+                        "Evaluator", "TrainingDataStamp", "VersionedPusher"}
     assert ids.index("DataGate") < ids.index("Transform") < ids.index("Trainer") \
         < ids.index("Evaluator") < ids.index("VersionedPusher")
     upstream = _upstream(pipeline)
     assert "DataGate" in upstream["Transform"]
-    assert upstream["DataGate"] == ["ExampleValidator"]
+    assert upstream["DataGate"] == ["ExampleValidator", "ImportSchemaGen", "StatisticsGen"]
     assert set(upstream["Evaluator"]) == {"CsvExampleGen", "Trainer", "StableBaseline"}
     assert upstream["StableBaseline"] == ["Trainer"]
-    assert set(upstream["VersionedPusher"]) == {"Trainer", "Evaluator"}
+    assert set(upstream["TrainingDataStamp"]) == {"Trainer", "StatisticsGen", "ImportSchemaGen"}
+    assert set(upstream["VersionedPusher"]) == {"TrainingDataStamp", "Evaluator"}
 
 
 def test_model_without_curated_schema_infers_one(tmp_path):
@@ -63,7 +64,7 @@ def test_unknown_example_format_is_rejected(tmp_path):
 
 def test_infra_validation_gates_the_push_with_the_warmup_stamped_model(tmp_path):
     upstream = _upstream(_pipeline(tmp_path, infra_validation=True))
-    assert set(upstream["LocalInfraValidator"]) == {"Trainer", "CsvExampleGen"}
+    assert set(upstream["LocalInfraValidator"]) == {"TrainingDataStamp", "CsvExampleGen"}
     assert set(upstream["VersionedPusher"]) == {"Evaluator", "LocalInfraValidator"}
 
 
@@ -81,3 +82,14 @@ def test_no_resolver_in_any_variant(tmp_path):
                        for c in _pipeline(tmp_path, baseline=baseline).components)
     with pytest.raises(ValueError, match="baseline must be one of"):
         _pipeline(tmp_path, baseline="oldest")
+
+
+def test_the_gate_gets_row_minimums_the_stable_version_lookup_and_accept_drift(tmp_path):
+    pipeline = _pipeline(tmp_path, model_name="census", min_split_examples={"train": 100},
+                         accept_drift=True)
+    gate = {c.id: c for c in pipeline.components}["DataGate"].exec_properties
+    assert gate["min_split_examples"] == '{"train": 100}'
+    assert gate["models_root"] == str(tmp_path)
+    assert gate["model_name"] == "census"
+    assert gate["accept_drift"] in (True, 1)
+    assert (gate["train_split"], gate["eval_split"]) == ("train", "eval")

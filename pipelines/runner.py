@@ -100,7 +100,8 @@ def stage_schema(schema_path: pathlib.Path, paths: RunPaths) -> str:
 def build(spec: ModelSpec, paths: RunPaths, data_root, splits: Optional[Sequence[str]],
           sample: bool = False, beam_args: Sequence[str] = (), enable_cache: bool = True,
           tune: bool = False, hyperparameters: Optional[Mapping] = None,
-          infra_validation: bool = True, baseline: str = "stable"):
+          infra_validation: bool = True, baseline: str = "stable",
+          accept_drift: bool = False):
     from tfx.orchestration import metadata
 
     from pipelines.pipeline import create_pipeline
@@ -118,6 +119,7 @@ def build(spec: ModelSpec, paths: RunPaths, data_root, splits: Optional[Sequence
             str(paths.metadata_path)),
         beam_pipeline_args=list(beam_args),
         enable_cache=enable_cache,
+        accept_drift=accept_drift,
         **model_arguments(spec, sample=sample, tune=tune, hyperparameters=hyperparameters),
     )
 
@@ -359,6 +361,16 @@ def read_run(spec: ModelSpec, paths: RunPaths, run_id: str,
     return facts
 
 
+def _data_gate_lines(info: run_info.RunInfo) -> List[str]:
+    """What the data gate let through knowingly (drift accepted with --accept-drift)."""
+    from components import data_gate
+
+    result = info.output("DataGate", "result")
+    report = data_gate.read_result(result.uri) if result else None
+    return data_gate.summary_lines(report) if report else []
+
+
+
 def decide_exit_code(facts: RunFacts) -> int:
     if facts.interrupted is not None:
         return facts.interrupted.exit_code
@@ -422,6 +434,7 @@ def format_summary(facts: RunFacts) -> str:
     if info is None:
         lines.append(f"No run {facts.run_id} was recorded in ML Metadata. Log: {facts.log_path}")
         return "\n".join(lines)
+    lines += _data_gate_lines(info)
     if facts.evaluated:
         names = [n for n in sorted(facts.candidate)
                  if n not in ("example_count", "weighted_example_count")]

@@ -81,13 +81,16 @@ def test_a_data_gate_stop_is_recognised_by_its_type_however_tfx_wraps_it():
 
     try:
         try:
-            raise DataGateError("the data gate stopped the run before Transform: 1 anomaly")
+            raise DataGateError(["split 'train' has 0 rows; the model needs at least 100"],
+                                ["too_few_rows"])
         except DataGateError as gate:
             raise RuntimeError("Execution 5 failed") from gate
     except RuntimeError as wrapped:
         facts = _facts(failure=wrapped)
     assert runner.decide_exit_code(facts) == runner.EXIT_DATA_GATE
-    assert "the data gate stopped the run before Transform" in runner.format_summary(facts)
+    summary = runner.format_summary(facts)
+    assert "the data gate stopped the run before Transform" in summary
+    assert "split 'train' has 0 rows" in summary
     assert runner.decide_exit_code(_facts(failure=RuntimeError("DataGateError in text only"))) \
         == runner.EXIT_FAILED
 

@@ -55,6 +55,7 @@ def build_reports(model_names: Sequence[str], out_dir, sample: bool = False,
             missing.append(f"{name}: {error}")
             rows.append(row)
             continue
+        report.serving_skew = gather.gather_serving_skew(paths.home)
         candidate, baseline = report.key_values
         row.update(run_id=report.run.run_id, page=page_name(report.pipeline_name,
                                                             report.run.run_id),

@@ -64,6 +64,7 @@ class DataSection:
     anomalies_uri: Optional[str]
     distances: List[DistanceCheck]
     drift_note: str
+    gate: Optional[object] = None  # components.data_gate.GateReport of data the gate let through
 
 
 @dataclasses.dataclass
@@ -101,6 +102,7 @@ class RunReport:
     problems: List[str]
     run_count: int = 1
     latest_pushed_version: Optional[int] = None  # the newest version any run pushed
+    serving_skew: Optional["ServingSkewSection"] = None  # the last `tfxp skew` of this model
 
     @property
     def key_values(self) -> Tuple[Optional[float], Optional[float]]:
@@ -122,29 +124,11 @@ def metric_direction(name: str) -> int:
 
 # ---- data (TFDV) ----
 
-def _split_files(uri: str, name: str) -> Dict[str, str]:
-    found = {}
-    for path in sorted(glob.glob(os.path.join(uri, "Split-*", name))):
-        found[pathlib.Path(path).parent.name[len("Split-"):]] = path
-    return found
-
-
-def _split_order(split: str):
-    return (split != "train", split != "eval", split)
-
-
 def load_statistics(uri: str) -> Dict[str, object]:
     """split -> DatasetFeatureStatistics of a StatisticsGen artifact, train and eval first."""
-    from tensorflow_metadata.proto.v0 import statistics_pb2
+    from data import validation
 
-    result = {}
-    files = _split_files(uri, "FeatureStats.pb")
-    for split, path in sorted(files.items(), key=lambda kv: _split_order(kv[0])):
-        stats = statistics_pb2.DatasetFeatureStatisticsList()
-        stats.ParseFromString(pathlib.Path(path).read_bytes())
-        if stats.datasets:
-            result[split] = stats.datasets[0]
-    return result
+    return validation.load_split_statistics(uri)
 
 
 def _feature_name(feature) -> str:
@@ -186,11 +170,10 @@ def load_anomalies(uri: str) -> List[Anomaly]:
     """The anomalies ExampleValidator found, per split."""
     from tensorflow_metadata.proto.v0 import anomalies_pb2
 
+    from data import validation
+
     found = []
-    files = _split_files(uri, "SchemaDiff.pb")
-    for split, path in sorted(files.items(), key=lambda kv: _split_order(kv[0])):
-        anomalies = anomalies_pb2.Anomalies()
-        anomalies.ParseFromString(pathlib.Path(path).read_bytes())
+    for split, anomalies in validation.load_schema_diffs(uri).items():
         for feature, info in sorted(anomalies.anomaly_info.items()):
             found.append(Anomaly(split, feature, anomalies_pb2.AnomalyInfo.Severity.Name(
                 info.severity), info.short_description, info.description))
@@ -286,7 +269,36 @@ def gather_data(run: run_info.RunInfo, runs: Sequence[run_info.RunInfo]) -> Opti
     checks = distances(_schema_for(run, train), train, eval_stats, previous) if train else []
     return DataSection(artifact.uri, {s: int(d.num_examples) for s, d in per_split.items()},
                        _feature_stats(per_split), anomalies,
-                       anomalies_artifact.uri if anomalies_artifact else None, checks, note)
+                       anomalies_artifact.uri if anomalies_artifact else None, checks, note,
+                       gate_report(run))
+
+
+def gate_report(run: run_info.RunInfo):
+    """What the data gate recorded for this run (drift accepted or not), or None."""
+    from components import data_gate
+
+    result = run.output_by_key("result", data_gate.DataGateResult.TYPE_NAME)
+    return data_gate.read_result(result.uri) if result else None
+
+
+@dataclasses.dataclass
+class ServingSkewSection:
+    result: object  # pipelines.skew.SkewResult
+    features: List[FeatureStats]  # training vs serving, the skewed features only
+
+
+def gather_serving_skew(home: pathlib.Path) -> Optional[ServingSkewSection]:
+    """The last `tfxp skew` result saved under the pipeline home, or None."""
+    from pipelines import skew
+
+    saved = skew.load_saved(home)
+    if saved is None:
+        return None
+    result, training, serving = saved
+    skewed = {d.feature for d in result.skewed}
+    features = [f for f in _feature_stats({"training": training, "serving": serving})
+                if f.name in skewed]
+    return ServingSkewSection(result, features)
 
 
 # ---- model (TFMA) ----

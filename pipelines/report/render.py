@@ -213,6 +213,7 @@ def _data(data: Optional[DataSection]) -> str:
         parts.append(f"<p>{len(exceeded)} of {len(data.distances)} comparisons exceed their "
                      "threshold.</p>")
         parts.append(_distance_table(data.distances))
+    parts.append(_gate(data.gate))
     parts.append("<h3>Features</h3>")
     if len(data.features) > MAX_FEATURE_CHARTS:
         parts.append(f'<p class="note">{len(data.features)} features: charts for the first '
@@ -221,6 +222,55 @@ def _data(data: Optional[DataSection]) -> str:
         _feature_card(f, i < MAX_FEATURE_CHARTS) for i, f in enumerate(data.features))
         + "</div></section>")
     return "".join(parts)
+
+
+def _gate(gate) -> str:
+    """What the data gate measured against the stable version, and drift it was told to accept."""
+    if gate is None:
+        return ""
+    if not gate.drift_accepted:
+        against = gate.stable_version_dir or gate.note or "-"
+        return (f'<p class="note" id="data-gate">The data gate passed this data (drift checked '
+                f"against: {escape(against)}).</p>")
+    exceeded = gate.drifted + [d for d in gate.skew if d.exceeded]
+    rows = [[_td(escape(d.feature)), _td(escape(d.comparison)), _td(escape(d.measure)),
+             _td(f"{d.value:.4f}", "num worse", _value_attrs(feature=d.feature,
+                                                              comparison=d.comparison,
+                                                              value=d.value)),
+             _td(f"{d.threshold:g}", "num")] for d in exceeded]
+    return ('<div id="drift-accepted"><p class="failure">Drift accepted: this run trained on '
+            "data that changed against the stable version "
+            f"({escape(gate.stable_version_dir or 'none')}), knowingly "
+            "(<code>tfxp run --accept-drift</code>).</p>"
+            + _table(["feature", "comparison", "distance", "value", "threshold"], rows,
+                     "accepted-drift") + "</div>")
+
+
+def _serving_skew(section) -> str:
+    """`tfxp skew`'s last result for this model: a table per feature and a chart per skewed one."""
+    if section is None:
+        return ""
+    result = section.result
+    ordered = sorted(result.distances, key=lambda d: (not d.exceeded, d.feature))
+    rows = [[_td(escape(d.feature)), _td(escape(d.measure)),
+             _td(f"{d.value:.4f}", "num worse" if d.exceeded else "num",
+                 _value_attrs(feature=d.feature, comparison="serving-skew", value=d.value)),
+             _td(f"{d.threshold:g}", "num"), _td("SKEW" if d.exceeded else "ok"),
+             _td(escape(result.training_summary.get(d.feature, "-"))),
+             _td(escape(result.serving_summary.get(d.feature, "-")))] for d in ordered]
+    verdict = (f"{len(result.skewed)} feature(s) skewed: "
+               + ", ".join(escape(d.feature) for d in result.skewed)) if result.skewed \
+        else "No feature is skewed."
+    return ('<section id="serving-skew"><h2>Serving skew</h2>'
+            f'<p class="note">{result.requests} request rows from '
+            f"<code>{escape(result.logs)}</code> compared with the training data of "
+            f"<code>{escape(result.version_dir)}</code> (<code>tfxp skew</code>), with the "
+            "schema's skew thresholds.</p>"
+            f'<p id="serving-skew-verdict">{verdict}</p>'
+            + _table(["feature", "distance", "value", "threshold", "skew", "training",
+                      "serving"], rows, "serving-skew")
+            + '<div class="grid">' + "".join(_feature_card(f) for f in section.features)
+            + "</div></section>")
 
 
 _MEASURES = {"L_INFTY": "L-infinity", "JENSEN_SHANNON_DIVERGENCE": "Jensen-Shannon",
@@ -396,7 +446,8 @@ def _training(report: RunReport) -> str:
 def run_page(report: RunReport) -> str:
     """The HTML page of one run."""
     return _page(f"{report.model} run {report.run.run_id}",
-                 [_header(report), _pipeline(report), _data(report.data), _model(report),
+                 [_header(report), _pipeline(report), _data(report.data),
+                  _serving_skew(report.serving_skew), _model(report),
                   _training(report)])
 
 

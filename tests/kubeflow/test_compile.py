@@ -153,7 +153,8 @@ def test_compiled_dag_is_the_local_pipeline(compiled_specs, local_pipelines, mod
     assert edges == local_edges
 
 
-PATH_PARAMETERS = {"input_base", "schema_file", "push_destination", "serving_model_dir"}
+PATH_PARAMETERS = {"input_base", "schema_file", "push_destination", "serving_model_dir",
+                   "models_root"}
 
 
 @pytest.mark.parametrize("model", MODELS)
