@@ -113,9 +113,9 @@ def _add_skew_parser(subparsers) -> None:
     parser.add_argument("--version", type=int,
                         help="version number (default: the version labelled stable, else the "
                              "newest)")
-    parser.add_argument("--logs", metavar="DIR",
-                        help="request log file or folder (default: TFXP_REQUEST_LOGS/<model> or "
-                             "serving/request_logs/<model>)")
+    parser.add_argument("--logs", metavar="PATH",
+                        help="request-log file, folder or filename prefix (default: the "
+                             "logging_config filename_prefix of the model in models.config)")
     parser.add_argument("--serving-dir", metavar="DIR",
                         help="the models root holding <model>/<version>/ (default serving/models)")
     parser.add_argument("--pipeline-root", metavar="DIR",
@@ -133,9 +133,9 @@ def _skew_command(args) -> int:
 
     spec = registry.get(args.model)
     models_root = pathlib.Path(args.serving_dir) if args.serving_dir else runner.SERVING_ROOT
-    logs = pathlib.Path(args.logs) if args.logs else skew.default_logs_dir(models_root, spec.name)
     home = runner.default_paths(spec, sample=args.sample, home=args.pipeline_root).home
     try:
+        logs = pathlib.Path(args.logs) if args.logs else skew.default_logs(models_root, spec.name)
         code, text = skew.run_skew(spec.name, models_root, logs, home, args.version)
     except skew.SkewInputError as error:
         print(f"tfxp skew: error: {error}", file=sys.stderr)

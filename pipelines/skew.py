@@ -9,7 +9,6 @@ HTML report shows a "serving skew" section.
 """
 import dataclasses
 import json
-import os
 import pathlib
 from typing import Iterable, List, Optional, Tuple
 
@@ -23,12 +22,6 @@ SERVING_STATISTICS_FILE = "serving_statistics.pb"
 
 class SkewInputError(ValueError):
     """The version or the request logs cannot be used; the message says what is missing."""
-
-
-def _log_files(logs: pathlib.Path) -> List[pathlib.Path]:
-    if logs.is_file():
-        return [logs]
-    return sorted(p for p in logs.rglob("*") if p.is_file() and not p.name.startswith("."))
 
 
 def _tensor_rows(inputs) -> List[bytes]:
@@ -86,25 +79,21 @@ def _input_examples(model_input) -> List[bytes]:
 
 
 def read_request_examples(logs) -> List[bytes]:
-    """Serialized tf.Examples of the raw rows clients sent, from every PredictionLog TFRecord file
-    under `logs` (a file or a folder; gzip-compressed files are recognised)."""
-    import tensorflow as tf
-    from tensorflow_serving.apis import prediction_log_pb2
+    """Serialized tf.Examples of the raw rows clients sent, from the request-log files that
+    `logs` names (a file, a folder of `*.tfrecord` files or a filename prefix), read with the
+    server's own reader."""
+    from serving import request_log
 
-    files = _log_files(pathlib.Path(logs))
-    if not files:
-        raise SkewInputError(f"no request log files under {logs}")
     rows: List[bytes] = []
-    for path in files:
-        with open(path, "rb") as f:
-            compression = "GZIP" if f.read(2) == b"\x1f\x8b" else ""
-        for record in tf.data.TFRecordDataset([str(path)], compression_type=compression):
-            log = prediction_log_pb2.PredictionLog.FromString(record.numpy())
+    try:
+        for log in request_log.read_prediction_logs(logs):
             kind = log.WhichOneof("log_type")
             if kind == "predict_log":
                 rows += _tensor_rows(log.predict_log.request.inputs)
             elif kind in ("classify_log", "regress_log", "multi_inference_log"):
                 rows += _input_examples(getattr(log, kind).request.input)
+    except FileNotFoundError as error:
+        raise SkewInputError(str(error)) from None
     return rows
 
 
@@ -222,7 +211,15 @@ def run_skew(model: str, models_root: pathlib.Path, logs: pathlib.Path, home: pa
     return (EXIT_SKEW if skewed else EXIT_NO_SKEW), text
 
 
-def default_logs_dir(models_root: pathlib.Path, model: str) -> pathlib.Path:
-    """Where request logs are looked for without --logs (TFXP_REQUEST_LOGS overrides)."""
-    root = os.environ.get("TFXP_REQUEST_LOGS")
-    return pathlib.Path(root) / model if root else models_root.parent / "request_logs" / model
+def default_logs(models_root: pathlib.Path, model: str) -> pathlib.Path:
+    """The request-log prefix that `models.config` gives the model (its `logging_config`)."""
+    from serving import request_log
+
+    prefix = request_log.configured_prefix(models_root, model)
+    if prefix is None:
+        raise SkewInputError(
+            f"{models_root / 'models.config'} configures no request logging for {model}: add "
+            "logging_config { sampling_config { sampling_rate: 0.1 } log_collector_config "
+            "{ filename_prefix: \"request_logs/" + model + "\" } } to its entry, serve traffic, "
+            "or name the logs with --logs")
+    return prefix

@@ -80,8 +80,8 @@ def test_rows_are_rebuilt_from_classify_regress_and_predict_logs(tmp_path):
     serialized = prediction_log_pb2.PredictionLog()
     serialized.predict_log.request.inputs["examples"].CopyFrom(tf.make_tensor_proto(
         np.array([_example(rows[0]).SerializeToString()], dtype=object)))
-    write_logs(tmp_path / "log-0", [classify_log(rows), regress])
-    write_logs(tmp_path / "log-1", [raw_predict_log(rows[:2]), serialized])
+    write_logs(tmp_path / "log-0.tfrecord", [classify_log(rows), regress])
+    write_logs(tmp_path / "log-1.tfrecord", [raw_predict_log(rows[:2]), serialized])
 
     rebuilt = [tf.train.Example.FromString(r) for r in skew.read_request_examples(tmp_path)]
     assert len(rebuilt) == 3 + 1 + 2 + 1
@@ -93,7 +93,7 @@ def test_rows_are_rebuilt_from_classify_regress_and_predict_logs(tmp_path):
 
 def test_requests_drawn_from_the_eval_split_show_no_skew(version_dir, tmp_path):
     rows = _rows("eval")
-    logs = write_logs(tmp_path / "requests", [classify_log(rows[i:i + 50])
+    logs = write_logs(tmp_path / "requests.tfrecord", [classify_log(rows[i:i + 50])
                                               for i in range(0, len(rows), 50)])
     result, _, _ = skew.measure("census", version_dir, skew.read_request_examples(logs))
     assert result.requests == len(rows)
@@ -104,7 +104,7 @@ def test_requests_drawn_from_the_eval_split_show_no_skew(version_dir, tmp_path):
 
 def test_requests_with_only_one_race_are_skewed(version_dir, tmp_path):
     rows = [dict(r, race="Black") for r in _rows("eval")]
-    logs = write_logs(tmp_path / "requests", [raw_predict_log(rows[i:i + 100])
+    logs = write_logs(tmp_path / "requests.tfrecord", [raw_predict_log(rows[i:i + 100])
                                               for i in range(0, len(rows), 100)])
     result, training, serving = skew.measure("census", version_dir,
                                              skew.read_request_examples(logs))

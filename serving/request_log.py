@@ -32,7 +32,7 @@ import tensorflow as tf
 from tensorflow_serving.apis import (classification_pb2, predict_pb2, prediction_log_pb2,
                                      regression_pb2)
 
-from serving import tensor_codec
+from serving import configs, tensor_codec
 from serving.configs import ConfigError
 
 log = logging.getLogger("tfxp.serving")
@@ -52,10 +52,7 @@ class RequestLogger:
         if not prefix:
             raise ConfigError(f"model {model_name}: logging_config needs log_collector_config "
                              "{ filename_prefix: ... }")
-        path = pathlib.Path(prefix)
-        if not path.is_absolute() and config_dir is not None:
-            path = config_dir / path
-        self.prefix = path
+        self.prefix = resolve_prefix(prefix, config_dir)
         self.model_name = model_name
         self.sampling_config = logging_config.sampling_config
         self.sampling_rate = logging_config.sampling_config.sampling_rate
@@ -221,6 +218,22 @@ def _fill_request_spec(spec, name, version, label, signature_name):
     elif label:
         spec.version_label = label
     spec.signature_name = signature_name or ""
+
+
+def resolve_prefix(filename_prefix: str, config_dir: Optional[pathlib.Path]) -> pathlib.Path:
+    """Where a `log_collector_config.filename_prefix` points: relative to the config's folder."""
+    path = pathlib.Path(filename_prefix)
+    return config_dir / path if not path.is_absolute() and config_dir is not None else path
+
+
+def configured_prefix(models_root: pathlib.Path, model: str) -> Optional[pathlib.Path]:
+    """The request-log prefix `models_root/models.config` gives `model`, or None if it logs none."""
+    config_path = pathlib.Path(models_root) / configs.MODELS_CONFIG
+    if not config_path.exists():
+        return None
+    entry = configs.model_entry(configs.read_models_config(config_path), model)
+    prefix = entry.logging_config.log_collector_config.filename_prefix if entry else ""
+    return resolve_prefix(prefix, config_path.parent) if prefix else None
 
 
 def log_files(path_or_prefix) -> list:

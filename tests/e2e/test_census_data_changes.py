@@ -1,15 +1,19 @@
 """Changed data on census: the gate stops an empty split and drift against the stable version,
-lets harmless variants through, --accept-drift is recorded, and `tfxp skew` reads request logs
-against the training data the pushed version carries."""
+lets harmless variants through, --accept-drift is recorded, and `tfxp skew` reads the request logs
+the local server wrote against the training data the pushed version carries."""
 import random
 import shutil
+import time
 
 import pytest
 
 from data import common, validation
 from pipelines import skew
-from pipelines.skew_test import classify_log, raw_predict_log, write_logs, _rows
+from pipelines.skew_test import NUMERIC, _rows
+from serving import configs, request_log
 from tests.e2e.tfxp import run_tfxp
+from tests.serving.conftest import LocalServer
+from tests.serving.helpers import http
 
 pytestmark = pytest.mark.e2e
 
@@ -112,24 +116,55 @@ def test_an_empty_training_file_is_stopped_naming_the_split_and_row_count(workdi
     assert "split 'train' has 0 rows; the model needs at least 100" in result.stdout
 
 
-def test_tfxp_skew_reports_one_race_requests_and_not_eval_requests(workdir, first_run):
-    rows = _rows("eval")
-    logs = workdir / "logs"
-    logs.mkdir()
-    write_logs(logs / "eval_requests", [classify_log(rows[i:i + 100])
-                                        for i in range(0, len(rows), 100)])
+def _log_requests_while_serving(workdir, prefix: str, bodies) -> None:
+    """Serve the pushed census versions with request logging to `prefix` (sampling 1.0), send
+    each REST body, and stop the server once every request is in the log."""
+    models = workdir / "models"
+    config = configs.read_models_config(models / configs.MODELS_CONFIG)
+    logging_config = configs.model_entry(config, "census").logging_config
+    logging_config.sampling_config.sampling_rate = 1.0
+    logging_config.log_collector_config.filename_prefix = prefix
+    configs.write_models_config(models, config)
+    server = LocalServer(models)
+    try:
+        for path, body in bodies:
+            status, answer = http(server, "POST", path, body)
+            assert status == 200, answer
+        for _ in range(100):
+            try:
+                if len(list(request_log.read_prediction_logs(models / prefix))) == len(bodies):
+                    break
+            except FileNotFoundError:
+                pass
+            time.sleep(0.1)
+    finally:
+        server.stop()
+    assert len(list(request_log.read_prediction_logs(models / prefix))) == len(bodies)
+
+
+def _json_row(row):
+    return {k: int(v) if k in NUMERIC else v for k, v in row.items() if k != "income"}
+
+
+def test_served_requests_are_logged_and_tfxp_skew_finds_one_race_not_eval_rows(workdir, first_run):
+    """serve -> requests -> request logs -> `tfxp skew` -> report, with the local server."""
+    rows = [_json_row(r) for r in _rows("eval")]
+    batches = [rows[i:i + 100] for i in range(0, len(rows), 100)]
+    _log_requests_while_serving(workdir, "request_logs/eval/census", [
+        ("/v1/models/census/versions/1:predict",
+         {"signature_name": "serving_raw", "instances": batch}) for batch in batches])
+    _log_requests_while_serving(workdir, "request_logs/one_race/census", [
+        ("/v1/models/census/versions/1:predict",
+         {"signature_name": "serving_raw", "instances": [dict(r, race="Black") for r in batch]})
+        for batch in batches])
+
     arguments = ["skew", "--model", "census", "--version", "1", "--serving-dir",
                  str(workdir / "models"), "--pipeline-root", str(workdir / "home")]
-    clean = run_tfxp(*arguments, "--logs", str(logs))
+    clean = run_tfxp(*arguments, "--logs", str(workdir / "models" / "request_logs" / "eval"))
     assert clean.returncode == 0, clean.stdout + clean.stderr
-    assert "no serving skew" in clean.stdout and "1000 request rows" in clean.stdout
+    assert "no serving skew" in clean.stdout and f"{len(rows)} request rows" in clean.stdout
 
-    skewed_logs = workdir / "skewed_logs"
-    skewed_logs.mkdir()
-    one_race = [dict(r, race="Black") for r in rows]
-    write_logs(skewed_logs / "raw_requests", [raw_predict_log(one_race[i:i + 100])
-                                              for i in range(0, len(rows), 100)])
-    skewed = run_tfxp(*arguments, "--logs", str(skewed_logs))
+    skewed = run_tfxp(*arguments)  # the logs models.config names now: the one-race requests
     assert skewed.returncode == skew.EXIT_SKEW, skewed.stdout + skewed.stderr
     race_line = next(line for line in skewed.stdout.splitlines() if line.startswith("race "))
     assert "L-infinity" in race_line and "SKEW" in race_line and "Black: 100%" in race_line
