@@ -6,7 +6,7 @@ import time
 
 from data.common import PROJECT_ROOT
 
-SUITES = ("pipeline", "serving")
+SUITES = ("pipeline", "growth", "serving")
 
 
 def _print_serving(result: dict) -> None:
@@ -32,6 +32,10 @@ def main() -> None:
             from bench import pipeline_bench
 
             results["pipeline"] = pipeline_bench.run()
+        elif suite == "growth":
+            from bench import growth_bench
+
+            results["growth"] = growth_bench.run()
         else:
             from bench import serving_bench
 
