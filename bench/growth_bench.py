@@ -9,7 +9,6 @@ DirectRunner in multi-processing mode, to say whether it pays off at that size o
 The Trainer runs the model's fixed number of steps at every size, so its cost does not grow.
 """
 import csv
-import os
 import pathlib
 import shutil
 import tempfile
