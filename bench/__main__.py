@@ -6,7 +6,7 @@ import time
 
 from data.common import PROJECT_ROOT
 
-SUITES = ("pipeline", "serving", "router")
+SUITES = ("pipeline", "growth", "serving", "router")
 
 
 def _print_serving(result: dict) -> None:
@@ -47,6 +47,10 @@ def main() -> None:
             from bench import pipeline_bench
 
             results["pipeline"] = pipeline_bench.run()
+        elif suite == "growth":
+            from bench import growth_bench
+
+            results["growth"] = growth_bench.run()
         elif suite == "serving":
             from bench import serving_bench
 
