@@ -12,7 +12,13 @@ number. The copy goes into a hidden staging folder (TF Serving ignores non-numer
 is renamed into place, so a version folder is either complete or absent; a staging folder left by
 a killed push is removed by the next push. A destination that cannot be written raises
 PushDestinationError naming it.
+
+The Pusher also labels a new version in `<models root>/models.config` (serving.canary.on_push:
+the first version becomes stable, later ones canary, or stable with rollout "stable"), inside the
+pipeline, so that every runner — Kubeflow clusters included — leaves a `stable` version for the
+next run's StableBaseline and the drift gate.
 """
+import json
 import os
 import pathlib
 import shutil
@@ -27,9 +33,13 @@ from tfx.proto import pusher_pb2
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import io_utils, proto_utils
 
-from serving import configs, file_lock
+from components import mounts
+from serving import canary, configs, file_lock
 
 REUSED_VERSION_KEY = "reused_existing_version"
+SERVING_LABELS_KEY = "serving_labels"
+ROLLOUT_KEY = "rollout"
+ROLLOUTS = ("canary", "stable", "none")
 PUSH_LOCK = ".push.lock"
 STAGING_PREFIX = ".incoming-"
 _IDENTITY_FILES = ("fingerprint.pb", "saved_model.pb")
@@ -138,8 +148,8 @@ class Executor(tfx_pusher_executor.Executor):
             exec_properties[standard_component_specs.PUSH_DESTINATION_KEY], destination)
         if destination.WhichOneof("destination") != "filesystem":
             raise NotImplementedError("this Pusher only pushes to a filesystem destination")
-        version, serving_path, reused = push_model(model_path,
-                                                   destination.filesystem.base_directory)
+        base_directory = mounts.local_path(destination.filesystem.base_directory)
+        version, serving_path, reused = push_model(model_path, base_directory)
         model_push.set_int_custom_property(REUSED_VERSION_KEY, int(reused))
         if reused:
             logging.info("Model is identical to version %d at %s; not pushing it again.",
@@ -148,9 +158,31 @@ class Executor(tfx_pusher_executor.Executor):
             logging.info("Model written to serving path %s.", serving_path)
         io_utils.copy_dir(model_path, model_push.uri)
         mark_pushed(model_push, serving_path, version)
+        rollout = json.loads(exec_properties.get(
+            standard_component_specs.CUSTOM_CONFIG_KEY) or "null") or {}
+        rollout = rollout.get(ROLLOUT_KEY, "canary")
+        if not reused and rollout != "none":
+            model_push.set_string_custom_property(
+                SERVING_LABELS_KEY, label_pushed_version(base_directory, version, rollout))
+
+
+def label_pushed_version(base_directory: str, version: int, rollout: str) -> str:
+    """Label a new version in the models.config beside the destination; returns the labels as
+    'stable=1 canary=2' (the version folder is already complete, so a failure here leaves a pushed
+    but unlabelled version that no server is told to load)."""
+    base = pathlib.Path(base_directory)
+    state = canary.on_push(base.parent, base.name, version, policy=rollout)
+    return " ".join(f"{label}={state[label] if state.get(label) is not None else '-'}"
+                    for label in (configs.STABLE, configs.CANARY))
 
 
 class VersionedPusher(Pusher):
-    """Pusher whose executor writes consecutive integer versions (see module docstring)."""
+    """Pusher whose executor writes consecutive integer versions and labels a new one in the
+    serving config by `rollout` ("canary", "stable" or "none"; see module docstring)."""
 
     EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(Executor)
+
+    def __init__(self, rollout: str = "canary", **kwargs):
+        if rollout not in ROLLOUTS:
+            raise ValueError(f"rollout must be one of {ROLLOUTS}, got {rollout!r}")
+        super().__init__(custom_config={ROLLOUT_KEY: rollout}, **kwargs)

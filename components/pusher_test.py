@@ -128,3 +128,16 @@ def test_unblessed_model_is_not_pushed(tmp_path):
                    blessed=False)
     assert pushed.get_int_custom_property("pushed") == 0
     assert not base.exists()
+
+
+def test_the_pusher_labels_new_versions_first_stable_then_canary(tmp_path):
+    """Labelling happens inside the Pusher, so every runner leaves a stable version behind."""
+    destination = tmp_path / "models" / "census"
+    for version in (1, 2, 3):
+        (destination / str(version)).mkdir(parents=True)
+        (destination / str(version) / "saved_model.pb").write_bytes(b"")
+    assert pusher.label_pushed_version(str(destination), 1, "canary") == "stable=1 canary=-"
+    assert pusher.label_pushed_version(str(destination), 2, "canary") == "stable=1 canary=2"
+    assert pusher.label_pushed_version(str(destination), 3, "stable") == "stable=3 canary=-"
+    with pytest.raises(ValueError, match="rollout must be one of"):
+        pusher.VersionedPusher(rollout="sometimes")

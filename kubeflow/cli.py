@@ -234,8 +234,6 @@ def _add_run_local(commands) -> None:
                              "tfx_root/kubeflow-local/<model>[-sample])")
     parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                         help="a run parameter of the spec, e.g. data_root=DIR")
-    parser.add_argument("--rollout", choices=["canary", "stable", "none"], default="canary",
-                        help="serving label for a newly pushed version (as `tfxp run`)")
     parser.set_defaults(func=_run_local_command)
 
 
@@ -252,8 +250,7 @@ def _run_local_command(args) -> int:
         parameters[key] = value
     try:
         run_local.run_model(args.model, sample=args.sample, spec_file=args.spec,
-                            local_root=args.pipeline_root, parameters=parameters,
-                            rollout=args.rollout)
+                            local_root=args.pipeline_root, parameters=parameters)
     except run_local.RunLocalError as error:
         print(f"tfxp kubeflow run-local: error: {error}", file=sys.stderr)
         return 1

@@ -387,10 +387,9 @@ def push_outcome(result: RunResult) -> PushOutcome:
 
 def run_model(model: str, sample: bool = False, spec_file: Optional[str] = None,
               local_root: Optional[str] = None, parameters: Optional[Dict[str, Any]] = None,
-              rollout: str = "canary", stream: TextIO = sys.stdout) -> RunResult:
-    """`tfxp kubeflow run-local`: the model's compiled spec on the sample or the prepared data,
-    then the serving labels for a new version, as `tfxp run` sets them (stable first, then
-    canary)."""
+              stream: TextIO = sys.stdout) -> RunResult:
+    """`tfxp kubeflow run-local`: the model's compiled spec on the sample or the prepared data;
+    the spec's Pusher labels a new version in the serving config (stable first, then canary)."""
     spec_path = pathlib.Path(spec_file) if spec_file else kubeflow_compile.spec_path(model, sample)
     spec = load_spec(spec_path)
     root = pathlib.Path(local_root) if local_root else default_local_root(model, sample)
@@ -411,11 +410,12 @@ def run_model(model: str, sample: bool = False, spec_file: Optional[str] = None,
     pushed = push_outcome(result)
     if pushed.version is None:
         stream.write("  pushed: nothing\n")
-    elif pushed.new_version and rollout != "none":
+    elif pushed.new_version:
         from serving import canary
 
-        state = canary.on_push(pushed.models_root, model, pushed.version, policy=rollout)
-        stream.write(f"  pushed: version {pushed.version}; serving labels: {state}\n")
+        state = canary.status(pushed.models_root).get(model, {})
+        stream.write(f"  pushed: version {pushed.version}; serving labels: "
+                     f"stable={state.get('stable')} canary={state.get('canary')}\n")
     else:
         stream.write(f"  pushed: version {pushed.version} (already pushed)\n")
     return result

@@ -64,6 +64,7 @@ def create_pipeline(
     model_name: str = "",
     min_split_examples: Optional[Mapping[str, int]] = None,
     accept_drift: bool = False,
+    rollout: str = "canary",
 ) -> tfx.dsl.Pipeline:
     """Builds the TFX pipeline from plain arguments.
 
@@ -78,6 +79,8 @@ def create_pipeline(
     The data gate checks each split's row count against `min_split_examples` and the training
     data's drift against the version labelled stable for `model_name` in the models.config
     beside `serving_model_dir` (`accept_drift`: let drifted data through, recorded).
+    `rollout` is how the Pusher labels a new version in that models.config: "canary" (the first
+    version ever becomes stable), "stable", or "none" (leave the serving config alone).
     """
     example_gen = _example_gen(data_root, example_format, splits)
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
@@ -164,6 +167,7 @@ def create_pipeline(
         push_inputs["model"] = stamped.outputs["stamped_model"]
 
     pusher = VersionedPusher(
+        rollout=rollout,
         **push_inputs,
         push_destination=tfx.proto.PushDestination(
             filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_model_dir)))

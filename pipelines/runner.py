@@ -101,7 +101,7 @@ def build(spec: ModelSpec, paths: RunPaths, data_root, splits: Optional[Sequence
           sample: bool = False, beam_args: Sequence[str] = (), enable_cache: bool = True,
           tune: bool = False, hyperparameters: Optional[Mapping] = None,
           infra_validation: bool = True, baseline: str = "stable",
-          accept_drift: bool = False):
+          accept_drift: bool = False, rollout: str = "canary"):
     from tfx.orchestration import metadata
 
     from pipelines.pipeline import create_pipeline
@@ -120,6 +120,7 @@ def build(spec: ModelSpec, paths: RunPaths, data_root, splits: Optional[Sequence
         beam_pipeline_args=list(beam_args),
         enable_cache=enable_cache,
         accept_drift=accept_drift,
+        rollout=rollout,
         **model_arguments(spec, sample=sample, tune=tune, hyperparameters=hyperparameters),
     )
 

@@ -67,19 +67,20 @@ def format_table(results: List[ModelResult]) -> str:
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows)
 
 
-def _rollout(spec, paths: runner.RunPaths, outcome: runner.RunOutcome, rollout: str, stream):
-    """Labels a newly pushed version in the serving config (stable first, then canaries)."""
+def _show_labels(spec, paths: runner.RunPaths, outcome: runner.RunOutcome, rollout: str, stream):
+    """The serving labels after a new version was pushed (the Pusher labelled it)."""
     if rollout == "none" or not outcome.new_version:
         return
     from serving import canary
 
-    state = canary.on_push(paths.serving_model_dir.parent, spec.name, outcome.pushed_version,
-                           policy=rollout)
+    models_root = paths.serving_model_dir.parent
+    state = dict(canary.status(models_root).get(spec.name, {}), model=spec.name,
+                 config=str(models_root / "models.config"))
     stream.write(f"  {serving_line(state)}\n")
 
 
 def serving_line(state: Mapping) -> str:
-    """'serving: census stable=1 canary=2 (/srv/models/models.config)' from canary.on_push."""
+    """'serving: census stable=1 canary=2 (/srv/models/models.config)' from canary's state."""
     def shown(version):
         return "-" if version is None else str(version)
 
@@ -101,11 +102,12 @@ def _run_one(spec, paths: runner.RunPaths, data_root, splits, rows: str, sample:
         pipeline = runner.build(spec, paths, data_root, splits, sample=sample,
                                 beam_args=beam_args, enable_cache=enable_cache, tune=tune,
                                 hyperparameters=hyperparameters,
-                                infra_validation=infra_validation, accept_drift=accept_drift)
+                                infra_validation=infra_validation, accept_drift=accept_drift,
+                                rollout=rollout)
         outcome = runner.run(spec, paths, pipeline, log_path, runner=runner_kind)
     stream.write(outcome.summary + "\n")
     if outcome.exit_code == runner.EXIT_PUSHED:
-        _rollout(spec, paths, outcome, rollout, stream)
+        _show_labels(spec, paths, outcome, rollout, stream)
     return _result_row(spec, outcome, rows)
 
 
