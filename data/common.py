@@ -1,18 +1,14 @@
 """Shared plumbing for the dataset preparers: package files, manifests, idempotence."""
 import hashlib
 import json
-import os
 import pathlib
 import subprocess
 import sys
 import zipfile
 from typing import Dict, Mapping
 
-PROJECT_ROOT = pathlib.Path(__file__).resolve().parent.parent
-PREPARED_ROOT = pathlib.Path(os.environ.get("TFXP_DATA_ROOT", PROJECT_ROOT / "data" / "prepared"))
-DOWNLOAD_CACHE = pathlib.Path(os.environ.get("TFXP_DOWNLOAD_CACHE", PROJECT_ROOT / "data" / "downloads"))
-SAMPLES_ROOT = PROJECT_ROOT / "data" / "samples"
-SCHEMAS_ROOT = PROJECT_ROOT / "data" / "schemas"
+from data.settings import (DOWNLOAD_CACHE, PREPARED_ROOT, PROJECT_ROOT,  # noqa: F401
+                           SAMPLES_ROOT, SCHEMAS_ROOT)
 MANIFEST = "MANIFEST.json"
 
 

@@ -5,18 +5,16 @@ images `eval/`. Each tf.Example holds `image_png` (the 28x28 grayscale image, PN
 same bytes a client sends to the `serving_png` signature) and `label` (0-9).
 """
 import gzip
-import os
 import pathlib
 import random
 from typing import Dict, Iterator, Tuple
 
 import numpy as np
 
-from data import common, tfrecords
+from data import common, settings, tfrecords
 
 DEBIAN_PACKAGE = "dataset-fashion-mnist"
-SOURCE_DIR = pathlib.Path(os.environ.get("TFXP_FASHION_MNIST_DIR",
-                                         "/usr/share/datasets/fashion-mnist"))
+SOURCE_DIR = settings.FASHION_MNIST_DIR
 SOURCE_FILES = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
                 "eval": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")}
 SOURCE = f"debian:{DEBIAN_PACKAGE}"

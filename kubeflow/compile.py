@@ -13,12 +13,12 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import yaml
 
-from data import common
+from data import common, settings
 from models import registry
 from models.spec import ModelSpec
 
 IMAGE_PROJECT_DIR = "/opt/tfxp"
-SPECS_DIR = common.PROJECT_ROOT / "kubeflow" / "specs"
+SPECS_DIR = settings.KUBEFLOW_SPECS_DIR
 DATA_ROOT_PARAMETER = "data_root"
 DEFAULT_DATA_ROOT = "{root}/data/{model}"
 # Every task runs the project's entrypoint, which hands TFX's an ExecutorInput it can read from

@@ -40,7 +40,7 @@ from typing import Any, Dict, List, Optional, TextIO
 
 import yaml
 
-from data import common
+from data import common, settings
 from kubeflow import compile as kubeflow_compile
 
 RECORD_FILE = "run-local-metadata.json"
@@ -343,7 +343,7 @@ def format_times(result: RunResult) -> str:
 
 
 def default_local_root(model: str, sample: bool) -> pathlib.Path:
-    home = pathlib.Path(os.environ.get("TFXP_HOME", common.PROJECT_ROOT / "tfx_root"))
+    home = settings.TFX_HOME
     return home / "kubeflow-local" / (f"{model}-sample" if sample else model)
 
 

@@ -16,7 +16,7 @@ import threading
 import time
 from typing import Dict, Iterator, List, Mapping, Optional, Sequence
 
-from data import common
+from data import common, settings
 from models.spec import ModelSpec
 from pipelines import run_info
 from pipelines.arguments import model_arguments
@@ -25,9 +25,8 @@ EXIT_PUSHED, EXIT_FAILED, EXIT_DATA_GATE, EXIT_NOT_BLESSED = 0, 1, 2, 3
 EXIT_BUSY = 4
 RUNNERS = ("local", "beam")
 RUN_LOCK = "run.lock"
-TFX_ROOT = pathlib.Path(os.environ.get("TFXP_HOME", common.PROJECT_ROOT / "tfx_root"))
-SERVING_ROOT = pathlib.Path(os.environ.get("TFXP_SERVING_ROOT",
-                                           common.PROJECT_ROOT / "serving" / "models"))
+TFX_ROOT = settings.TFX_HOME
+SERVING_ROOT = settings.SERVING_ROOT
 
 
 @dataclasses.dataclass

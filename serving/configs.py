@@ -20,13 +20,15 @@ from typing import Dict, List, Optional
 from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
 
+from data import settings
+
 CONTAINER_ROOT = "/models"
 MODELS_CONFIG = "models.config"
 BATCHING_CONFIG = "batching.config"
 MONITORING_CONFIG = "monitoring.config"
 PROMETHEUS_PATH = "/monitoring/prometheus/metrics"
 STABLE, CANARY = "stable", "canary"
-DEFAULT_MODELS_ROOT = pathlib.Path(__file__).resolve().parent / "models"
+DEFAULT_MODELS_ROOT = settings.SERVING_ROOT
 
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _LABEL = re.compile(r"^[a-zA-Z0-9_]+$")

@@ -16,7 +16,7 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 import tensorflow as tf
 
-from data import common
+from data import common, settings
 from models.fashion_cnn import features, preprocessing, tflite_export
 from serving.configs import version_dirs
 
@@ -123,9 +123,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--limit", type=int, help="score only the first N images")
     args = parser.parse_args(argv)
     try:
-        from pipelines.runner import SERVING_ROOT
 
-        model_dir = args.model_dir or latest_pushed(SERVING_ROOT / "fashion_cnn")
+        model_dir = args.model_dir or latest_pushed(settings.SERVING_ROOT / "fashion_cnn")
         images, labels = load_images(args.data, args.limit)
     except FileNotFoundError as error:
         print(f"error: {error}", file=sys.stderr)

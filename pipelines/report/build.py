@@ -5,13 +5,13 @@ import re
 import time
 from typing import List, Optional, Sequence
 
-from data import common
+from data import settings
 from models import registry
 from pipelines import runner
 from pipelines.report import canary_section, gather, render
 from serving import canary_watch
 
-DEFAULT_OUT_DIR = common.PROJECT_ROOT / "reports"
+DEFAULT_OUT_DIR = settings.REPORTS_DIR
 
 
 @dataclasses.dataclass
