@@ -13,8 +13,6 @@ class ModelSpec:
     """What the pipeline factory, the runners and the reports need to know about one model."""
 
     name: str
-    description: str
-    label_key: str
     example_format: str
     prepare_data: Callable[[pathlib.Path], Mapping[str, Any]]
     sample_dir: pathlib.Path
@@ -30,7 +28,6 @@ class ModelSpec:
     sample_train_steps: int
     sample_eval_steps: int
     serving_signatures: Tuple[str, ...] = ("serving_default",)
-    hyperparameters: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     tuner_fn: Optional[str] = None
     splits: Tuple[str, ...] = ("train", "eval")
     # The data gate stops a run whose split holds fewer rows (an empty or near-empty file).

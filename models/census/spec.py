@@ -36,8 +36,6 @@ def eval_config(thresholds: Mapping[str, float]):
 
 SPEC = ModelSpec(
     name="census",
-    description="UCI Adult census income: logistic regression (documented) or DNN",
-    label_key=features.LABEL_KEY,
     example_format="csv",
     prepare_data=census_data.prepare,
     sample_dir=common.SAMPLES_ROOT / "census",

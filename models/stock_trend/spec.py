@@ -49,8 +49,6 @@ def eval_config(thresholds: Mapping[str, float]):
 
 SPEC = ModelSpec(
     name="stock_trend",
-    description="S&P 500 5-day trend (Down/Neutral/Up): GRU/LSTM on indicator windows",
-    label_key=features.LABEL_KEY,
     example_format="tfrecord",
     prepare_data=sp500.prepare,
     sample_dir=common.SAMPLES_ROOT / "stock_trend",
