@@ -13,7 +13,9 @@ Every model package (``models/<name>/``) exposes ``SPEC``, a :class:`models.spec
 * ``serving_signatures``: the signatures the exported SavedModel carries (``serving_default`` takes
   serialized tf.Examples; others are named in the model's docs).
 * ``train_steps``/``eval_steps`` (full data) and ``sample_train_steps``/``sample_eval_steps``.
-* ``hyperparameters``: defaults handed to ``run_fn`` as ``fn_args.custom_config['hyperparameters']``.
+* ``min_split_examples``: the fewest rows per split the data gate lets through.
+* Hyperparameter defaults live beside ``run_fn`` (``DEFAULT_HYPERPARAMETERS``); ``tfxp run --hparam``
+  overrides reach it as ``fn_args.custom_config['hyperparameters']``.
 
 :func:`models.registry.get` maps a model name to its spec.
 """
