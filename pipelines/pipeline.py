@@ -5,7 +5,7 @@ Transform -> [Tuner] -> Trainer -> StableBaseline -> Evaluator -> TrainingDataSt
 LocalInfraValidator -> Pusher
 """
 import json
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence
 
 from tfx import v1 as tfx
 from tfx.proto import example_gen_pb2
@@ -82,96 +82,19 @@ def create_pipeline(
     `rollout` is how the Pusher labels a new version in that models.config: "canary" (the first
     version ever becomes stable), "stable", or "none" (leave the serving config alone).
     """
-    example_gen = _example_gen(data_root, example_format, splits)
-    statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
-    if schema_path:
-        schema_gen = tfx.components.ImportSchemaGen(schema_file=schema_path)
-    else:
-        schema_gen = tfx.components.SchemaGen(
-            statistics=statistics_gen.outputs["statistics"], infer_feature_shape=False)
-    example_validator = tfx.components.ExampleValidator(
-        statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
-    train_split, eval_split = (list(splits) if splits else list(HASH_SPLIT))[:2]
-    models_root, _, serving_name = serving_model_dir.rstrip("/").rpartition("/")  # keeps gs://
-    data_gate = DataGate(
-        anomalies=example_validator.outputs["anomalies"],
-        statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"],
-        min_split_examples=json.dumps(dict(min_split_examples or {}), sort_keys=True),
-        models_root=models_root, model_name=model_name or serving_name,
-        accept_drift=accept_drift, train_split=train_split, eval_split=eval_split)
-
-    transform = tfx.components.Transform(
-        examples=example_gen.outputs["examples"], schema=schema_gen.outputs["schema"],
-        preprocessing_fn=preprocessing_fn,
-        custom_config={"code_fingerprint": code_fingerprint},
-        disable_statistics=True)
-    transform.add_upstream_node(data_gate)
-
-    custom_config: Dict[str, Any] = {"hyperparameters": dict(hyperparameters or {}),
-                                     "code_fingerprint": code_fingerprint}
-    components = [example_gen, statistics_gen, schema_gen, example_validator, data_gate, transform]
-
-    tuner = None
-    if tuner_fn:
-        tuner = tfx.components.Tuner(
-            tuner_fn=tuner_fn,
-            examples=transform.outputs["transformed_examples"],
-            transform_graph=transform.outputs["transform_graph"],
-            schema=schema_gen.outputs["schema"],
-            train_args=tfx.proto.TrainArgs(splits=[train_split], num_steps=train_steps),
-            eval_args=tfx.proto.EvalArgs(splits=[eval_split], num_steps=eval_steps),
-            custom_config=custom_config)
-        components.append(tuner)
-
-    trainer = tfx.components.Trainer(
-        run_fn=run_fn,
-        examples=transform.outputs["transformed_examples"],
-        transform_graph=transform.outputs["transform_graph"],
-        schema=schema_gen.outputs["schema"],
-        hyperparameters=tuner.outputs["best_hyperparameters"] if tuner else None,
-        train_args=tfx.proto.TrainArgs(splits=[train_split], num_steps=train_steps),
-        eval_args=tfx.proto.EvalArgs(splits=[eval_split], num_steps=eval_steps),
-        custom_config=custom_config)
-
-    components.append(trainer)
-    baseline_model = None
     if baseline not in BASELINES:
         raise ValueError(f"baseline must be one of {BASELINES}, got {baseline!r}")
-    if baseline == "stable":
-        stable_baseline = StableBaseline(candidate=trainer.outputs["model"],
-                                         serving_model_dir=serving_model_dir)
-        components.append(stable_baseline)
-        baseline_model = stable_baseline.outputs["baseline"]
-
-    evaluator = Evaluator(
-        examples=example_gen.outputs["examples"],
-        example_splits=[eval_split],
-        model=trainer.outputs["model"],
-        baseline_model=baseline_model,
-        eval_config=eval_config)
-    components.append(evaluator)
-
-    # The pushed copy carries its training split's statistics and the schema in assets.extra.
-    stamped = TrainingDataStamp(model=trainer.outputs["model"],
-                                statistics=statistics_gen.outputs["statistics"],
-                                schema=schema_gen.outputs["schema"], train_split=train_split)
-    components.append(stamped)
-    push_inputs = {"model_blessing": evaluator.outputs["blessing"]}
-    if infra_validation:
-        infra_validator = LocalInfraValidator(model=stamped.outputs["stamped_model"],
-                                              examples=example_gen.outputs["examples"])
-        components.append(infra_validator)
-        # Without `model`, Pusher pushes the infra-blessed copy that carries the warmup requests.
-        push_inputs["infra_blessing"] = infra_validator.outputs["blessing"]
-    else:
-        push_inputs["model"] = stamped.outputs["stamped_model"]
-
-    pusher = VersionedPusher(
-        rollout=rollout,
-        **push_inputs,
-        push_destination=tfx.proto.PushDestination(
-            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_model_dir)))
-    components.append(pusher)
+    train_split, eval_split = (list(splits) if splits else list(HASH_SPLIT))[:2]
+    data = _data_stages(data_root, example_format, splits, schema_path, serving_model_dir,
+                        model_name, min_split_examples, accept_drift, train_split, eval_split)
+    transform = _transform(data, preprocessing_fn, code_fingerprint)
+    training = _training(data, transform, run_fn, tuner_fn, hyperparameters, code_fingerprint,
+                         train_split, eval_split, train_steps, eval_steps)
+    trainer = training[-1]
+    evaluation = _evaluation(data, trainer, eval_config, baseline, serving_model_dir, eval_split)
+    delivery = _delivery(data, trainer, evaluation[-1], infra_validation, serving_model_dir,
+                         rollout, train_split)
+    components = list(data) + [transform] + training + evaluation + delivery
 
     return tfx.dsl.Pipeline(
         pipeline_name=pipeline_name,
@@ -181,3 +104,110 @@ def create_pipeline(
         metadata_connection_config=metadata_connection_config,
         beam_pipeline_args=beam_pipeline_args or [],
     )
+
+
+class DataStages(NamedTuple):
+    """The data half of the pipeline, in order: everything the gate needs before Transform."""
+
+    example_gen: Any
+    statistics_gen: Any
+    schema_gen: Any
+    example_validator: Any
+    data_gate: Any
+
+
+def _data_stages(data_root, example_format, splits, schema_path, serving_model_dir, model_name,
+                 min_split_examples, accept_drift, train_split, eval_split) -> DataStages:
+    """ExampleGen, statistics, the (curated or inferred) schema, validation and the data gate,
+    which checks drift against the stable version in the models.config beside the destination."""
+    example_gen = _example_gen(data_root, example_format, splits)
+    statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
+    if schema_path:
+        schema_gen = tfx.components.ImportSchemaGen(schema_file=schema_path)
+    else:
+        schema_gen = tfx.components.SchemaGen(
+            statistics=statistics_gen.outputs["statistics"], infer_feature_shape=False)
+    example_validator = tfx.components.ExampleValidator(
+        statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"])
+    models_root, _, serving_name = serving_model_dir.rstrip("/").rpartition("/")  # keeps gs://
+    data_gate = DataGate(
+        anomalies=example_validator.outputs["anomalies"],
+        statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"],
+        min_split_examples=json.dumps(dict(min_split_examples or {}), sort_keys=True),
+        models_root=models_root, model_name=model_name or serving_name,
+        accept_drift=accept_drift, train_split=train_split, eval_split=eval_split)
+    return DataStages(example_gen, statistics_gen, schema_gen, example_validator, data_gate)
+
+
+def _transform(data: DataStages, preprocessing_fn: str, code_fingerprint: str):
+    """Transform, which only starts once the data gate has passed."""
+    transform = tfx.components.Transform(
+        examples=data.example_gen.outputs["examples"], schema=data.schema_gen.outputs["schema"],
+        preprocessing_fn=preprocessing_fn,
+        custom_config={"code_fingerprint": code_fingerprint},
+        disable_statistics=True)
+    transform.add_upstream_node(data.data_gate)
+    return transform
+
+
+def _training(data: DataStages, transform, run_fn, tuner_fn, hyperparameters, code_fingerprint,
+              train_split, eval_split, train_steps, eval_steps) -> List[Any]:
+    """[Tuner,] Trainer: the Trainer takes the Tuner's best hyperparameters when there is one."""
+    custom_config: Dict[str, Any] = {"hyperparameters": dict(hyperparameters or {}),
+                                     "code_fingerprint": code_fingerprint}
+    common = dict(examples=transform.outputs["transformed_examples"],
+                  transform_graph=transform.outputs["transform_graph"],
+                  schema=data.schema_gen.outputs["schema"],
+                  train_args=tfx.proto.TrainArgs(splits=[train_split], num_steps=train_steps),
+                  eval_args=tfx.proto.EvalArgs(splits=[eval_split], num_steps=eval_steps),
+                  custom_config=custom_config)
+    stages = []
+    if tuner_fn:
+        stages.append(tfx.components.Tuner(tuner_fn=tuner_fn, **common))
+    stages.append(tfx.components.Trainer(
+        run_fn=run_fn,
+        hyperparameters=stages[0].outputs["best_hyperparameters"] if stages else None, **common))
+    return stages
+
+
+def _evaluation(data: DataStages, trainer, eval_config, baseline, serving_model_dir,
+                eval_split) -> List[Any]:
+    """[StableBaseline,] Evaluator: the candidate against the served stable version."""
+    stages, baseline_model = [], None
+    if baseline == "stable":
+        stable_baseline = StableBaseline(candidate=trainer.outputs["model"],
+                                         serving_model_dir=serving_model_dir)
+        stages.append(stable_baseline)
+        baseline_model = stable_baseline.outputs["baseline"]
+    stages.append(Evaluator(
+        examples=data.example_gen.outputs["examples"],
+        example_splits=[eval_split],
+        model=trainer.outputs["model"],
+        baseline_model=baseline_model,
+        eval_config=eval_config))
+    return stages
+
+
+def _delivery(data: DataStages, trainer, evaluator, infra_validation, serving_model_dir,
+              rollout, train_split) -> List[Any]:
+    """TrainingDataStamp, [LocalInfraValidator,] Pusher. The pushed copy carries its training
+    split's statistics and the schema in assets.extra; with infra validation, the Pusher pushes
+    the infra-blessed copy that also carries the warmup requests."""
+    stamped = TrainingDataStamp(model=trainer.outputs["model"],
+                                statistics=data.statistics_gen.outputs["statistics"],
+                                schema=data.schema_gen.outputs["schema"], train_split=train_split)
+    stages = [stamped]
+    push_inputs = {"model_blessing": evaluator.outputs["blessing"]}
+    if infra_validation:
+        infra_validator = LocalInfraValidator(model=stamped.outputs["stamped_model"],
+                                              examples=data.example_gen.outputs["examples"])
+        stages.append(infra_validator)
+        push_inputs["infra_blessing"] = infra_validator.outputs["blessing"]
+    else:
+        push_inputs["model"] = stamped.outputs["stamped_model"]
+    stages.append(VersionedPusher(
+        rollout=rollout,
+        **push_inputs,
+        push_destination=tfx.proto.PushDestination(
+            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_model_dir))))
+    return stages
