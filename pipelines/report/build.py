@@ -8,7 +8,7 @@ from typing import List, Optional, Sequence
 from data import settings
 from models import registry
 from pipelines import runner
-from pipelines.report import canary_section, gather, render
+from pipelines.report import canary_section, data_facts, gather, render, serving_facts
 from serving import canary_watch
 
 DEFAULT_OUT_DIR = settings.REPORTS_DIR
@@ -43,7 +43,7 @@ def build_reports(model_names: Sequence[str], out_dir, sample: bool = False,
         paths = runner.default_paths(spec, sample=sample, home=home)
         models_root = paths.serving_model_dir.parent
         row = {"model": name, "key_metric": spec.key_metric, "note": "", "runs": 0,
-               "labels": gather.serving_labels(models_root / "models.config")
+               "labels": serving_facts.serving_labels(models_root / "models.config")
                .get(name, {})}
         try:
             report = gather.gather_run(name, spec.key_metric, str(paths.metadata_path),
@@ -55,7 +55,7 @@ def build_reports(model_names: Sequence[str], out_dir, sample: bool = False,
             missing.append(f"{name}: {error}")
             rows.append(row)
             continue
-        report.serving_skew = gather.gather_serving_skew(paths.home)
+        report.serving_skew = data_facts.gather_serving_skew(paths.home)
         candidate, baseline = report.key_values
         row.update(run_id=report.run.run_id, page=page_name(report.pipeline_name,
                                                             report.run.run_id),

@@ -6,8 +6,9 @@ from html import escape
 from typing import Dict, Iterable, List, Optional, Sequence
 
 from pipelines.report import svg
-from pipelines.report.gather import (DataSection, FeatureStats, ModelSection, RunReport,
-                                     metric_direction)
+from pipelines.report.data_facts import DataSection, FeatureStats
+from pipelines.report.evaluation_facts import ModelSection, metric_direction
+from pipelines.report.gather import RunReport
 
 CSS = """
 :root{--fg:#0f172a;--muted:#64748b;--line:#e2e8f0;--bg:#f8fafc;--ok:#15803d;--bad:#b91c1c}

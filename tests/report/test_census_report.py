@@ -43,6 +43,16 @@ def test_metrics_per_slice_equal_tfma_for_candidate_and_baseline(reported_histor
     assert checked > 50
 
 
+def test_the_eval_config_reader_matches_tfmas_public_result(reported_history):
+    """evaluation_facts.load_eval_config is the one private TFMA call: it must keep agreeing with
+    what tfma.load_eval_result (public) returns."""
+    from pipelines.report import evaluation_facts
+
+    uri = _evaluation_uri(reported_history)
+    assert evaluation_facts.load_eval_config(uri) == \
+        tfma.load_eval_result(uri, model_name="candidate").config
+
+
 def test_differences_are_highlighted_in_the_right_direction(reported_history):
     html = reported_history.page.read_text()
     auc_diff = re.search(r'<td class="num (\w*)" data-slice="Overall" data-model="diff" '
@@ -192,10 +202,10 @@ def test_report_build_time_is_recorded(reported_history):
 def test_a_shifted_feature_is_flagged_as_drift_with_tfdvs_distance(reported_history):
     from tensorflow_metadata.proto.v0 import statistics_pb2
 
-    from pipelines.report import gather, render
+    from pipelines.report import data_facts, render
 
     run = _latest(reported_history)
-    stats = gather.load_statistics(run.output("StatisticsGen", "statistics").uri)
+    stats = data_facts.load_statistics(run.output("StatisticsGen", "statistics").uri)
     previous = statistics_pb2.DatasetFeatureStatistics()
     previous.CopyFrom(stats["train"])
     sex = next(f for f in previous.features if f.path.step[0] == "sex").string_stats
@@ -205,8 +215,8 @@ def test_a_shifted_feature_is_flagged_as_drift_with_tfdvs_distance(reported_hist
         value.frequency = swapped[value.value]
     for bucket in sex.rank_histogram.buckets:
         bucket.sample_count = swapped[bucket.label]
-    schema = gather._schema_for(run, stats["train"])
-    checks = gather.distances(schema, stats["train"], stats["eval"], previous)
+    schema = data_facts._schema_for(run, stats["train"])
+    checks = data_facts.distances(schema, stats["train"], stats["eval"], previous)
     drift = {c.feature: c for c in checks if c.comparison == "drift"}
     male, female = sorted(counts.values(), reverse=True)
     expected = abs(male - female) / (male + female)

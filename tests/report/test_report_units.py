@@ -6,7 +6,7 @@ import pathlib
 import pytest
 
 from pipelines import cli
-from pipelines.report import gather, render, svg
+from pipelines.report import evaluation_facts, render, serving_facts, svg
 from tests.report import browser
 
 
@@ -27,7 +27,7 @@ def test_multi_class_confusion_matrix_becomes_a_heat_map_with_the_counts():
     for (actual, predicted), n in counts.items():
         matrix.entries.add(actual_class_id=actual, predicted_class_id=predicted,
                            num_weighted_examples=n)
-    gathered = gather.gather_plots({"candidate": {
+    gathered = evaluation_facts.gather_plots({"candidate": {
         "multi_class_confusion_matrix_at_thresholds": plots}})
     classes, rows = gathered.confusion["candidate"]
     assert classes == ["0", "1", "2"]
@@ -37,9 +37,9 @@ def test_multi_class_confusion_matrix_becomes_a_heat_map_with_the_counts():
 
 
 def test_metric_directions():
-    assert gather.metric_direction("auc") == 1
-    assert gather.metric_direction("mean_squared_error") == -1
-    assert gather.metric_direction("example_count") == 0
+    assert evaluation_facts.metric_direction("auc") == 1
+    assert evaluation_facts.metric_direction("mean_squared_error") == -1
+    assert evaluation_facts.metric_direction("example_count") == 0
 
 
 def test_index_page_lists_models_without_runs():
@@ -61,11 +61,11 @@ def test_browser_harness_reports_script_errors_and_failed_loads(tmp_path):
 
 def test_serving_labels_are_read_from_models_config_and_absence_is_tolerated(tmp_path):
     config = tmp_path / "models.config"
-    assert gather.serving_labels(config) == {}
+    assert serving_facts.serving_labels(config) == {}
     config.write_text('model_config_list { config { name: "census" base_path: "/models/census" '
                       'model_platform: "tensorflow" model_version_policy { specific { '
                       'versions: 1 versions: 2 } } version_labels { key: "stable" value: 1 } '
                       'version_labels { key: "canary" value: 2 } } }')
-    assert gather.serving_labels(config) == {"census": {"stable": 1, "canary": 2}}
+    assert serving_facts.serving_labels(config) == {"census": {"stable": 1, "canary": 2}}
     config.write_text("not a config")
-    assert gather.serving_labels(config) == {}
+    assert serving_facts.serving_labels(config) == {}
