@@ -2,14 +2,16 @@
 benchmark share (TF Serving's classify/regress JSON rules)."""
 import base64
 import json
-from typing import Mapping
+from typing import Mapping, Optional
 
 from tensorflow.core.example import example_pb2
 
 from serving import errors
 
 
-def _bytes(key: str, value) -> bytes:
+def json_bytes(value) -> Optional[bytes]:
+    """TF Serving's JSON form of binary data: a string (UTF-8) or {"b64": "..."}; None for any
+    other JSON value. Invalid base64 is INVALID_ARGUMENT."""
     if isinstance(value, str):
         return value.encode("utf-8")
     if isinstance(value, dict) and set(value) == {"b64"} and isinstance(value["b64"], str):
@@ -18,9 +20,16 @@ def _bytes(key: str, value) -> bytes:
         except ValueError:
             raise errors.invalid_argument(
                 f"Unable to base64 decode: {value['b64'][:40]!r}") from None
-    raise errors.invalid_argument(
-        f"Feature '{key}': values must be numbers, strings or {{\"b64\": ...}}, got "
-        f"{json.dumps(value)[:100]}")
+    return None
+
+
+def _bytes(key: str, value) -> bytes:
+    decoded = json_bytes(value)
+    if decoded is None:
+        raise errors.invalid_argument(
+            f"Feature '{key}': values must be numbers, strings or {{\"b64\": ...}}, got "
+            f"{json.dumps(value)[:100]}")
+    return decoded
 
 
 def _feature(example, key: str, value) -> None:

@@ -14,7 +14,7 @@ import tensorflow as tf
 from tensorflow_serving.apis import input_pb2
 
 from serving import errors
-from serving.examples import example_from_dict
+from serving.examples import example_from_dict, json_bytes
 from serving.signature import Signature, dtype_name
 
 # numpy arrays have at most 32 dimensions (numpy 1.26); deeper JSON values cannot be a tensor.
@@ -82,15 +82,10 @@ def _type_error(value, dtype) -> errors.ServingError:
 
 def _scalar(value, dtype):
     if dtype == tf.string:
-        if isinstance(value, str):
-            return value.encode("utf-8")
-        if isinstance(value, dict) and set(value) == {"b64"} and isinstance(value["b64"], str):
-            try:
-                return base64.b64decode(value["b64"], validate=True)
-            except ValueError:
-                raise errors.invalid_argument(
-                    f"Unable to base64 decode: {value['b64'][:40]!r}") from None
-        raise _type_error(value, dtype)
+        decoded = json_bytes(value)
+        if decoded is None:
+            raise _type_error(value, dtype)
+        return decoded
     if dtype == tf.bool:
         if isinstance(value, bool):
             return value

@@ -5,6 +5,7 @@ import os
 import pathlib
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from data import validation
 from pipelines import run_info
 
 DEFAULT_DRIFT_THRESHOLD = 0.1
@@ -55,8 +56,6 @@ class DataSection:
 
 def load_statistics(uri: str) -> Dict[str, object]:
     """split -> DatasetFeatureStatistics of a StatisticsGen artifact, train and eval first."""
-    from data import validation
-
     return validation.load_split_statistics(uri)
 
 
@@ -99,8 +98,6 @@ def load_anomalies(uri: str) -> List[Anomaly]:
     """The anomalies ExampleValidator found, per split."""
     from tensorflow_metadata.proto.v0 import anomalies_pb2
 
-    from data import validation
-
     found = []
     for split, anomalies in validation.load_schema_diffs(uri).items():
         for feature, info in sorted(anomalies.anomaly_info.items()):
@@ -120,23 +117,14 @@ def _schema_for(run: run_info.RunInfo, statistics):
     path = os.path.join(schema_artifact.uri, "schema.pbtxt") if schema_artifact else None
     if path and os.path.exists(path):
         return tfdv.load_schema_text(path)
-    return tfdv.infer_schema(_as_list(statistics))
-
-
-def _as_list(dataset):
-    from tensorflow_metadata.proto.v0 import statistics_pb2
-
-    stats = statistics_pb2.DatasetFeatureStatisticsList()
-    stats.datasets.add().CopyFrom(dataset)
-    return stats
+    return tfdv.infer_schema(validation.as_list(statistics))
 
 
 def distances(schema, train, eval_stats=None, previous_train=None) -> List[DistanceCheck]:
     """TFDV's drift (vs the previous run's train split) and skew (train vs eval) per feature:
     L-infinity distance for categorical features, Jensen-Shannon divergence for numeric ones.
     Comparators the schema lacks get DEFAULT_DRIFT_THRESHOLD."""
-    import tensorflow_data_validation as tfdv
-    from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2
+    from tensorflow_metadata.proto.v0 import schema_pb2
 
     schema = schema_pb2.Schema.FromString(schema.SerializeToString())
     string_features = {_feature_name(f) for f in train.features
@@ -150,20 +138,9 @@ def distances(schema, train, eval_stats=None, previous_train=None) -> List[Dista
                 comparator.infinity_norm.threshold = DEFAULT_DRIFT_THRESHOLD
             else:
                 comparator.jensen_shannon_divergence.threshold = DEFAULT_DRIFT_THRESHOLD
-    result = tfdv.validate_statistics(
-        _as_list(train), schema,
-        previous_statistics=_as_list(previous_train) if previous_train is not None else None,
-        serving_statistics=_as_list(eval_stats) if eval_stats is not None else None)
-    measures = anomalies_pb2.DriftSkewInfo.Measurement.Type
-    checks = []
-    for info in result.drift_skew_info:
-        name = ".".join(info.path.step)
-        for comparison, measurements in (("drift", info.drift_measurements),
-                                         ("skew", info.skew_measurements)):
-            for m in measurements:
-                checks.append(DistanceCheck(name, comparison, measures.Name(m.type), m.value,
-                                            m.threshold))
-    return sorted(checks, key=lambda c: (c.comparison, c.feature))
+    return [DistanceCheck(d.feature, d.comparison, d.measure, d.value, d.threshold)
+            for d in validation.distances(schema, train, previous=previous_train,
+                                          serving=eval_stats)]
 
 
 def _previous_statistics(runs: Sequence[run_info.RunInfo], current: run_info.RunInfo,

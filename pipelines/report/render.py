@@ -274,8 +274,6 @@ def _serving_skew(section) -> str:
             + "</div></section>")
 
 
-_MEASURES = {"L_INFTY": "L-infinity", "JENSEN_SHANNON_DIVERGENCE": "Jensen-Shannon",
-             "NORMALIZED_ABSOLUTE_DIFFERENCE": "normalized abs. difference"}
 
 
 def _distance_table(checks) -> str:
@@ -288,7 +286,7 @@ def _distance_table(checks) -> str:
     rows, classes = [], []
     for feature, found in ordered:
         first = next(iter(found.values()))
-        cells = [_td(escape(feature)), _td(_MEASURES.get(first.measure, first.measure))]
+        cells = [_td(escape(feature)), _td(escape(first.measure))]
         for comparison in ("drift", "skew"):
             check = found.get(comparison)
             cells.append(_td("-" if check is None else
