@@ -304,6 +304,16 @@ def _request_logging_cpu(request, n: int = 5000) -> Dict:
             "writer_us_per_record": round(writer / n * 1e6, 2)}
 
 
+def _bench_model(model_dir, tmp: pathlib.Path):
+    """(model folder, its description, a request row): the given model, else the pushed census
+    model, else a census-like stand-in built under `tmp`."""
+    model_dir = model_dir or default_model_dir()
+    if model_dir is None:
+        return (_stand_in(tmp), "stand-in census-like model (no pushed census model under "
+                f"{CENSUS_ROOT})", {k: ROW[k] for k in ("age", "hours_per_week", "workclass", "sex")})
+    return model_dir, str(model_dir), ROW
+
+
 def _stand_in(tmp: pathlib.Path) -> pathlib.Path:
     from serving import testing
     return testing.build_census_like(tmp / "stand_in", hidden=64)
@@ -343,15 +353,7 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0) -> Dict:
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="serving-bench-"))
     result = {}
     try:
-        if model_dir is None:
-            model_dir = default_model_dir()
-        if model_dir is None:
-            model_dir = _stand_in(tmp)
-            result["model"] = f"stand-in census-like model (no pushed census model under {CENSUS_ROOT})"
-            row = {k: ROW[k] for k in ("age", "hours_per_week", "workclass", "sex")}
-        else:
-            result["model"] = str(model_dir)
-            row = ROW
+        model_dir, result["model"], row = _bench_model(model_dir, tmp)
         model_dir = pathlib.Path(model_dir).resolve()
         serialized = example_bytes(row)
         loaded = tf.saved_model.load(str(model_dir))
@@ -476,15 +478,7 @@ def run_router(model_dir=None, n: int = 1000) -> Dict:
     result = {}
     stack = None
     try:
-        if model_dir is None:
-            model_dir = default_model_dir()
-        if model_dir is None:
-            model_dir = _stand_in(tmp)
-            result["model"] = f"stand-in census-like model (no pushed census model under {CENSUS_ROOT})"
-            row = {k: ROW[k] for k in ("age", "hours_per_week", "workclass", "sex")}
-        else:
-            result["model"] = str(model_dir)
-            row = ROW
+        model_dir, result["model"], row = _bench_model(model_dir, tmp)
         root = tmp / "models"
         (root / "census").mkdir(parents=True)
         os.symlink(pathlib.Path(model_dir).resolve(), root / "census" / "1")

@@ -89,14 +89,20 @@ class ModelRepository:
         self.config = None
 
     # ---- requests (no file system access) ----
+    def _labelled(self, name: str, version: Optional[int], label: Optional[str]):
+        """(model state or None, the version `label` names, else `version`); call holding the
+        lock. An unknown label is INVALID_ARGUMENT, as in TF Serving."""
+        model = self._models.get(name)
+        if label:
+            if model is None or label not in model.labels:
+                raise errors.unrecognized_label(label)
+            version = model.labels[label]
+        return model, version
+
     def resolve(self, name: str, version: Optional[int] = None,
                 label: Optional[str] = None) -> LoadedModel:
         with self._lock:
-            model = self._models.get(name)
-            if label:
-                if model is None or label not in model.labels:
-                    raise errors.unrecognized_label(label)
-                version = model.labels[label]
+            model, version = self._labelled(name, version, label)
             if model is None or model.removed:
                 raise errors.servable_not_found(name, version)
             available = model.available()
@@ -111,11 +117,7 @@ class ModelRepository:
     def status(self, name: str, version: Optional[int] = None, label: Optional[str] = None):
         """GetModelStatusResponse for one model (all versions, newest first) or one version."""
         with self._lock:
-            model = self._models.get(name)
-            if label:
-                if model is None or label not in model.labels:
-                    raise errors.unrecognized_label(label)
-                version = model.labels[label]
+            model, version = self._labelled(name, version, label)
             if model is None or not model.versions:
                 raise errors.no_versions(name)
             states = sorted(model.versions.values(), key=lambda s: -s.version)
