@@ -39,7 +39,9 @@ def _add_compile(commands) -> None:
                     "create_pipeline `tfxp run` uses.")
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--model", choices=registry.names(), help="one model")
-    which.add_argument("--all", action="store_true", help="every registered model")
+    which.add_argument("--all", action="store_true",
+                       help="every registered model, each also as <model>-sample.yaml (the "
+                            "spec `run-local --sample` runs) unless --sample is given")
     parser.add_argument("--image", required=True,
                         help="the component image built from kubeflow/Dockerfile, "
                              "e.g. us-docker.pkg.dev/PROJECT/REPO/tfxp:TAG")
@@ -73,24 +75,26 @@ def _compile_command(args) -> int:
     from kubeflow import compile as kubeflow_compile
 
     models = registry.names() if args.all else [args.model]
+    variants = [False, True] if args.all and not args.sample else [args.sample]
     rejected, failed = [], []
-    for model in models:
+    for model, sample in ((m, v) for m in models for v in variants):
         try:
             result = kubeflow_compile.compile_model(
                 model, image=args.image, pipeline_root=args.pipeline_root,
                 out_dir=pathlib.Path(args.out_dir), beam_args=args.beam_arg,
                 data_root=args.data_root, infra_validation=args.infra_validation,
                 tune=args.tune, enable_cache=not args.no_cache,
-                baseline=args.baseline, sample=args.sample)
+                baseline=args.baseline, sample=sample)
         except Exception as error:  # one model's broken spec must not hide the others' results
             print(f"tfxp kubeflow compile: error: {model}: {type(error).__name__}: {error}",
                   file=sys.stderr)
-            failed.append(model)
+            failed.append(f"{model}{' (sample)' if sample else ''}")
             continue
         rejected += [f"{model}: {label}" for label in result.rejected_executors]
         print(f"{result.model}: wrote {result.path} ({result.tasks} tasks, {result.seconds:.1f}s)")
     if failed:
-        print(f"tfxp kubeflow compile: {len(failed)} of {len(models)} failed: {', '.join(failed)}",
+        print(f"tfxp kubeflow compile: {len(failed)} of {len(models) * len(variants)} failed: "
+              f"{', '.join(failed)}",
               file=sys.stderr)
     if rejected:
         print("tfxp kubeflow compile: error: executors open-source KFP v2 rejects "
