@@ -6,10 +6,6 @@ installed by `make setup`; install_requires only names what the project imports 
 """
 from setuptools import find_namespace_packages, setup
 
-# Generated trees (pushed models, prepared data, compiled specs) are never packaged.
-GENERATED = ["serving.models*", "serving.generated*", "data.prepared*", "data.downloads*",
-             "kubeflow.specs*"]
-
 setup(
     name="tfx-production-pipeline",
     version="0.1.0",
@@ -19,7 +15,9 @@ setup(
     # serving/k8s) are packages of their own, which is what setuptools expects of package data.
     packages=find_namespace_packages(
         include=["pipelines*", "components*", "models*", "data*", "serving*", "kubeflow*"],
-        exclude=["*_test", "tests*", "*__pycache__*"] + GENERATED,
+        # Generated trees (pushed models, prepared data, compiled specs) are never packaged.
+        exclude=["*_test", "tests*", "*__pycache__*", "serving.models*", "serving.generated*",
+                 "data.prepared*", "data.downloads*", "kubeflow.specs*"],
     ),
     package_data={"": ["*.pbtxt", "*.csv", "*.tfrecord.gz", "*.yaml"]},
     include_package_data=True,

@@ -7,7 +7,7 @@ import re
 import shlex
 
 import pytest
-from setuptools import find_packages
+from setuptools import find_namespace_packages
 
 from data import common
 from kubeflow import compile as kubeflow_compile
@@ -40,12 +40,12 @@ def copied_sources():
 
 
 def setup_packages():
-    """The packages setup.py installs, from its own find_packages arguments."""
+    """The packages setup.py installs, from its own find_namespace_packages arguments."""
     tree = ast.parse((ROOT / "setup.py").read_text())
     call = next(node for node in ast.walk(tree) if isinstance(node, ast.Call)
-                and getattr(node.func, "id", "") == "find_packages")
+                and getattr(node.func, "id", "") == "find_namespace_packages")
     options = {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords}
-    return find_packages(where=str(ROOT), **options)
+    return find_namespace_packages(where=str(ROOT), **options)
 
 
 def ignore_patterns():
