@@ -18,6 +18,9 @@ either shape into the one TFX reads, then hands over to TFX's entrypoint unchang
   points (launcher_v2.go `getPlaceholders` and `uploadOutputArtifacts`: downloads to, uploads
   from `/gcs/`, `/minio/`, `/s3/`; the KFP SDK's executor uses the same mapping). The executor
   output names the remote URIs again, so ML Metadata records where the data really is.
+- The project's own artifact types (e.g. the data gate's `tfxp.DataGateResult`): TFX's V2
+  compiler only accepts a `<namespace>.<Name>` title for a custom type, while its entrypoint
+  imports the title as a class path. Their titles are turned into their class paths.
 - ExampleGen's span, version and input fingerprint come from TFX's `preCacheCheck` hook on Vertex
   (the hook writes them to the task's output file before the executor runs). The OSS backend
   does not run that hook, so when the file is not there this runs the same driver first.
@@ -52,6 +55,19 @@ def schema_title(artifact_type: Optional[Dict[str, Any]]) -> str:
     return (parsed or {}).get("title", "") if isinstance(parsed, dict) else ""
 
 
+def project_artifact_classes() -> Dict[str, str]:
+    """Title -> class path of the project's custom artifact types."""
+    from components.data_gate import DataGateResult
+
+    return {cls.TYPE_NAME: f"{cls.__module__}.{cls.__name__}" for cls in (DataGateResult,)}
+
+
+def _importable_type(artifact: Dict[str, Any], classes: Dict[str, str]) -> None:
+    class_path = classes.get(schema_title(artifact.get("type")))
+    if class_path:
+        artifact["type"] = {"schemaTitle": class_path}
+
+
 def _declared_type(inputs_spec: Dict[str, Any], name: str) -> Dict[str, Any]:
     declared = inputs_spec.get("artifacts", {}).get(name, {}).get("artifactType")
     if not schema_title(declared):
@@ -67,14 +83,17 @@ def normalise(executor_input: Dict[str, Any], inputs_spec: Optional[Dict[str, An
     """The ExecutorInput (JSON) as TFX reads it, and the names of the outputs left out.
 
     Inputs without a TFX type (missing, empty instanceSchema, or a `system.*` title) take the
-    type from `inputs_spec`; `system.*` outputs are dropped; remote URIs become mount paths."""
+    type from `inputs_spec`; `system.*` outputs are dropped; the project's custom types get their
+    class paths; remote URIs become mount paths."""
     fixed = copy.deepcopy(executor_input)
     inputs_spec = inputs_spec or {}
+    classes = project_artifact_classes()
     for name, artifact_list in fixed.get("inputs", {}).get("artifacts", {}).items():
         for artifact in artifact_list.get("artifacts", []):
             title = schema_title(artifact.get("type"))
             if not title or title.startswith(SYSTEM_TYPE_PREFIX):
                 artifact["type"] = _declared_type(inputs_spec, name)
+            _importable_type(artifact, classes)
             if artifact.get("uri"):
                 artifact["uri"] = mounts.local_path(artifact["uri"])
     outputs = fixed.get("outputs", {}).get("artifacts", {})
@@ -85,6 +104,7 @@ def normalise(executor_input: Dict[str, Any], inputs_spec: Optional[Dict[str, An
         del outputs[name]
     for artifact_list in outputs.values():
         for artifact in artifact_list.get("artifacts", []):
+            _importable_type(artifact, classes)
             if artifact.get("uri"):
                 artifact["uri"] = mounts.local_path(artifact["uri"])
     return fixed, dropped

@@ -180,3 +180,14 @@ def test_example_gen_records_span_version_and_fingerprint_without_pre_cache_chec
     assert metadata["custom:span"] == 0
     assert metadata["input_fingerprint"] == values["input_fingerprint"]
     assert metadata["split_names"] == '["train", "eval"]'
+
+
+def test_the_projects_custom_artifact_type_is_handed_to_tfx_as_its_class_path(tmp_path):
+    """TFX's compiler wants `tfxp.DataGateResult`; its entrypoint imports the title."""
+    executor_input = _oss_input(tmp_path, {"instanceSchema": ANOMALIES_SCHEMA}, extra_outputs=False)
+    executor_input["outputs"]["artifacts"] = {"result": {"artifacts": [{
+        "uri": str(tmp_path / "DataGate" / "result"),
+        "type": {"instanceSchema": "title: tfxp.DataGateResult\ntype: object\n"}}]}}
+    fixed, _ = entrypoint.normalise(executor_input, None)
+    assert fixed["outputs"]["artifacts"]["result"]["artifacts"][0]["type"] == {
+        "schemaTitle": "components.data_gate.DataGateResult"}

@@ -46,6 +46,8 @@ def test_metrics_per_slice_equal_tfma_for_candidate_and_baseline(reported_histor
 def test_the_eval_config_reader_matches_tfmas_public_result(reported_history):
     """evaluation_facts.load_eval_config is the one private TFMA call: it must keep agreeing with
     what tfma.load_eval_result (public) returns."""
+    import tensorflow_model_analysis as tfma
+
     from pipelines.report import evaluation_facts
 
     uri = _evaluation_uri(reported_history)
