@@ -192,25 +192,50 @@ class RunInterrupted(BaseException):
         return 128 + self.signum
 
 
+class SignalState:
+    """The signal that stopped a run, if one did (None until then)."""
+
+    signum: Optional[int] = None
+
+
+# While a stop is pending the interruption is raised again this often: TFX, Beam and
+# tf.Transform run user code under handlers that can catch or wrap an exception raised at an
+# arbitrary point, and one raise is not always enough to unwind a component.
+RERAISE_SECONDS = 0.5
+
+
 @contextlib.contextmanager
-def stop_on_signals() -> Iterator[None]:
-    """Turn the first SIGINT/SIGTERM into RunInterrupted in the main thread; a second one of the
-    same kind while the run unwinds takes its default action."""
+def stop_on_signals() -> Iterator[SignalState]:
+    """Turn the first SIGINT/SIGTERM into RunInterrupted in the main thread, raised again every
+    RERAISE_SECONDS until it leaves the block; a second signal of the same kind takes its
+    default action. The yielded state says which signal stopped the run, also when a library
+    wrapped the exception into another one."""
+    state = SignalState()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield state
         return
-    saved = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    watched = (signal.SIGINT, signal.SIGTERM, signal.SIGALRM)
+    saved = {signum: signal.getsignal(signum) for signum in watched}
 
     def handler(signum, frame):
-        signal.signal(signum, saved[signum] if signum != signal.SIGINT
-                      else signal.default_int_handler)
-        raise RunInterrupted(signum)
+        if state.signum is None:
+            state.signum = signum
+            signal.signal(signum, saved[signum] if signum != signal.SIGINT
+                          else signal.default_int_handler)
+            signal.setitimer(signal.ITIMER_REAL, RERAISE_SECONDS, RERAISE_SECONDS)
+        raise RunInterrupted(state.signum)
 
-    for signum in saved:
-        signal.signal(signum, handler)
+    def reraise(signum, frame):
+        if state.signum is not None:
+            raise RunInterrupted(state.signum)
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGALRM, reraise)
     try:
-        yield
+        yield state
     finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
         for signum, previous in saved.items():
             signal.signal(signum, previous)
 
@@ -279,12 +304,14 @@ def run(spec: ModelSpec, paths: RunPaths, pipeline, log_path: pathlib.Path,
     failure: Optional[BaseException] = None
     interrupted: Optional[RunInterrupted] = None
     try:
-        with stop_on_signals():
+        with stop_on_signals() as stop:
             _orchestrator(runner, run_id).run(pipeline)
-    except RunInterrupted as stop:
-        interrupted = stop
+    except RunInterrupted as stopped:
+        interrupted = stopped
     except Exception as error:  # reported in the summary with the log path; exit code says which
         failure = error
+        if stop.signum is not None:  # the interruption, wrapped by Beam or TFX
+            interrupted, failure = RunInterrupted(stop.signum), None
     facts = read_run(spec, paths, run_id, failure, interrupted, time.monotonic() - started,
                      log_path)
     return RunOutcome(decide_exit_code(facts), format_summary(facts), log_path, facts.info,

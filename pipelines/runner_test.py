@@ -135,3 +135,21 @@ def test_the_serving_line_is_plain_text():
              "config": "/srv/models/models.config"}
     assert workflow.serving_line(state) == \
         "serving: census stable=1 canary=- (/srv/models/models.config)"
+
+
+def test_an_interruption_a_library_swallows_is_raised_again_until_it_stops_the_run():
+    import os
+    import time
+
+    with pytest.raises(runner.RunInterrupted) as stopped:
+        with runner.stop_on_signals() as state:
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(1)
+            except runner.RunInterrupted:
+                pass  # what Beam or TFX may do: catch it, wrap it, carry on
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                time.sleep(0.01)
+    assert state.signum == signal.SIGTERM and stopped.value.exit_code == 143
+    assert signal.getsignal(signal.SIGTERM) is not None
