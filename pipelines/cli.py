@@ -21,7 +21,8 @@ _PLUGGED_COMMANDS = [
 
 
 # Commands that import TensorFlow: it is imported first, with its start-up noise filtered.
-COMMANDS_USING_TENSORFLOW = {"run", "report", "serve", "predict", "kubeflow", "data", "skew"}
+COMMANDS_USING_TENSORFLOW = {"run", "report", "serve", "predict", "kubeflow", "data", "skew",
+                             "router", "canary"}
 
 
 def _hyperparameter(text: str):
