@@ -33,7 +33,7 @@ class RunReport:
     problems: List[str]
     run_count: int = 1
     latest_pushed_version: Optional[int] = None  # the newest version any run pushed
-    serving_skew: Optional["ServingSkewSection"] = None  # the last `tfxp skew` of this model
+    serving_skew: Optional[ServingSkewSection] = None  # the last `tfxp skew` of this model
 
     @property
     def key_values(self) -> Tuple[Optional[float], Optional[float]]:
