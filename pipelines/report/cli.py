@@ -1,4 +1,5 @@
 """`tfxp report`: writes the HTML reports of pipeline runs."""
+import logging
 import sys
 
 from models import registry
@@ -24,6 +25,9 @@ def add_report_parser(subparsers) -> None:
 def report_command(args) -> int:
     from pipelines.report import build, gather
 
+    # Reading TFMA's files triggers TensorFlow's deprecation warnings (tf_record_iterator), library
+    # noise that says nothing about the report; real errors still reach the terminal.
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
     models = registry.names() if args.model == "all" else [args.model]
     if args.model != "all":
         registry.get(args.model)
