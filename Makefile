@@ -19,15 +19,16 @@ DEBIAN_PACKAGES := dataset-fashion-mnist chromium nginx
 setup: env system-packages data
 
 # Fashion-MNIST ships as a Debian package; headless Chromium renders the HTML reports in tests;
-# nginx is the local canary router (`make serve`).
+# nginx is the local canary router (`make serve`). DEBCONF_NOWARNINGS keeps debconf's "delaying
+# package configuration, since apt-utils is not installed" off the terminal.
 system-packages:
 	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
 			echo "Installing Debian packages:$$missing"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 		elif command -v sudo >/dev/null && command -v apt-get >/dev/null; then \
-			sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+			sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 		else \
 			echo "Missing Debian packages:$$missing. Install them (apt-get install$$missing) or see README 'Datasets'."; exit 1; \
 		fi; \
