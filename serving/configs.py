@@ -278,8 +278,8 @@ def _parse_text_proto(text: str, message, source: str):
     try:
         text_format.Parse(text, message)
     except text_format.ParseError as e:
-        raise ConfigError(f"{source}: not a valid {message.DESCRIPTOR.name} text proto: {e}"
-                          ) from None
+        kind = message.DESCRIPTOR.name
+        raise ConfigError(f"{source}: not a valid {kind} text proto: {e}") from None
     return message
 
 
