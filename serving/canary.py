@@ -80,6 +80,19 @@ def _route(models_root: pathlib.Path, name: str, weight: Optional[float]) -> Non
     router.reload_router(models_root)
 
 
+def _serve_only(models_root: pathlib.Path, config, entry, version: int,
+                weight_while_switching: float) -> Dict:
+    """Serve only `version` of the model (labelled stable) and drop its canary weight. Meanwhile
+    the model's traffic goes `weight_while_switching` percent to the canary group, chosen by the
+    caller as the group that serves `version` throughout, so no request meets a group without it."""
+    configs.set_served_versions(entry, version)
+    configs.validate_models_config(config, models_root)
+    _route(models_root, entry.name, weight_while_switching)
+    result = _save(models_root, config, entry)
+    _route(models_root, entry.name, None)
+    return result
+
+
 @_serialized
 def start(models_root: pathlib.Path, name: str, version: Optional[int] = None,
           weight: float = 0) -> Dict:
@@ -129,12 +142,7 @@ def promote(models_root: pathlib.Path, name: str) -> Dict:
     if canary is None:
         raise ConfigError(f"model {name!r} has no canary to promote (start one with "
                           "`tfxp canary start`)")
-    configs.set_served_versions(entry, canary)
-    configs.validate_models_config(config, models_root)
-    _route(models_root, name, 100)
-    result = _save(models_root, config, entry)
-    _route(models_root, name, None)
-    return result
+    return _serve_only(models_root, config, entry, canary, 100)
 
 
 @_serialized
@@ -144,12 +152,7 @@ def rollback(models_root: pathlib.Path, name: str) -> Dict:
     entry = _entry(config, models_root, name)
     stable = entry.version_labels.get(STABLE)
     if entry.version_labels.get(CANARY) is not None:
-        configs.set_served_versions(entry, stable)
-        configs.validate_models_config(config, models_root)
-        _route(models_root, name, 0)
-        result = _save(models_root, config, entry)
-        _route(models_root, name, None)
-        return result
+        return _serve_only(models_root, config, entry, stable, 0)
     on_disk = configs.scan_versions(configs.resolve_base_path(entry.base_path, models_root))
     older = [v for v in on_disk if stable is not None and v < stable]
     if not older:

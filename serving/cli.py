@@ -5,6 +5,7 @@ subparsers; each subcommand sets `func(args) -> exit code`. Heavy imports happen
 commands so `tfxp --help` and `tfxp canary status` stay fast.
 """
 import argparse
+import inspect
 import json
 import pathlib
 import sys
@@ -12,30 +13,48 @@ import sys
 from serving import configs
 
 
+def _add_command(subparsers, name: str, func, summary: str) -> argparse.ArgumentParser:
+    """A subcommand whose `func(args)` returns the exit code; `summary` is its line in
+    `tfxp --help`, and `func`'s docstring heads `tfxp NAME --help`, so what the command does is
+    written once, on the code that does it."""
+    parser = subparsers.add_parser(name, help=summary, description=inspect.cleandoc(func.__doc__))
+    parser.set_defaults(func=func)
+    return parser
+
+
+def _add_models_root(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--models_root", "--models-root", type=pathlib.Path,
+                        default=configs.DEFAULT_MODELS_ROOT)
+
+
+def _failed(command: str, error: Exception) -> int:
+    """The one-line report of an expected failure (bad config, unreachable server); exit code 1."""
+    print(f"tfxp {command}: {error}", file=sys.stderr)
+    return 1
+
+
 def add_serve_parser(subparsers) -> argparse.ArgumentParser:
     """`tfxp serve [tensorflow_model_server flags]`; unknown flags are warned about, not fatal."""
     from serving.server import add_server_flags, make_tolerant
-    parser = subparsers.add_parser(
-        "serve", help="serve pushed models over TF Serving's REST and gRPC APIs",
-        description="Local drop-in for tensorflow_model_server (same --flag=value flags). "
-                    "Without config flags it serves serving/models/models.config.")
+    parser = _add_command(subparsers, "serve", _serve,
+                          "serve pushed models over TF Serving's REST and gRPC APIs")
     add_server_flags(parser)
     make_tolerant(parser)
-    parser.set_defaults(func=_serve)
     return parser
 
 
 def _serve(args) -> int:
+    """Local drop-in for tensorflow_model_server (same --flag=value flags). Without config flags it
+    serves serving/models/models.config."""
     from serving.server import run
     return run(args)
 
 
 def add_predict_parser(subparsers) -> argparse.ArgumentParser:
-    parser = subparsers.add_parser(
-        "predict", help="send rows to a served model (REST or gRPC), or split stable/canary",
-        description="Predict with rows from a JSON or CSV file. With --canary-fraction, send "
-                    "single-row requests split between labels canary and stable and report "
-                    "per-label counts and latencies.")
+    """`tfxp predict`: a client for a running server, so a push can be checked by hand (and a
+    canary's share of traffic seen) without writing code."""
+    parser = _add_command(subparsers, "predict", _predict,
+                          "send rows to a served model (REST or gRPC), or split stable/canary")
     parser.add_argument("--model", required=True)
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--label", help="version label, e.g. stable or canary")
@@ -52,11 +71,12 @@ def add_predict_parser(subparsers) -> argparse.ArgumentParser:
                         help="fraction of requests sent to label canary (rest go to stable)")
     parser.add_argument("--requests", type=int, default=100,
                         help="number of requests in canary-split mode")
-    parser.set_defaults(func=_predict)
     return parser
 
 
 def _predict(args) -> int:
+    """Predict with rows from a JSON or CSV file. With --canary-fraction, send single-row requests
+    split between labels canary and stable and report per-label counts and latencies."""
     import numpy as np
     from serving.client import ServingClientError, canary_split, load_rows, make_client
     try:
@@ -71,8 +91,7 @@ def _predict(args) -> int:
             return 0 if all(v["errors"] == 0 for v in report.values()) else 1
         outputs = client.predict(args.model, rows, args.signature, args.version, args.label)
     except (ServingClientError, ValueError, OSError) as e:
-        print(f"tfxp predict: {e}", file=sys.stderr)
-        return 1
+        return _failed("predict", e)
     from serving.json_codec import to_json_value
     print(json.dumps({k: to_json_value(v.astype(np.float32) if v.dtype == np.float64 else v, k)
                       for k, v in outputs.items()}, indent=1))
@@ -80,13 +99,10 @@ def _predict(args) -> int:
 
 
 def add_canary_parser(subparsers) -> argparse.ArgumentParser:
-    parser = subparsers.add_parser(
-        "canary", help="canary lifecycle: status, start, set-weight, promote, rollback, watch",
-        description="Edits serving/models/models.config, the two group configs and the router "
-                    "weights (validated, atomic); a running router (`tfxp router`) and its groups "
-                    "are reloaded without dropping a request.")
-    parser.add_argument("--models_root", "--models-root", type=pathlib.Path,
-                        default=configs.DEFAULT_MODELS_ROOT)
+    """`tfxp canary ACTION`: the canary lifecycle by hand, or `watch` to let live metrics decide."""
+    parser = _add_command(subparsers, "canary", _canary,
+                          "canary lifecycle: status, start, set-weight, promote, rollback, watch")
+    _add_models_root(parser)
     parser.add_argument("--k8s-dir", "--k8s_dir", type=pathlib.Path, default=None,
                         help="also regenerate the Kubernetes manifests there (e.g. serving/k8s)")
     actions = parser.add_subparsers(dest="canary_command", required=True, metavar="ACTION")
@@ -125,11 +141,13 @@ def add_canary_parser(subparsers) -> argparse.ArgumentParser:
                            help=f"Prometheus URL of a {group}-group server (repeat per pod; "
                                 "tfxp or tensorflow_model_server metrics; default: the running "
                                 "local router's groups)")
-    parser.set_defaults(func=_canary)
     return parser
 
 
 def _canary(args) -> int:
+    """Edits serving/models/models.config, the two group configs and the router weights
+    (validated, atomic); a running router (`tfxp router`) and its groups are reloaded without
+    dropping a request."""
     from serving import canary
     try:
         if args.canary_command == "status":
@@ -147,8 +165,7 @@ def _canary(args) -> int:
         if args.canary_command != "status":
             _write_k8s(args)
     except (configs.ConfigError, OSError) as e:
-        print(f"tfxp canary {args.canary_command}: {e}", file=sys.stderr)
-        return 1
+        return _failed(f"canary {args.canary_command}", e)
     print(json.dumps(result, indent=2))
     return 0
 
@@ -179,27 +196,25 @@ def _watch(args) -> int:
 
 
 def add_router_parser(subparsers) -> argparse.ArgumentParser:
-    parser = subparsers.add_parser(
-        "router", help="nginx in front of a stable and a canary serving group (weighted split)",
-        description="Starts two local model servers (stable.config and canary.config, generated "
-                    "from models.config) on free ports and nginx on --port (gRPC) and "
-                    "--rest_api_port (REST), splitting each model's traffic by its canary weight.")
-    parser.add_argument("--models_root", "--models-root", type=pathlib.Path,
-                        default=configs.DEFAULT_MODELS_ROOT)
+    """`tfxp router`: the canary split on one machine, as the Kubernetes manifests run it."""
+    parser = _add_command(subparsers, "router", _router,
+                          "nginx in front of a stable and a canary serving group (weighted split)")
+    _add_models_root(parser)
     parser.add_argument("--port", type=int, default=8500, help="router gRPC port (default 8500)")
     parser.add_argument("--rest_api_port", "--rest-api-port", type=int, default=8501,
                         help="router REST port (default 8501)")
-    parser.set_defaults(func=_router)
     return parser
 
 
 def _router(args) -> int:
+    """Starts two local model servers (stable.config and canary.config, generated from
+    models.config) on free ports and nginx on --port (gRPC) and --rest_api_port (REST), splitting
+    each model's traffic by its canary weight."""
     from serving import router
     try:
         stack = router.LocalStack(args.models_root, args.rest_api_port, args.port).start()
     except (configs.ConfigError, OSError) as e:
-        print(f"tfxp router: {e}", file=sys.stderr)
-        return 1
+        return _failed("router", e)
     print(f"router: REST 127.0.0.1:{args.rest_api_port}, gRPC 127.0.0.1:{args.port}; groups "
           + ", ".join(f"{g} REST {p['rest_port']} gRPC {p['grpc_port']}"
                       for g, p in stack.groups.items()), flush=True)

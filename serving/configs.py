@@ -48,12 +48,15 @@ def check_model_name(name: str) -> str:
 
 
 def check_label(label: str) -> str:
+    """TF Serving's label syntax: a config with any other label is refused before it reaches a
+    server."""
     if not _LABEL.match(label or ""):
         raise ConfigError(f"invalid version label {label!r}: labels must match [a-zA-Z0-9_]+")
     return label
 
 
 def is_saved_model_dir(path: pathlib.Path) -> bool:
+    """True for a folder TF Serving would load as a version (binary or text saved_model)."""
     return any((path / f).is_file() for f in _SAVED_MODEL_FILES)
 
 
@@ -115,6 +118,7 @@ def resolve_base_path(base_path: str, config_dir: Optional[pathlib.Path]) -> pat
 
 
 def model_entry(config: model_server_config_pb2.ModelServerConfig, name: str):
+    """The model's ModelConfig in `config`, or None."""
     for entry in config.model_config_list.config:
         if entry.name == name:
             return entry
@@ -133,6 +137,8 @@ def set_served_versions(entry, stable: int, canary: Optional[int] = None) -> Non
 
 
 def add_model(config, name: str, stable: int, canary: Optional[int] = None):
+    """Append a model with the container base_path (valid for the real tensorflow_model_server
+    too) serving `stable` (and `canary`) under those labels."""
     entry = config.model_config_list.config.add()
     entry.name = check_model_name(name)
     entry.base_path = f"{CONTAINER_ROOT}/{name}"
@@ -162,10 +168,13 @@ def _served(entry) -> List[int]:
 
 
 def render(message) -> str:
+    """Text format, as TF Serving reads its config files."""
     return text_format.MessageToString(message)
 
 
 def parse_models_config(text: str, source: str = MODELS_CONFIG):
+    """A ModelServerConfig text proto; a syntax error in tensorflow_model_server's words, which
+    scripts match on."""
     config = model_server_config_pb2.ModelServerConfig()
     try:
         text_format.Parse(text, config)
@@ -236,6 +245,7 @@ def write_atomic(path: pathlib.Path, text: str) -> None:
 
 
 def read_models_config(path: pathlib.Path):
+    """`parse_models_config` of a file, with the path in any error."""
     return parse_models_config(path.read_text(), str(path))
 
 
@@ -250,6 +260,8 @@ def write_models_config(models_root: pathlib.Path, config) -> pathlib.Path:
 
 
 def default_batching_parameters():
+    """The batching.config written beside models.config: batches of at most 32 rows, closed after
+    2 ms, so batching adds little latency to a lone request."""
     from serving import protos
     params = protos.BatchingParameters()
     params.max_batch_size.value = 32
@@ -261,14 +273,20 @@ def default_batching_parameters():
     return params
 
 
+def _parse_text_proto(text: str, message, source: str):
+    """Fill `message` from text format; a syntax error becomes a ConfigError naming the file."""
+    try:
+        text_format.Parse(text, message)
+    except text_format.ParseError as e:
+        kind = message.DESCRIPTOR.name
+        raise ConfigError(f"{source}: not a valid {kind} text proto: {e}") from None
+    return message
+
+
 def parse_batching_config(text: str, source: str = BATCHING_CONFIG):
     """A BatchingParameters text proto, checked the way TF Serving's batching session checks it."""
     from serving import protos
-    params = protos.BatchingParameters()
-    try:
-        text_format.Parse(text, params)
-    except text_format.ParseError as e:
-        raise ConfigError(f"{source}: not a valid BatchingParameters text proto: {e}") from None
+    params = _parse_text_proto(text, protos.BatchingParameters(), source)
     max_batch = params.max_batch_size.value if params.HasField("max_batch_size") else 1000
     if max_batch < 1:
         raise ConfigError(f"{source}: max_batch_size must be >= 1")
@@ -287,6 +305,7 @@ def parse_batching_config(text: str, source: str = BATCHING_CONFIG):
 
 
 def default_monitoring_config(path: str = PROMETHEUS_PATH):
+    """Prometheus metrics on at TF Serving's usual path, so the canary watch can read them."""
     from serving import protos
     config = protos.MonitoringConfig()
     config.prometheus_config.enable = True
@@ -295,12 +314,10 @@ def default_monitoring_config(path: str = PROMETHEUS_PATH):
 
 
 def parse_monitoring_config(text: str, source: str = MONITORING_CONFIG):
+    """A MonitoringConfig text proto; a Prometheus path must be absolute, or the metrics endpoint
+    could never be reached."""
     from serving import protos
-    config = protos.MonitoringConfig()
-    try:
-        text_format.Parse(text, config)
-    except text_format.ParseError as e:
-        raise ConfigError(f"{source}: not a valid MonitoringConfig text proto: {e}") from None
+    config = _parse_text_proto(text, protos.MonitoringConfig(), source)
     path = config.prometheus_config.path
     if config.prometheus_config.enable and path and not path.startswith("/"):
         raise ConfigError(f"{source}: prometheus_config.path must start with '/', got {path!r}")

@@ -5,7 +5,7 @@ REST and gRPC layers only translate their wire formats to and from these calls.
 """
 import logging
 import time
-from typing import Dict, Iterable, Optional, Tuple
+from typing import Callable, Dict, Iterable, NamedTuple, Optional, Tuple
 
 import numpy as np
 from tensorflow_serving.apis import inference_pb2, get_model_metadata_pb2
@@ -20,7 +20,31 @@ from serving.signature import LoadedModel, Signature
 log = logging.getLogger("tfxp.serving")
 
 
+class _ExamplesApi(NamedTuple):
+    """What differs between Classify and Regress: both run a signature on serialized tf.Examples."""
+    method_name: str  # the signature method_name --enable_signature_method_name_check requires
+    kind: str  # how TF Serving's method-name error names the API
+    inputs: Callable  # (signature, Input proto) -> feed, after the API's signature checks
+    result: Callable  # (outputs, number of examples) -> ClassificationResult | RegressionResult
+    request: Callable  # rebuilds the request proto a request log records
+    result_field: str  # the result's field in a MultiInference InferenceResult
+
+
+_EXAMPLES_APIS = {
+    "classify": _ExamplesApi(sig_lib.CLASSIFY_METHOD, "classification", sig_lib.classify_inputs,
+                             sig_lib.classification_result, request_log.classify_request,
+                             "classification_result"),
+    "regress": _ExamplesApi(sig_lib.REGRESS_METHOD, "regression", sig_lib.regress_inputs,
+                            sig_lib.regression_result, request_log.regress_request,
+                            "regression_result"),
+}
+_API_BY_METHOD_NAME = {api.method_name: name for name, api in _EXAMPLES_APIS.items()}
+
+
 class DataPlane:
+    """Resolve, run and count every request the same way whichever front end received it, so REST
+    and gRPC answer and are measured alike."""
+
     def __init__(self, repository: ModelRepository, metrics: Metrics,
                  batcher: Optional[BatchScheduler] = None, method_name_check: bool = False,
                  request_logs: Optional[RequestLogs] = None):
@@ -39,22 +63,19 @@ class DataPlane:
 
     def resolve(self, name: str, version: Optional[int] = None,
                 label: Optional[str] = None) -> LoadedModel:
+        """For REST predict, which needs the signature's dtypes to decode the JSON body before it
+        can call `predict`."""
         return self.repository.resolve(name, version, label)
 
     def _run(self, model: LoadedModel, signature: Signature,
              inputs: Dict[str, np.ndarray], output_filter=None) -> Dict[str, np.ndarray]:
         if self.batcher is None or not signature.batchable:
             return signature.run(inputs, output_filter)
-        wanted = list(output_filter or [])
-        for k in wanted:
-            if k not in signature.outputs:
-                raise errors.invalid_argument(
-                    f"output tensor alias not found in signature: {k} Outputs expected to be in "
-                    f"the set {{{','.join(sorted(signature.outputs))}}}.")
+        wanted = signature.output_keys(output_filter)
         key = (model.name, model.version, signature.name,
                tuple(sorted((k, v.shape[1:], v.dtype.str) for k, v in inputs.items())))
         outputs = self.batcher.submit(key, signature.run, inputs)
-        return {k: outputs[k] for k in wanted} if wanted else outputs
+        return {k: outputs[k] for k in wanted}
 
     def _timed(self, name: str, api: str, protocol: str, fn, version: Optional[int] = None,
                label: Optional[str] = None, model: Optional[LoadedModel] = None):
@@ -124,45 +145,36 @@ class DataPlane:
                           request_proto if request_proto is not None else inputs, outputs)
         return model, signature, outputs
 
-    def _examples_call(self, model, signature_name, input_proto, api):
-        signature = model.signature(signature_name)
-        if api == "classify":
-            sig_lib.check_method(signature, sig_lib.CLASSIFY_METHOD, "classification",
-                                 self.method_name_check)
-            inputs = sig_lib.classify_inputs(signature, input_proto)
-        else:
-            sig_lib.check_method(signature, sig_lib.REGRESS_METHOD, "regression",
-                                 self.method_name_check)
-            inputs = sig_lib.regress_inputs(signature, input_proto)
-        n = next(iter(inputs.values())).shape[0]
-        outputs = self._run(model, signature, inputs)
-        if api == "classify":
-            return signature, sig_lib.classification_result(outputs, n)
-        return signature, sig_lib.regression_result(outputs, n)
+    def classify_or_regress(self, api: str, name, version, label, signature_name, input_proto,
+                            protocol="grpc", log_request=True):
+        """Classify or Regress (`api`) the examples of a tensorflow.serving.Input; returns (model,
+        signature, result proto). `log_request=False` leaves logging to the caller (MultiInference
+        logs the whole request once)."""
+        examples_api = _EXAMPLES_APIS[api]
 
-    def classify(self, name, version, label, signature_name, input_proto, protocol="grpc",
-                 log_request=True):
-        model, (signature, result) = self._timed(
-            name, "classify", protocol,
-            lambda model: self._examples_call(model, signature_name, input_proto, "classify"),
-            version, label)
+        def call(model):
+            signature = model.signature(signature_name)
+            sig_lib.check_method(signature, examples_api.method_name, examples_api.kind,
+                                 self.method_name_check)
+            inputs = examples_api.inputs(signature, input_proto)
+            n = next(iter(inputs.values())).shape[0]
+            return signature, examples_api.result(self._run(model, signature, inputs), n)
+        model, (signature, result) = self._timed(name, api, protocol, call, version, label)
         logger = self._sampled_logger(model.name) if log_request else None
         if logger is not None:
-            logger.submit("classify", model, signature.name, lambda: request_log.classify_request(
+            logger.submit(api, model, signature.name, lambda: examples_api.request(
                 name, version, label, signature_name, input_proto), result)
         return model, signature, result
 
-    def regress(self, name, version, label, signature_name, input_proto, protocol="grpc",
-                log_request=True):
-        model, (signature, result) = self._timed(
-            name, "regress", protocol,
-            lambda model: self._examples_call(model, signature_name, input_proto, "regress"),
-            version, label)
-        logger = self._sampled_logger(model.name) if log_request else None
-        if logger is not None:
-            logger.submit("regress", model, signature.name, lambda: request_log.regress_request(
-                name, version, label, signature_name, input_proto), result)
-        return model, signature, result
+    def classify(self, name, version, label, signature_name, input_proto, protocol="grpc"):
+        """`classify_or_regress` for a front end that knows it is classifying."""
+        return self.classify_or_regress("classify", name, version, label, signature_name,
+                                        input_proto, protocol)
+
+    def regress(self, name, version, label, signature_name, input_proto, protocol="grpc"):
+        """`classify_or_regress` for a front end that knows it is regressing."""
+        return self.classify_or_regress("regress", name, version, label, signature_name,
+                                        input_proto, protocol)
 
     def multi_inference(self, request, protocol="grpc"):
         """MultiInference: several classify/regress tasks on one Input, all on the same model."""
@@ -176,20 +188,14 @@ class DataPlane:
         for task in request.tasks:
             spec = task.model_spec
             version, label = model_spec_version(spec)
-            if task.method_name == sig_lib.CLASSIFY_METHOD:
-                model, signature, result = self.classify(spec.name, version, label,
-                                                         spec.signature_name, request.input,
-                                                         protocol, log_request=False)
-                out = response.results.add()
-                out.classification_result.CopyFrom(result)
-            elif task.method_name == sig_lib.REGRESS_METHOD:
-                model, signature, result = self.regress(spec.name, version, label,
-                                                        spec.signature_name, request.input,
-                                                        protocol, log_request=False)
-                out = response.results.add()
-                out.regression_result.CopyFrom(result)
-            else:
+            api = _API_BY_METHOD_NAME.get(task.method_name)
+            if api is None:
                 raise errors.unimplemented_method(task.method_name)
+            model, signature, result = self.classify_or_regress(
+                api, spec.name, version, label, spec.signature_name, request.input, protocol,
+                log_request=False)
+            out = response.results.add()
+            getattr(out, _EXAMPLES_APIS[api].result_field).CopyFrom(result)
             out.model_spec.name = model.name
             out.model_spec.version.value = model.version
             out.model_spec.signature_name = signature.name
@@ -199,6 +205,8 @@ class DataPlane:
         return response
 
     def metadata(self, name, version=None, label=None, protocol="grpc"):
+        """GetModelMetadata's response (signature_def only, the one field TF Serving serves);
+        timed and counted like the inference APIs."""
         def call(model):
             response = get_model_metadata_pb2.GetModelMetadataResponse()
             response.model_spec.name = model.name
@@ -208,10 +216,13 @@ class DataPlane:
         return self._timed(name, "metadata", protocol, call, version, label)[1]
 
     def status(self, name, version=None, label=None):
+        """GetModelStatus's response: the repository's state of each version (not timed or
+        counted: a status poll runs no model)."""
         return self.repository.status(name, version, label)
 
 
 def model_spec_version(spec) -> Tuple[Optional[int], Optional[str]]:
+    """(version, label) of a ModelSpec, at most one set: its version_choice is a oneof."""
     choice = spec.WhichOneof("version_choice")
     if choice == "version":
         return spec.version.value, None

@@ -46,11 +46,14 @@ def _fill_spec(target, model, signature_name):
 
 
 class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
+    """tensorflow.serving.PredictionService over the data plane, with TF Serving's status codes."""
+
     def __init__(self, dataplane: DataPlane):
         self.plane = dataplane
 
     @_guard
     def Predict(self, request, context):
+        """Decodes the TensorProtos, runs the data plane and encodes the outputs."""
         name, version, label, signature_name = _spec(request)
         inputs = tensor_codec.request_inputs(request)
         model, signature, outputs = self.plane.predict_request(
@@ -64,28 +67,31 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
 
     @_guard
     def Classify(self, request, context):
-        name, version, label, signature_name = _spec(request)
-        model, signature, result = self.plane.classify(name, version, label, signature_name,
-                                                       request.input)
-        response = classification_pb2.ClassificationResponse(result=result)
-        _fill_spec(response.model_spec, model, signature.name)
-        return response
+        """Runs the data plane's classify; the response names the version that answered."""
+        return self._classify_or_regress("classify", request,
+                                         classification_pb2.ClassificationResponse)
 
     @_guard
     def Regress(self, request, context):
+        """Runs the data plane's regress; the response names the version that answered."""
+        return self._classify_or_regress("regress", request, regression_pb2.RegressionResponse)
+
+    def _classify_or_regress(self, api: str, request, response_type):
         name, version, label, signature_name = _spec(request)
-        model, signature, result = self.plane.regress(name, version, label, signature_name,
-                                                      request.input)
-        response = regression_pb2.RegressionResponse(result=result)
+        model, signature, result = self.plane.classify_or_regress(
+            api, name, version, label, signature_name, request.input)
+        response = response_type(result=result)
         _fill_spec(response.model_spec, model, signature.name)
         return response
 
     @_guard
     def MultiInference(self, request, context):
+        """Passes the request to the data plane, which checks that all tasks name one model."""
         return self.plane.multi_inference(request)
 
     @_guard
     def GetModelMetadata(self, request, context):
+        """Adds TF Serving's check that only `signature_def` metadata is asked for."""
         name, version, label, _ = _spec(request)
         if not request.metadata_field:
             raise errors.invalid_argument(
@@ -97,17 +103,23 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
 
 
 class ModelService(model_service_pb2_grpc.ModelServiceServicer):
+    """tensorflow.serving.ModelService: version status, and config reloads that return once the
+    new config's versions are served."""
+
     def __init__(self, dataplane: DataPlane, reload_config):
         self.plane = dataplane
         self.reload_config = reload_config
 
     @_guard
     def GetModelStatus(self, request, context):
+        """Answers from the model repository's version states."""
         name, version, label, _ = _spec(request)
         return self.plane.status(name, version, label)
 
     @_guard
     def HandleReloadConfigRequest(self, request, context):
+        """Applies the new ModelServerConfig through the server's reload (the same path a
+        --model_config_file poll takes)."""
         self.reload_config(request.config, source="HandleReloadConfigRequest")
         response = model_management_pb2.ReloadConfigResponse()
         response.status.error_code = 0

@@ -41,9 +41,6 @@ class TensorSpecInfo:
         self.shape = (None if info.tensor_shape.unknown_rank
                       else [d.size for d in info.tensor_shape.dim])
 
-    def shape_str(self) -> str:
-        return "unknown" if self.shape is None else "[" + ",".join(map(str, self.shape)) + "]"
-
 
 def _shape_str(shape: Sequence[int]) -> str:
     return "[" + ",".join(str(d) for d in shape) + "]"
@@ -118,7 +115,9 @@ class Signature:
                     f"Expects arg '{key}' to be {dtype_name(spec.dtype)} but {dtype_name(got)} is "
                     "provided")
 
-    def _wanted(self, output_filter) -> List[str]:
+    def output_keys(self, output_filter: Optional[Iterable[str]] = None) -> List[str]:
+        """The outputs a request asks for (all of them when it names none); an alias the signature
+        lacks is refused in TF Serving's words before anything runs."""
         wanted = list(output_filter or [])
         for key in wanted:
             if key not in self.outputs:
@@ -129,6 +128,8 @@ class Signature:
 
     def run(self, inputs: Dict[str, np.ndarray],
             output_filter: Optional[Iterable[str]] = None) -> Dict[str, np.ndarray]:
+        """Run on dtype-checked numpy inputs; returns numpy outputs (only `output_filter`'s when
+        given). Inputs must have passed `check_inputs`."""
         raise NotImplementedError
 
 
@@ -144,8 +145,9 @@ class FunctionSignature(Signature):
 
     def run(self, inputs: Dict[str, np.ndarray],
             output_filter: Optional[Iterable[str]] = None) -> Dict[str, np.ndarray]:
-        """Run on dtype-checked numpy inputs; returns numpy outputs (optionally filtered)."""
-        keys = self._wanted(output_filter)
+        """Through the flat call when the inputs match the signature's specs exactly, else the
+        public call, which binds and checks the arguments itself."""
+        keys = self.output_keys(output_filter)
         try:
             tensors = {k: tf.constant(v) for k, v in inputs.items()}
             if self._flat_call is not None and self._matches_specs(tensors):
@@ -203,7 +205,9 @@ class SessionSignature(Signature):
 
     def run(self, inputs: Dict[str, np.ndarray],
             output_filter: Optional[Iterable[str]] = None) -> Dict[str, np.ndarray]:
-        keys = tuple(self._wanted(output_filter))
+        """One cached session callable per (inputs, outputs) pair, so a request does not rebuild
+        the feed/fetch plan."""
+        keys = tuple(self.output_keys(output_filter))
         feeds = tuple(sorted(inputs))
         try:
             values = self._callable(feeds, keys)(*[inputs[k] for k in feeds])
@@ -275,6 +279,7 @@ class LoadedModel:
         return cls(name, version, path, loaded, signature_defs, signatures)
 
     def signature(self, key: str) -> Signature:
+        """An empty key means serving_default, as in TF Serving's requests."""
         key = key or DEFAULT_SIGNATURE
         try:
             return self.signatures[key]
@@ -282,6 +287,7 @@ class LoadedModel:
             raise errors.signature_not_found(key) from None
 
     def signature_def_map(self):
+        """The SignatureDefs as the message GetModelMetadata packs into `signature_def`."""
         result = get_model_metadata_pb2.SignatureDefMap()
         for key, sig_def in self.signature_defs.items():
             result.signature_def[key].CopyFrom(sig_def)
@@ -323,6 +329,8 @@ def set_method_name(saved_model_dir, signature: str, method_name: str) -> None:
 
 
 def check_method(signature: Signature, expected: str, api: str, enabled: bool) -> None:
+    """With --enable_signature_method_name_check (`enabled`), refuse a signature exported for
+    another API; `api` names the expected one in the message ("prediction", "classification")."""
     if enabled and signature.method_name != expected:
         raise errors.invalid_argument(
             f"Expected {api} signature method_name to be {expected}. Was: {signature.method_name}")
@@ -358,6 +366,8 @@ def _single_string_input(signature: Signature) -> str:
 
 
 def classify_inputs(signature: Signature, input_proto) -> Dict[str, np.ndarray]:
+    """The feed for a Classify request, after TF Serving's checks that the signature can classify
+    (one string input; a `classes` or `scores` output) and that there are examples."""
     key = _single_string_input(signature)
     if not ({"classes", "scores"} & set(signature.outputs)):
         raise errors.invalid_argument(
@@ -370,6 +380,8 @@ def classify_inputs(signature: Signature, input_proto) -> Dict[str, np.ndarray]:
 
 
 def classification_result(outputs: Dict[str, np.ndarray], n: int):
+    """The `n` examples' classes and scores as a ClassificationResult; outputs that are not
+    [n, num_classes] are refused with TF Serving's message."""
     classes, scores = outputs.get("classes"), outputs.get("scores")
     result = classification_pb2.ClassificationResult()
     for array, what in ((classes, "classes"), (scores, "scores")):
@@ -390,6 +402,8 @@ def classification_result(outputs: Dict[str, np.ndarray], n: int):
 
 
 def regress_inputs(signature: Signature, input_proto) -> Dict[str, np.ndarray]:
+    """The feed for a Regress request, after TF Serving's checks that the signature can regress
+    (one string input; an `outputs` output) and that there are examples."""
     key = _single_string_input(signature)
     if "outputs" not in signature.outputs:
         raise errors.invalid_argument("No regression outputs found in signature.")
@@ -400,6 +414,7 @@ def regress_inputs(signature: Signature, input_proto) -> Dict[str, np.ndarray]:
 
 
 def regression_result(outputs: Dict[str, np.ndarray], n: int):
+    """One value per example as a RegressionResult; `outputs` must be [n] or [n, 1]."""
     values = outputs["outputs"]
     if values.shape[0] != n or values.size != n:
         raise errors.invalid_argument(
