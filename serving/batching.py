@@ -82,6 +82,8 @@ class BatchScheduler:
         return task.result
 
     def close(self) -> None:
+        """Let the worker threads end after the batch they are running (server stop); queued
+        requests are not run."""
         with self._cond:
             self._stopped = True
             self._cond.notify_all()

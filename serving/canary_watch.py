@@ -34,6 +34,8 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 
 @dataclasses.dataclass
 class Rules:
+    """The thresholds `decide` applies (see the module docstring), set by `canary watch` flags."""
+
     max_error_margin: float = 0.01  # canary error rate may exceed stable's by this much (absolute)
     max_p99_ratio: float = 1.5
     latency_floor: float = 0.010  # seconds; p99s below it count as equal to it
@@ -42,16 +44,21 @@ class Rules:
 
 @dataclasses.dataclass
 class VersionStats:
+    """One version's Prometheus counters as scraped: cumulative since the server started, so a
+    step's numbers are the difference of two scrapes (`minus`)."""
+
     requests: float = 0.0
     errors: float = 0.0
     buckets: Dict[float, float] = dataclasses.field(default_factory=dict)  # le -> cumulative
 
     def minus(self, other: "VersionStats") -> "VersionStats":
+        """What happened between the earlier scrape `other` and this one."""
         return VersionStats(self.requests - other.requests, self.errors - other.errors,
                             {le: n - other.buckets.get(le, 0) for le, n in self.buckets.items()})
 
     @property
     def error_rate(self) -> float:
+        """Failed share of requests; 0 with no requests, so an idle stable adds no allowance."""
         return self.errors / self.requests if self.requests else 0.0
 
     def quantile(self, q: float) -> Optional[float]:
@@ -72,6 +79,8 @@ class VersionStats:
         return lower_le
 
     def summary(self) -> Dict:
+        """Counts, error rate and p50/p99 in ms, rounded for the printed line and the JSON record
+        the report reads."""
         p50, p99 = self.quantile(0.5), self.quantile(0.99)
         return {"requests": int(self.requests), "errors": int(self.errors),
                 "error_rate": round(self.error_rate, 4),
@@ -89,6 +98,8 @@ def parse_duration(text) -> float:
 
 
 def parse_steps(text) -> List[float]:
+    """`--steps` '10,25,50,100' -> weights; each a valid percentage, strictly increasing and above
+    0, so every step actually moves traffic to the canary."""
     try:
         steps = [router.check_weight(s) for s in str(text).split(",") if s.strip()]
     except ConfigError as e:
@@ -182,6 +193,7 @@ def decide(stable: VersionStats, candidate: VersionStats, rules: Rules) -> Tuple
 
 
 def decisions_path(models_root: pathlib.Path, model: str) -> pathlib.Path:
+    """The JSON record of the model's watches; the name is checked so it stays inside the root."""
     return pathlib.Path(models_root) / DECISIONS_DIR / f"{configs.check_model_name(model)}.json"
 
 

@@ -82,6 +82,8 @@ def _json_value(array: np.ndarray):
 
 
 class RestClient:
+    """TF Serving's REST API; server errors become ServingClientError with the server's message."""
+
     def __init__(self, host: str = "localhost", port: int = 8501, timeout: float = 30.0):
         self.base = f"http://{host}:{port}/v1/models"
         self.timeout = timeout
@@ -111,9 +113,6 @@ class RestClient:
         except urllib.error.URLError as e:
             raise ServingClientError(f"cannot reach {url}: {e.reason}") from None
 
-    def status(self, model, version=None, label=None) -> dict:
-        return self._call(self._url(model, version, label))
-
     def _signature(self, model, signature, version, label) -> dict:
         meta = self._call(self._url(model, version, label, "/metadata"))
         sigs = meta["metadata"]["signature_def"]["signature_def"]
@@ -123,11 +122,14 @@ class RestClient:
         return sigs[signature]
 
     def input_dtypes(self, model, signature="serving_default", version=None, label=None):
+        """{input name: "DT_..."} from the model's metadata, which decides how rows are shaped."""
         return {k: v["dtype"] for k, v in
                 self._signature(model, signature, version, label)["inputs"].items()}
 
     def predict(self, model, rows, signature="serving_default", version=None, label=None,
                 input_dtypes=None) -> Dict[str, np.ndarray]:
+        """Rows -> {output name: array}; pass `input_dtypes` to skip the metadata call when
+        sending many requests."""
         dtypes = input_dtypes or self.input_dtypes(model, signature, version, label)
         inputs = shape_inputs(rows, dtypes)
         body = {"signature_name": signature,
@@ -138,17 +140,15 @@ class RestClient:
             return {name: np.array(outputs)}
         return {k: np.array(v) for k, v in outputs.items()}
 
-    def raw(self, path_suffix, model, body=None, version=None, label=None):
-        return self._call(self._url(model, version, label, path_suffix), body)
-
 
 class GrpcClient:
+    """TF Serving's PredictionService over gRPC, with the same methods and errors as RestClient."""
+
     def __init__(self, host: str = "localhost", port: int = 8500, timeout: float = 30.0):
         import grpc
-        from tensorflow_serving.apis import model_service_pb2_grpc, prediction_service_pb2_grpc
+        from tensorflow_serving.apis import prediction_service_pb2_grpc
         self.channel = grpc.insecure_channel(f"{host}:{port}")
         self.predictions = prediction_service_pb2_grpc.PredictionServiceStub(self.channel)
-        self.models = model_service_pb2_grpc.ModelServiceStub(self.channel)
         self.timeout = timeout
 
     @staticmethod
@@ -168,13 +168,8 @@ class GrpcClient:
         except grpc.RpcError as e:
             raise ServingClientError(e.details(), e.code().name) from None
 
-    def status(self, model, version=None, label=None):
-        from tensorflow_serving.apis import get_model_status_pb2
-        request = get_model_status_pb2.GetModelStatusRequest()
-        self._spec(request.model_spec, model, version, label)
-        return self._rpc(self.models.GetModelStatus, request)
-
     def input_dtypes(self, model, signature="serving_default", version=None, label=None):
+        """{input name: "DT_..."} from GetModelMetadata, as RestClient.input_dtypes."""
         from tensorflow_serving.apis import get_model_metadata_pb2
         from tensorflow.core.framework import types_pb2
         request = get_model_metadata_pb2.GetModelMetadataRequest(metadata_field=["signature_def"])
@@ -189,6 +184,7 @@ class GrpcClient:
 
     def predict(self, model, rows, signature="serving_default", version=None, label=None,
                 input_dtypes=None) -> Dict[str, np.ndarray]:
+        """Rows -> {output name: array}, as RestClient.predict."""
         import tensorflow as tf
         from tensorflow_serving.apis import predict_pb2
         dtypes = input_dtypes or self.input_dtypes(model, signature, version, label)
@@ -201,6 +197,7 @@ class GrpcClient:
 
 
 def make_client(grpc_: bool, host: str, rest_port: int, grpc_port: int):
+    """`tfxp predict --grpc` picks the protocol; both clients answer the same calls."""
     return GrpcClient(host, grpc_port) if grpc_ else RestClient(host, rest_port)
 
 

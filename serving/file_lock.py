@@ -40,12 +40,16 @@ class LockUnavailable(OSError):
 
 @dataclasses.dataclass
 class Holder:
+    """Who holds (or last held) the lock, as written into the lock file, so a waiting or taking
+    over process can name it."""
+
     pid: int
     host: str
     started: str
     purpose: str
 
     def describe(self) -> str:
+        """One phrase for messages: "pid 12 on host h, started ... (purpose)"."""
         return f"pid {self.pid} on host {self.host}, started {self.started} ({self.purpose})"
 
 

@@ -219,6 +219,9 @@ def to_json_value(array: np.ndarray, name: str):
 
 
 def encode_predict(outputs: Dict[str, np.ndarray], fmt: str) -> dict:
+    """The predict response in the request's format, as TF Serving answers: `fmt` "columnar"
+    (the request sent "inputs") -> {"outputs": ...}, else {"predictions": [one entry per row]};
+    rows need every output to share its 0th dimension."""
     if fmt == "columnar":
         if len(outputs) == 1:
             (name, array), = outputs.items()
@@ -254,11 +257,13 @@ def decode_examples(doc: dict):
 
 
 def encode_classification(result) -> dict:
+    """ClassificationResult -> TF Serving's {"results": [[[label, score], ...] per example]}."""
     return {"results": [[[c.label, _f32(c.score)] for c in row.classes]
                         for row in result.classifications]}
 
 
 def encode_regression(result) -> dict:
+    """RegressionResult -> TF Serving's {"results": [value per example]}."""
     return {"results": [_f32(r.value) for r in result.regressions]}
 
 
@@ -268,6 +273,8 @@ def _f32(value: float) -> float:
 
 
 def signature_name(doc: dict) -> str:
+    """The request's "signature_name" ("" picks serving_default); a non-string is a 400 in TF
+    Serving's words."""
     name = doc.get("signature_name", "")
     if not isinstance(name, str):
         raise errors.invalid_argument("'signature_name' key must be a string value.")

@@ -35,10 +35,13 @@ def _yaml(documents: List[Dict]) -> str:
 
 
 def service_name(group: str) -> str:
+    """The group's Deployment and Service name, which the routes' backendRefs point at."""
     return f"{APP}-{group}"
 
 
 def group_objects(group: str, replicas: int = 2) -> List[Dict]:
+    """The group's Deployment and Service. Rolling updates never drop below `replicas` ready
+    pods; readiness waits for the census model, so a pod joins the route only once it serves."""
     labels = {"app": APP, "group": group}
     readiness_model = "census"
     deployment = {
@@ -105,6 +108,8 @@ def _only(group: str, port: int) -> List[Dict]:
 
 
 def route_objects(models_config, weights: Dict[str, float]) -> List[Dict]:
+    """The HTTPRoute and GRPCRoute, rule for rule the split the local nginx makes (see
+    router.render_nginx_config), so the cluster routes as `make serve` does."""
     weights = router.effective_weights(models_config, weights)
     canary_versions = router.canaries(models_config)
     parents = [{"name": GATEWAY, "sectionName": "http"}]
@@ -148,6 +153,7 @@ def _regex(name: str) -> str:
 
 
 def gateway_object() -> Dict:
+    """The Gateway both routes attach to; its class is left for the production overlay."""
     return {"apiVersion": GATEWAY_API, "kind": "Gateway",
             "metadata": {"name": GATEWAY, "labels": {"app": APP}},
             "spec": {"gatewayClassName": "replace-with-your-gateway-class",

@@ -1,20 +1,21 @@
 """The committed serving/k8s manifests are what `tfxp canary --k8s-dir` writes for the sample
-state (census stable 1700000000, canary 1700086400 at 10%), and their routes split as stated."""
+state (census stable 1700000000, canary 1700086400 at 10%), and their routes split as stated; the
+Dockerfile, compose file and manifests pin TF Serving 2.16.1 and carry configs that validate."""
 import pathlib
 
 import yaml
 
 from serving import canary, configs, manifests, router
+from serving.configs_test import fake_versions
 
-K8S_DIR = pathlib.Path(__file__).resolve().parent / "k8s"
+SERVING = pathlib.Path(__file__).resolve().parent
+K8S_DIR = SERVING / "k8s"
 STABLE_V, CANARY_V = 1700000000, 1700086400
 
 
 def sample_state(root: pathlib.Path, weight=10) -> pathlib.Path:
-    """Version folders need only a saved_model.pb to count as pushed for the config writers."""
-    for version in (STABLE_V, CANARY_V):
-        (root / "census" / str(version)).mkdir(parents=True)
-        (root / "census" / str(version) / "saved_model.pb").write_bytes(b"")
+    """models.config with census stable and canary at `weight`, and router.json."""
+    fake_versions(root, "census", STABLE_V, CANARY_V)
     config = configs.build_models_config(root)
     configs.set_served_versions(configs.model_entry(config, "census"), STABLE_V)
     configs.write_models_config(root, config)
@@ -53,20 +54,27 @@ def test_routes_follow_the_canary_weight_and_lifecycle(tmp_path):
     assert router.read_weights(root) == {}
 
 
-def test_cli_drives_weights_and_manifests_and_refuses_bad_input(tmp_path, capsys):
-    from pipelines import cli
-    root = sample_state(tmp_path / "models")
-    k8s = tmp_path / "k8s"
-    base = ["canary", "--models_root", str(root), "--k8s-dir", str(k8s)]
-    assert cli.main(base + ["set-weight", "census", "30"]) == 0
-    assert router.read_weights(root) == {"census": 30}
-    assert "weight: 7000" in (k8s / "routes.yaml").read_text()
-    before = (k8s / "routes.yaml").read_text()
-    assert cli.main(base + ["set-weight", "census", "150"]) == 1
-    assert "percentage from 0 to 100" in capsys.readouterr().err
-    assert cli.main(base + ["watch", "census", "--steps", "50,10"]) == 1
-    assert "increasing weights" in capsys.readouterr().err
-    assert (k8s / "routes.yaml").read_text() == before and router.read_weights(root) == {
-        "census": 30}
-    assert cli.main(base + ["rollback", "census"]) == 0
-    assert "tfserving-canary\n      port: 8501\n      weight" not in (k8s / "routes.yaml").read_text()
+def test_production_files_pin_tf_serving_2_16_and_carry_a_valid_config():
+    assert "FROM tensorflow/serving:2.16.1\n" in (SERVING / "Dockerfile").read_text()
+    compose = yaml.safe_load((SERVING / "docker-compose.yml").read_text())
+    assert "./models:/models:ro" in compose["services"]["tfserving"]["volumes"]
+    all_docs = [d for f in sorted((SERVING / "k8s").glob("*.yaml"))
+                for d in yaml.safe_load_all(f.read_text()) if d and "kind" in d]
+    docs = {d["kind"]: d for d in all_docs}
+    assert {"ConfigMap", "Deployment", "Service", "HTTPRoute", "GRPCRoute"} <= set(docs)
+    data = docs["ConfigMap"]["data"]
+    config = configs.parse_models_config(data["models.config"])
+    configs.validate_models_config(config)
+    assert set(configs.model_entry(config, "census").version_labels) == {"stable", "canary"}
+    configs.parse_batching_config(data["batching.config"])
+    configs.parse_monitoring_config(data["monitoring.config"])
+    deployments = [d for d in all_docs if d["kind"] == "Deployment"]
+    assert [d["metadata"]["labels"]["group"] for d in deployments] == ["stable", "canary"]
+    for deployment in deployments:
+        group = deployment["metadata"]["labels"]["group"]
+        container = deployment["spec"]["template"]["spec"]["containers"][0]
+        assert container["image"] == "tensorflow/serving:2.16.1"
+        assert f"--model_config_file=/etc/tfserving/{group}.config" in container["args"]
+        group_config = configs.parse_models_config(data[f"{group}.config"])
+        configs.validate_models_config(group_config)
+        assert set(configs.model_entry(group_config, "census").version_labels) == {group}

@@ -9,6 +9,8 @@ _LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5
 
 
 class Metrics:
+    """The server's counters and histograms in their own registry; REST and gRPC report here."""
+
     def __init__(self):
         self.registry = prom.CollectorRegistry()
         labels = ["model", "version", "label", "api", "protocol"]
@@ -28,6 +30,8 @@ class Metrics:
 
     def observe(self, model: str, version, api: str, protocol: str, seconds: float,
                 code: str = None, label: str = "") -> None:
+        """Count one request; a failed one (`code` set) counts as an error and stays out of the
+        latency histogram, so errors answered early do not make a version look fast."""
         key = (model, str(version) if version is not None else "", label or "", api, protocol)
         self.requests.labels(*key).inc()
         if code is not None:
@@ -36,4 +40,5 @@ class Metrics:
             self.latency.labels(*key).observe(seconds)
 
     def exposition(self) -> bytes:
+        """The Prometheus text format of this server's registry alone (not the process default)."""
         return prom.generate_latest(self.registry)

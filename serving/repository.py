@@ -27,6 +27,9 @@ MAX_WARMUP_RECORDS = 1000
 
 
 class VersionState:
+    """One version's ModelVersionStatus state and error, its LoadedModel once AVAILABLE, and the
+    folder fingerprint at its last load (a failed version is retried only when that changes)."""
+
     __slots__ = ("version", "state", "error", "model", "fingerprint")
 
     def __init__(self, version: int):
@@ -38,6 +41,9 @@ class VersionState:
 
 
 class ModelState:
+    """One configured model: its config entry, versions and labels. `removed` keeps it answering
+    status (END) after a config drops it, as TF Serving does, while requests get NOT_FOUND."""
+
     def __init__(self, entry, base_dir: pathlib.Path):
         self.entry = entry
         self.base_dir = base_dir
@@ -46,6 +52,7 @@ class ModelState:
         self.removed = False
 
     def available(self) -> Dict[int, LoadedModel]:
+        """The versions requests may use now (loaded and not yet retired), by number."""
         return {v: s.model for v, s in self.versions.items() if s.state == State.AVAILABLE}
 
 
@@ -58,6 +65,8 @@ def _fingerprint(path: pathlib.Path):
 
 
 def aspired_versions(entry, on_disk: List[int]) -> List[int]:
+    """The versions the entry's model_version_policy wants loaded, from the sorted versions on
+    disk; no policy means TF Serving's default, the latest one."""
     policy = entry.model_version_policy.WhichOneof("policy_choice")
     if policy == "all":
         return list(on_disk)
@@ -69,6 +78,11 @@ def aspired_versions(entry, on_disk: List[int]) -> List[int]:
 
 
 class ModelRepository:
+    """Every configured model's versions and labels; the one place that loads and unloads.
+
+    `loader` and `warmup_runner` are injected so tests can load fakes; `on_change(name, version,
+    state)` reports each state change (the server feeds its Prometheus gauge)."""
+
     def __init__(self, config_dir: Optional[pathlib.Path] = None,
                  allow_labels_for_unavailable: bool = False, allow_labels: bool = True,
                  warmup: bool = True, warmup_iterations: int = 1,
@@ -101,6 +115,8 @@ class ModelRepository:
 
     def resolve(self, name: str, version: Optional[int] = None,
                 label: Optional[str] = None) -> LoadedModel:
+        """The LoadedModel a request names (label, else version, else the newest available); the
+        caller keeps the reference, so a version retired meanwhile still finishes the request."""
         with self._lock:
             model, version = self._labelled(name, version, label)
             if model is None or model.removed:

@@ -90,6 +90,8 @@ class RequestLogger:
         self._write_pending()
 
     def close(self) -> None:
+        """Stop the writer thread, write what is still queued and close the file, so a config
+        change or shutdown loses no sampled record."""
         self._closing.set()
         self._thread.join(10)
         self._write_pending()
@@ -198,6 +200,8 @@ def _with_spec(response, name, version, signature_name):
 
 
 def classify_request(name, version, label, signature_name, input_proto):
+    """The ClassificationRequest a log record carries, rebuilt from the parts the data plane
+    receives (REST sends no proto); called lazily on the writer thread, never per request."""
     request = classification_pb2.ClassificationRequest()
     _fill_request_spec(request.model_spec, name, version, label, signature_name)
     request.input.CopyFrom(input_proto)
@@ -205,6 +209,7 @@ def classify_request(name, version, label, signature_name, input_proto):
 
 
 def regress_request(name, version, label, signature_name, input_proto):
+    """The RegressionRequest a log record carries; see classify_request."""
     request = regression_pb2.RegressionRequest()
     _fill_request_spec(request.model_spec, name, version, label, signature_name)
     request.input.CopyFrom(input_proto)
@@ -287,9 +292,12 @@ class RequestLogs:
             logger.close()
 
     def get(self, name: str) -> Optional[RequestLogger]:
+        """The model's logger, or None when its config entry logs nothing (no lock: a dict read
+        on the request path)."""
         return self._loggers.get(name)
 
     def close(self) -> None:
+        """Close every logger (server stop), writing what they still hold."""
         with self._lock:
             loggers, self._loggers, self._keys = list(self._loggers.values()), {}, {}
         for logger in loggers:

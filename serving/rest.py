@@ -48,6 +48,7 @@ class JsonErrorHandler(tornado.web.RequestHandler):
     """Every answer is JSON, including tornado's own errors (unknown HTTP method, bad request)."""
 
     def set_default_headers(self):
+        """Tornado override: JSON content type on every answer, errors included."""
         self.set_header("Content-Type", "application/json")
 
     def _error(self, e: errors.ServingError):
@@ -55,6 +56,7 @@ class JsonErrorHandler(tornado.web.RequestHandler):
         self.finish(json.dumps({"error": e.message}))
 
     def write_error(self, status_code: int, **kwargs):
+        """Tornado override: its own errors and unexpected exceptions answer `{"error": ...}`."""
         exc = kwargs.get("exc_info", (None, None))[1]
         if isinstance(exc, tornado.web.HTTPError) or exc is None:
             reason = self._reason or "error"
@@ -77,12 +79,14 @@ class ApiHandler(JsonErrorHandler):
     socket with unread data would reset the connection before the client sees the answer)."""
 
     def initialize(self, server):
+        """Tornado override: the RestServer (data plane, limits, executor) from the route."""
         self.server = server
         self.body_parts = []
         self.body_size = 0
         self.too_large = False
 
     def prepare(self):
+        """Tornado override: judge the body size from Content-Length before reading any of it."""
         try:
             length = int(self.request.headers.get("Content-Length", "0") or 0)
         except ValueError:
@@ -92,6 +96,7 @@ class ApiHandler(JsonErrorHandler):
             self.body_size = length
 
     def data_received(self, chunk: bytes):
+        """Tornado override (streamed body): keep chunks until the limit, then drop the rest."""
         if self.too_large:
             return
         self.body_size += len(chunk)
@@ -102,9 +107,11 @@ class ApiHandler(JsonErrorHandler):
         self.body_parts.append(chunk)
 
     async def get(self, *_):
+        """Tornado override: model status and metadata."""
         await self._dispatch("GET")
 
     async def post(self, *_):
+        """Tornado override: predict, classify and regress."""
         await self._dispatch("POST")
 
     async def _not_allowed(self, *_):
@@ -205,16 +212,23 @@ ApiHandler = tornado.web.stream_request_body(ApiHandler)
 
 
 class MetricsHandler(JsonErrorHandler):
+    """Prometheus scrapes at the monitoring config's path (only routed when it enables it)."""
+
     def initialize(self, server):
+        """Tornado override: the RestServer whose metrics this handler exposes."""
         self.server = server
 
     def get(self):
+        """Tornado override: the registry in Prometheus text format."""
         self.set_header("Content-Type", "text/plain; version=0.0.4")
         self.finish(self.server.dataplane.metrics.exposition())
 
 
 class NotFoundHandler(JsonErrorHandler):
+    """Paths outside /v1 and the metrics path: a JSON 404, not tornado's HTML page."""
+
     def prepare(self):
+        """Tornado override: answer 404 for any method before a method handler runs."""
         self.set_status(404)
         self.finish(json.dumps({"error": f"Unknown path: {self.request.path}"}))
 
@@ -243,6 +257,7 @@ class RestServer:
         self.http_server.listen(self.port, address=self.host)
 
     def stop(self) -> None:
+        """Stop accepting connections and drop queued model calls; call on the IO loop thread."""
         if self.http_server is not None:
             self.http_server.stop()
         self.executor.shutdown(wait=False, cancel_futures=True)

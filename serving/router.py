@@ -42,10 +42,13 @@ STICKY_HEADER = "x-user-id"
 
 
 def group_config_path(models_root: pathlib.Path, group: str) -> pathlib.Path:
+    """Where the group's generated config lives: beside models.config, so relative paths in it
+    resolve the same way."""
     return pathlib.Path(models_root) / f"{group}.config"
 
 
 def run_dir(models_root: pathlib.Path) -> pathlib.Path:
+    """The running router's folder (nginx.conf, pid, logs, runtime.json), one per models root."""
     return pathlib.Path(models_root) / RUN_DIR
 
 
@@ -64,6 +67,8 @@ def check_weight(weight) -> float:
 
 
 def read_weights(models_root: pathlib.Path) -> Dict[str, float]:
+    """Model -> canary weight from router.json ({} when absent); a broken file is an error, not
+    silently stable, so a typo cannot move traffic."""
     path = pathlib.Path(models_root) / WEIGHTS_FILE
     if not path.exists():
         return {}
@@ -76,6 +81,7 @@ def read_weights(models_root: pathlib.Path) -> Dict[str, float]:
 
 
 def write_weights(models_root: pathlib.Path, weights: Dict[str, float]) -> None:
+    """Replace router.json atomically, each weight checked, so readers never see half a file."""
     state = {"weights": {k: check_weight(v) for k, v in sorted(weights.items())}}
     configs.write_atomic(pathlib.Path(models_root) / WEIGHTS_FILE, json.dumps(state, indent=2) + "\n")
 
@@ -227,6 +233,7 @@ http {{
 
 
 def nginx_binary() -> str:
+    """nginx's path; Debian installs it in sbin, which a non-root PATH often lacks."""
     found = shutil.which("nginx") or next(
         (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.path.exists(p)), None)
     if found is None:
@@ -329,6 +336,8 @@ def reload_groups(models_root: pathlib.Path, models_config=None) -> Dict[str, pa
 
 
 def send_reload(target: str, config, timeout: float = 120.0) -> None:
+    """HandleReloadConfigRequest to one group (`target` host:port); it returns once the group
+    serves the config, so the router may send it traffic. A refusal raises ConfigError."""
     import grpc
     from tensorflow_serving.apis import model_management_pb2, model_service_pb2_grpc
     request = model_management_pb2.ReloadConfigRequest()
@@ -344,6 +353,8 @@ def send_reload(target: str, config, timeout: float = 120.0) -> None:
 # ---------------------------------------------------------------- the local stack
 
 def free_port(host: str = "127.0.0.1") -> int:
+    """A port the OS reports free now, for the groups' ports (and tests): something else could
+    take it before the server binds, which local stacks accept."""
     with socket.socket() as s:
         s.bind((host, 0))
         return s.getsockname()[1]
@@ -380,6 +391,8 @@ class LocalStack:
         self._logs = []
 
     def start(self) -> "LocalStack":
+        """Start both groups, then nginx in front; refuses when a router already runs for this
+        models root, and stops whatever it started if any part fails."""
         nginx = nginx_binary()
         prefix = run_dir(self.models_root)
         prefix.mkdir(parents=True, exist_ok=True)
@@ -424,6 +437,8 @@ class LocalStack:
         return self
 
     def stop(self) -> None:
+        """Remove runtime.json first (so `tfxp canary` stops reloading), then end nginx gracefully
+        (SIGQUIT lets it finish requests) and the groups, killing any that take over 20 s."""
         runtime_file = run_dir(self.models_root) / RUNTIME_FILE
         if runtime_file.exists():
             runtime_file.unlink()

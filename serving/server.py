@@ -130,6 +130,8 @@ def make_tolerant(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 
 def build_parser(prog: str = "python -m serving") -> argparse.ArgumentParser:
+    """The stand-alone parser of `python -m serving`: tolerant like `tfxp serve`, so a start-up
+    script written for tensorflow_model_server runs as it is."""
     parser = _TolerantParser(prog=prog, description="TF-Serving-compatible local model server.")
     add_server_flags(parser)
     return parser
@@ -210,6 +212,9 @@ class ModelServer:
         return path, root, configs.read_models_config(path)
 
     def reload_config(self, config, source: str) -> None:
+        """Apply a new ModelServerConfig (file poll or HandleReloadConfigRequest; `source` names
+        which in the log). Request logging is checked first, so a bad logging config rejects the
+        whole config before any model changes."""
         log.info("Reloading model config (%s)", source)
         try:
             self.request_logs.configure(config)
@@ -219,6 +224,8 @@ class ModelServer:
         self.config = config
 
     def start(self) -> None:
+        """Load the initial config, then open gRPC and REST; returns once both listen. A config
+        that fails to apply is logged, not fatal: the server still starts, as TF Serving does."""
         from serving.grpc_server import make_server
         from serving.rest import RestServer
         try:
@@ -298,6 +305,7 @@ class ModelServer:
             log.error("Model config reload failed: %s", getattr(e, "message", e))
 
     def wait(self) -> None:
+        """Block the main thread until `request_stop()` (a signal), so signals stay deliverable."""
         self._stop.wait()
 
     def request_stop(self) -> None:
@@ -305,6 +313,8 @@ class ModelServer:
         self._stop.set()
 
     def stop(self) -> None:
+        """Shut down: gRPC gets 2 s to finish calls in flight, then batching and request logs
+        close (flushing what was sampled)."""
         self._stop.set()
         if self.grpc_server is not None:
             self.grpc_server.stop(grace=2)
@@ -370,4 +380,5 @@ def run(args) -> int:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    """`python -m serving`: parse tensorflow_model_server's flags and serve until a signal."""
     return run(build_parser().parse_args(argv))

@@ -31,6 +31,8 @@ class _Affine(tf.Module):
 
 
 def build_affine(path: pathlib.Path, scale: float) -> pathlib.Path:
+    """y = x * scale over float [-1, 2]; versions with different scales tell in a test which
+    version answered."""
     module = _Affine(scale)
     tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
     return path
@@ -80,6 +82,8 @@ class _CensusLike(tf.Module):
 
 
 def build_census_like(path: pathlib.Path, bias: float = 0.0, hidden: int = 0) -> pathlib.Path:
+    """The census export's signatures (see the module docstring); `bias` shifts the predictions
+    so versions differ, `hidden` adds a layer of that width to make calls costlier."""
     module = _CensusLike(bias, hidden)
     tf.saved_model.save(module, str(path), signatures={
         "serving_default": module.serve_examples, "serving_raw": module.serve_raw,
@@ -154,6 +158,8 @@ class _Square(tf.Module):
 
 
 def build_tf2_module(path: pathlib.Path) -> pathlib.Path:
+    """A plain TF2 tf.Module export (y = x * x + 1 over float vectors), a model this project did
+    not train."""
     module = _Square()
     tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
     return path

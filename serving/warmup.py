@@ -43,6 +43,8 @@ def _replay(model: LoadedModel, log) -> None:
 
 def run_warmup(model: LoadedModel, path: pathlib.Path, max_records: int = 1000,
                iterations: int = 1) -> int:
+    """Replay every record `iterations` times before the version serves; returns the record
+    count. More than `max_records` records or a failing one raises, which fails the load."""
     count = 0
     for record in tf.compat.v1.io.tf_record_iterator(str(path)):
         count += 1
@@ -70,5 +72,6 @@ def write_warmup_file(saved_model_dir: pathlib.Path, logs: Iterable) -> pathlib.
 
 
 def predict_log(request) -> "prediction_log_pb2.PredictionLog":
+    """A PredictRequest wrapped as the warmup record TF Serving replays."""
     return prediction_log_pb2.PredictionLog(
         predict_log=prediction_log_pb2.PredictLog(request=request))

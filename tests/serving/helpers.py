@@ -1,7 +1,10 @@
-"""HTTP and gRPC helpers for the conformance tests (exact status codes and JSON bodies)."""
+"""HTTP and gRPC helpers for the conformance tests (exact status codes and JSON bodies), and
+client threads for the tests that change what is served under live traffic."""
 import json
+import threading
 import urllib.error
 import urllib.request
+from typing import Optional
 
 
 def http(server, method, path, body=None, raw=None):
@@ -25,3 +28,23 @@ def stubs(server):
     channel = grpc.insecure_channel(server.grpc)
     return (prediction_service_pb2_grpc.PredictionServiceStub(channel),
             model_service_pb2_grpc.ModelServiceStub(channel))
+
+
+class ClientThreads:
+    """Runs client loops on threads for the length of a `with` block; each loop returns once
+    `stopped` is set. Subclasses pass their loops and record what the clients saw."""
+
+    def __init__(self, *loops, daemon: bool = False, join_timeout: Optional[float] = None):
+        self.stopped = threading.Event()
+        self._join_timeout = join_timeout
+        self._threads = [threading.Thread(target=loop, daemon=daemon) for loop in loops]
+
+    def __enter__(self):
+        for t in self._threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopped.set()
+        for t in self._threads:
+            t.join(self._join_timeout)

@@ -14,6 +14,7 @@ import pytest
 
 from serving import canary, canary_watch, router
 from serving.configs import ConfigError
+from tests.serving.helpers import ClientThreads
 
 MODEL = "split"
 ROW = [[1.0, 1.0]]
@@ -176,26 +177,14 @@ def test_bad_weights_are_refused_and_change_nothing(stack):
     assert (stack.models_root / router.WEIGHTS_FILE).read_text() == before
 
 
-class Traffic:
+class Traffic(ClientThreads):
     """REST (a fresh connection per request) and gRPC clients looping until stopped."""
 
     def __init__(self, stack, row_source=lambda: ROW):
         self.stack, self.row_source = stack, row_source
         self.failures, self.answers = [], []
-        self._stop = threading.Event()
         self._lock = threading.Lock()
-        self._threads = [threading.Thread(target=self._rest, daemon=True) for _ in range(2)]
-        self._threads.append(threading.Thread(target=self._grpc, daemon=True))
-
-    def __enter__(self):
-        for t in self._threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        for t in self._threads:
-            t.join(30)
+        super().__init__(self._rest, self._rest, self._grpc, daemon=True, join_timeout=30)
 
     def count(self) -> int:
         with self._lock:
@@ -207,7 +196,7 @@ class Traffic:
 
     def _rest(self):
         client = RestClient(self.stack.rest_port, keepalive=False)
-        while not self._stop.is_set():
+        while not self.stopped.is_set():
             try:
                 status, body = client.predict(row=self.row_source())
                 self._note(status == 200, ("rest", status, body))
@@ -216,7 +205,7 @@ class Traffic:
 
     def _grpc(self):
         stub = grpc_stub(self.stack.grpc_port)
-        while not self._stop.is_set():
+        while not self.stopped.is_set():
             try:
                 response = stub.Predict(grpc_request(self.row_source()), timeout=30)
                 self._note(True, ("grpc", response.model_spec.version.value))

@@ -13,7 +13,7 @@ from tensorflow_serving.apis import model_management_pb2, predict_pb2
 from serving import canary, configs, testing
 from serving.warmup import predict_log, write_warmup_file
 from tests.serving.conftest import LocalServer
-from tests.serving.helpers import http, stubs
+from tests.serving.helpers import ClientThreads, http, stubs
 
 pytestmark = pytest.mark.local_only
 
@@ -60,17 +60,16 @@ def _wait_for(fn, expected, timeout=30.0):
     raise AssertionError(f"expected {expected!r}, last saw {value!r}")
 
 
-class ClientLoop:
+class ClientLoop(ClientThreads):
     """Hammers a label over REST and gRPC from two threads; every failure is recorded."""
 
     def __init__(self, server, model, label):
         self.server, self.model, self.label = server, model, label
         self.failures, self.count, self.values = [], 0, set()
-        self._stop = threading.Event()
-        self.threads = [threading.Thread(target=self._rest), threading.Thread(target=self._grpc)]
+        super().__init__(self._rest, self._grpc)
 
     def _rest(self):
-        while not self._stop.is_set():
+        while not self.stopped.is_set():
             value = _scale(self.server, self.model, self.label)
             self._record(value)
 
@@ -81,7 +80,7 @@ class ClientLoop:
         if self.label:
             request.model_spec.version_label = self.label
         request.inputs["x"].CopyFrom(tf.make_tensor_proto(np.ones([1, 2], np.float32)))
-        while not self._stop.is_set():
+        while not self.stopped.is_set():
             try:
                 out = predictions.Predict(request).outputs["y"]
                 self._record(float(tf.make_ndarray(out)[0][0]))
@@ -94,16 +93,6 @@ class ClientLoop:
             self.failures.append(value)
         else:
             self.values.add(value)
-
-    def __enter__(self):
-        for t in self.threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        for t in self.threads:
-            t.join()
 
 
 def test_canary_start_promote_rollback_with_zero_failed_requests(live):

@@ -1,0 +1,57 @@
+"""The serve/predict/canary subcommands on a parent parser: tensorflow_model_server's flag forms,
+clear flag errors, and the canary commands' exit codes (no server needed)."""
+import argparse
+import json
+
+import pytest
+
+from serving import canary, cli
+from serving.configs_test import fake_versions
+
+
+def main_parser():
+    """A `tfxp`-like parent parser with the serving subcommands, as pipelines/cli.py registers
+    them."""
+    parser = argparse.ArgumentParser(prog="tfxp")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    cli.add_serve_parser(subparsers)
+    cli.add_predict_parser(subparsers)
+    cli.add_canary_parser(subparsers)
+    return parser
+
+
+def test_serve_accepts_tensorflow_model_server_flags_and_warns_on_the_rest():
+    args = main_parser().parse_args([
+        "serve", "--port=9000", "--rest_api_port=9001", "--model_config_file=/srv/tfs/m.config",
+        "--enable_batching", "--allow_version_labels_for_unavailable_models=false",
+        "--model_config_file_poll_wait_seconds=5", "--use_tfrt=true",
+        "--per_process_gpu_memory_fraction=0.5", "--made_up_flag=1"])
+    assert (args.port, args.rest_api_port, args.model_config_file) == (9000, 9001, "/srv/tfs/m.config")
+    assert args.enable_batching is True
+    assert args.allow_version_labels_for_unavailable_models is False
+    assert args.model_config_file_poll_wait_seconds == 5
+    assert args.ignored_flags == ["--use_tfrt=true", "--per_process_gpu_memory_fraction=0.5",
+                                  "--made_up_flag=1"]
+    assert args.host == "127.0.0.1"
+    assert args.func is cli._serve
+
+
+def test_bad_flag_values_are_clear_errors(capsys):
+    with pytest.raises(SystemExit):
+        main_parser().parse_args(["serve", "--enable_batching=maybe"])
+    assert "expected true or false" in capsys.readouterr().err
+
+
+def test_canary_cli_round_trip(tmp_path, capsys):
+    fake_versions(tmp_path, "census", 1, 2)
+    canary.on_push(tmp_path, "census", 1)
+    parser = main_parser()
+    args = parser.parse_args(["canary", f"--models_root={tmp_path}", "start", "census"])
+    assert args.func(args) == 0
+    assert json.loads(capsys.readouterr().out)["census"]["canary"] == 2
+    args = parser.parse_args(["canary", f"--models_root={tmp_path}", "promote", "census"])
+    assert args.func(args) == 0
+    capsys.readouterr()
+    args = parser.parse_args(["canary", f"--models_root={tmp_path}", "promote", "census"])
+    assert args.func(args) == 1
+    assert "no canary to promote" in capsys.readouterr().err
