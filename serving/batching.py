@@ -16,6 +16,7 @@ import numpy as np
 
 from serving import errors
 
+_STOPPED = "The batch scheduler is stopping: the server is shutting down"
 
 class _Task:
     __slots__ = ("inputs", "rows", "enqueued", "done", "result", "error")
@@ -66,6 +67,8 @@ class BatchScheduler:
                 f"Task size {rows} is larger than maximum input batch size {self.max_batch_size}")
         task = _Task(inputs, rows)
         with self._cond:
+            if self._stopped:
+                raise errors.unavailable(_STOPPED)
             queue = self._queues.get(key)
             if queue is None:
                 queue = self._queues[key] = _Queue(run)
@@ -82,11 +85,18 @@ class BatchScheduler:
         return task.result
 
     def close(self) -> None:
-        """Let the worker threads end after the batch they are running (server stop); queued
-        requests are not run."""
+        """Server stop: the worker threads end after the batch they are running, and every request
+        still queued is answered UNAVAILABLE at once instead of leaving its client waiting."""
         with self._cond:
             self._stopped = True
+            abandoned = [task for queue in self._queues.values() for task in queue.tasks]
+            for queue in self._queues.values():
+                queue.tasks.clear()
+                queue.rows = 0
             self._cond.notify_all()
+        for task in abandoned:
+            task.error = errors.unavailable(_STOPPED)
+            task.done.set()
 
     def _ready_batch(self):
         """The oldest queue that is full or timed out, as (queue, tasks); else the wait time."""
