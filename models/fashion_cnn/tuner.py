@@ -16,7 +16,7 @@ from models.fashion_cnn import features, model
 
 MAX_TRIALS = 3
 TRIAL_FRACTION = 6
-OBJECTIVE = "val_" + model.METRIC_NAME
+OBJECTIVE = "val_" + training.MULTICLASS_ACCURACY
 
 
 def search_space() -> keras_tuner.HyperParameters:
