@@ -54,6 +54,8 @@ def read_package_file(package: str, version: str, path_inside: str) -> bytes:
 
 
 def sha256_file(path: pathlib.Path) -> str:
+    """The file's SHA-256 (hex), read in 1 MiB blocks so that large files need little memory;
+    the manifest records it so that a changed file is noticed."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -67,6 +69,7 @@ def _data_files(out_dir: pathlib.Path) -> Dict[str, str]:
 
 
 def load_manifest(out_dir: pathlib.Path):
+    """The parsed MANIFEST.json of a prepared folder, or None before its first preparation."""
     path = out_dir / MANIFEST
     return json.loads(path.read_text()) if path.exists() else None
 
@@ -79,6 +82,8 @@ def is_prepared(out_dir: pathlib.Path, source: str) -> bool:
 
 
 def write_manifest(out_dir: pathlib.Path, source: str, rows: Mapping[str, int], **extra) -> dict:
+    """Records the source, rows per split, every file's checksum and the `extra` fields in
+    MANIFEST.json, which is_prepared checks later. Returns the manifest."""
     manifest = {"source": source, "rows": dict(rows), "sha256": _data_files(out_dir), **extra}
     (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest

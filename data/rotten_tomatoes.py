@@ -55,6 +55,7 @@ def stratified_split(rows: List[Row], eval_fraction: float = EVAL_FRACTION,
 
 
 def read_csv(path: pathlib.Path) -> List[Row]:
+    """(text, label) rows of a split file the preparer wrote, or of the committed sample."""
     with open(path, newline="") as f:
         return [(r["text"], int(r["label"])) for r in csv.DictReader(f)]
 
@@ -67,6 +68,8 @@ def class_summary(rows: List[Row]) -> Dict[str, float]:
 
 
 def split_file(out_dir: pathlib.Path, split: str) -> pathlib.Path:
+    """Where a split's CSV lives under a prepared or sample folder; the preparer and the tests
+    that read the sample share it."""
     return pathlib.Path(out_dir) / split / f"sentiment_{split}.csv"
 
 

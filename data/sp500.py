@@ -109,6 +109,8 @@ def build_splits(prices: Mapping[str, np.ndarray]) -> Dict[str, Dict[str, np.nda
 
 
 def to_example(columns: Mapping[str, np.ndarray], i: int):
+    """The tf.Example of day `i`: the raw OHLCV windows, the trend label, the date and the next
+    day's return."""
     import tensorflow as tf
 
     feature = {k: tf.train.Feature(float_list=tf.train.FloatList(value=columns[k][i]))
@@ -152,6 +154,8 @@ def read_split(split_dir: pathlib.Path) -> Dict[str, np.ndarray]:
 
 
 def split_baselines(splits: Mapping[str, Mapping[str, np.ndarray]]) -> Dict[str, Dict[str, float]]:
+    """The naive baselines on every split; the majority class comes from train only, as it would
+    be known before the later spans."""
     majority = int(np.bincount(splits["train"][LABEL_KEY], minlength=len(CLASSES)).argmax())
     return {split: baselines(c[LABEL_KEY], c["close"][:, -1] / c["close"][:, -1 - HORIZON] - 1,
                              majority)

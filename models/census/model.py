@@ -55,6 +55,8 @@ def build_model(vocab_sizes: Dict[str, int], params) -> tf.keras.Model:
 
 
 def vocabulary_sizes(tf_transform_output) -> Dict[str, int]:
+    """Categories per categorical feature from Transform's vocabularies: each one-hot input is
+    that wide plus one (the out-of-vocabulary id)."""
     return {key: tf_transform_output.vocabulary_size_by_name(key)
             for key in features.CATEGORICAL_FEATURES}
 

@@ -45,6 +45,8 @@ def choose_strategy_name(requested: str = "auto", num_gpus: Optional[int] = None
 
 
 def make_strategy(requested: str = "auto") -> tf.distribute.Strategy:
+    """The strategy choose_strategy_name picks, built; logged so that a run's log says how it
+    trained."""
     name = choose_strategy_name(requested)
     logging.info("tf.distribute strategy: %s", name)
     if name == "multi_worker":
@@ -64,6 +66,8 @@ def choose_precision_policy(requested: str = "auto", num_gpus: Optional[int] = N
 
 
 def apply_precision_policy(requested: str = "auto") -> str:
+    """Sets the Keras global policy choose_precision_policy picks; it must run before the model
+    is built, which reads it. Returns the policy's name."""
     policy = choose_precision_policy(requested)
     tf.keras.mixed_precision.set_global_policy(policy)
     return policy
@@ -91,6 +95,8 @@ def epochs_and_steps(train_steps: int, epochs: int) -> Dict[str, int]:
 
 
 def standard_callbacks(log_dir: str, patience: int = 2, monitor: str = "val_loss") -> List:
+    """EarlyStopping that restores the best weights (the exported model is the best epoch, not
+    the last) and TensorBoard logs in `log_dir`, the Trainer's model_run_dir."""
     return [
         tf.keras.callbacks.EarlyStopping(monitor=monitor, patience=patience,
                                          restore_best_weights=True),

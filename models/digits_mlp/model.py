@@ -24,6 +24,8 @@ DEFAULT_HYPERPARAMETERS = {
 
 
 def build_model(params) -> tf.keras.Model:
+    """The MLP on [batch, 784] scaled pixels: CustomDenseLayers with Dropout, then a softmax
+    CustomDenseLayer; `params` as training.hyperparameters merges them."""
     inputs = tf.keras.Input(shape=(features.NUM_PIXELS,), name=features.TRANSFORMED_PIXELS_KEY)
     x = inputs
     for index, units in enumerate(params["hidden_units"]):
@@ -31,7 +33,8 @@ def build_model(params) -> tf.keras.Model:
         x = tf.keras.layers.Dropout(float(params["dropout"]))(x)
     outputs = CustomDenseLayer(features.NUM_CLASSES, activation="softmax", dtype="float32",
                                name="probabilities")(x)
-    return training.compile_multiclass(inputs, outputs, "digits_mlp", float(params["learning_rate"]))
+    return training.compile_multiclass(inputs, outputs, "digits_mlp",
+                                       float(params["learning_rate"]))
 
 
 def make_signatures(model, tf_transform_output) -> Dict[str, tf.types.experimental.ConcreteFunction]:

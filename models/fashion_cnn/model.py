@@ -43,6 +43,9 @@ def augmentation_block(params) -> tf.keras.Sequential:
 
 
 def build_model(params) -> tf.keras.Model:
+    """The documented CNN (see the module docstring), with the augmentation block when
+    `params["augment"]`; widths, dropout and learning rate come from `params`, which the Tuner
+    varies."""
     inputs = tf.keras.Input(shape=features.IMAGE_SHAPE, name=features.TRANSFORMED_IMAGE_KEY)
     x = augmentation_block(params)(inputs) if params["augment"] else inputs
     filters = int(params["filters"])

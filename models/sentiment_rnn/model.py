@@ -33,6 +33,8 @@ class BahdanauAttention(tf.keras.layers.Layer):
         self.score = tf.keras.layers.Dense(1)
 
     def call(self, query, values, value_mask=None):
+        """Keras override: returns (context [batch, value width], weights [batch, steps, 1]); steps
+        where `value_mask` is 0 (padding) get practically zero weight."""
         scores = self.score(tf.nn.tanh(self.w_query(tf.expand_dims(query, 1))
                                        + self.w_values(values)))
         if value_mask is not None:
@@ -41,6 +43,7 @@ class BahdanauAttention(tf.keras.layers.Layer):
         return tf.reduce_sum(weights * values, axis=1), weights
 
     def get_config(self):
+        """Keras override: adds `units`, so a saved model reloads the layer."""
         return {**super().get_config(), "units": self.units}
 
 
