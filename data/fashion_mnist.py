@@ -63,6 +63,8 @@ def load_split(split: str, source_dir: pathlib.Path = SOURCE_DIR) -> Tuple[np.nd
 
 
 def to_examples(images: np.ndarray, labels: np.ndarray) -> Iterator:
+    """tf.Examples {image_png, label}: the PNG bytes are what clients send to serving_png, so
+    training and serving decode images the same way."""
     import tensorflow as tf
 
     for image, label in zip(images, labels):
@@ -72,17 +74,18 @@ def to_examples(images: np.ndarray, labels: np.ndarray) -> Iterator:
             LABEL_KEY: tfrecords.int64_feature([label])}))
 
 
-def prepare(out_dir: pathlib.Path) -> Dict:
-    """Write train/eval TFRecords and MANIFEST.json into out_dir; a no-op when they are current."""
-    out_dir = pathlib.Path(out_dir)
-    if common.is_prepared(out_dir, SOURCE):
-        return common.load_manifest(out_dir)
+def _write_splits(out_dir: pathlib.Path):
     rows = {}
     for split in SOURCE_FILES:
         images, labels = load_split(split)
         rows[split] = tfrecords.write_examples(
             out_dir / split / f"fashion_mnist_{split}{tfrecords.SUFFIX}", to_examples(images, labels))
-    return common.write_manifest(out_dir, SOURCE, rows, classes=list(CLASS_NAMES))
+    return rows, {"classes": list(CLASS_NAMES)}
+
+
+def prepare(out_dir: pathlib.Path) -> Dict:
+    """Write train/eval TFRecords and MANIFEST.json into out_dir; a no-op when they are current."""
+    return common.prepare_once(out_dir, SOURCE, _write_splits)
 
 
 def stratified_indices(labels: np.ndarray, per_class: int, seed: int):
@@ -97,12 +100,3 @@ def stratified_indices(labels: np.ndarray, per_class: int, seed: int):
     rng.shuffle(chosen)
     return chosen
 
-
-def write_sample(sample_dir: pathlib.Path, per_class: Dict[str, int], seed: int = 7) -> None:
-    """The committed sample: `per_class[split]` images of each of the 10 classes per split."""
-    for split, count in per_class.items():
-        images, labels = load_split(split)
-        index = stratified_indices(labels, count, seed)
-        tfrecords.write_examples(pathlib.Path(sample_dir) / split /
-                                 f"fashion_mnist_{split}{tfrecords.SUFFIX}",
-                                 to_examples(images[index], labels[index]))

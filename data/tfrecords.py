@@ -8,10 +8,12 @@ SUFFIX = ".tfrecord.gz"
 
 
 def int64_feature(values) -> tf.train.Feature:
+    """An int64 list feature; each value goes through int(), so numpy integers are accepted."""
     return tf.train.Feature(int64_list=tf.train.Int64List(value=[int(v) for v in values]))
 
 
 def bytes_feature(value: bytes) -> tf.train.Feature:
+    """A one-value bytes feature, such as an encoded PNG."""
     return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
 
 

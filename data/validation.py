@@ -49,6 +49,8 @@ def load_split_statistics(uri: str):
 
 
 def statistics_path(uri: str, split: str) -> str:
+    """The statistics file of one split of a StatisticsGen artifact (TFX's `Split-<name>/`
+    layout)."""
     return os.path.join(uri, f"Split-{split}", STATISTICS_FILE)
 
 
@@ -73,9 +75,11 @@ class Distance:
 
     @property
     def exceeded(self) -> bool:
+        """True when the value is above the threshold, which is when TFDV reports an anomaly."""
         return self.value > self.threshold
 
     def describe(self) -> str:
+        """One line for reports and gate messages that says whether the threshold was crossed."""
         return (f"feature '{self.feature}': {self.measure} distance {self.value:.4f} "
                 f"> threshold {self.threshold:g}" if self.exceeded else
                 f"feature '{self.feature}': {self.measure} distance {self.value:.4f} "
@@ -135,6 +139,8 @@ def summary_of(dataset, name: str, top: int = 3) -> str:
 
 
 def row_count(dataset) -> int:
+    """Examples in a split's statistics; 0 when the split has none, so that the data gate
+    reports it as too small."""
     return int(dataset.num_examples) if dataset is not None else 0
 
 

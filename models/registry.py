@@ -15,10 +15,13 @@ _MODEL_MODULES = {
 
 
 def names() -> List[str]:
+    """The registered model names, in the order `make run` trains them."""
     return list(_MODEL_MODULES)
 
 
 def get(name: str) -> ModelSpec:
+    """The ModelSpec of model `name`; its package is imported only now, so the CLI starts
+    without TensorFlow. An unknown name is a KeyError that lists the registered ones."""
     try:
         module = _MODEL_MODULES[name]
     except KeyError:

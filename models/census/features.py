@@ -14,6 +14,8 @@ assert sorted(NUMERIC_FEATURES + CATEGORICAL_FEATURES + [LABEL_KEY]) == sorted(C
 
 
 def transformed_name(key: str) -> str:
+    """The key Transform writes a feature under: the "_xf" suffix keeps raw and transformed keys
+    apart where both appear (signatures, TFMA slices)."""
     return key + "_xf"
 
 

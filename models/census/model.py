@@ -4,7 +4,7 @@ from typing import Dict
 import tensorflow as tf
 
 from models.census import features
-from models.common import signatures, training
+from models.common import training
 
 DEFAULT_HYPERPARAMETERS = {
     "variant": "logistic",      # 'logistic' (documented single sigmoid unit) or 'dnn'
@@ -55,6 +55,8 @@ def build_model(vocab_sizes: Dict[str, int], params) -> tf.keras.Model:
 
 
 def vocabulary_sizes(tf_transform_output) -> Dict[str, int]:
+    """Categories per categorical feature from Transform's vocabularies: each one-hot input is
+    that wide plus one (the out-of-vocabulary id)."""
     return {key: tf_transform_output.vocabulary_size_by_name(key)
             for key in features.CATEGORICAL_FEATURES}
 
@@ -69,8 +71,8 @@ def _raw_to_sparse(value: tf.Tensor, missing=None) -> tf.SparseTensor:
 
 
 def make_signatures(model, tf_transform_output) -> Dict[str, tf.types.experimental.ConcreteFunction]:
-    """serving_default (serialized tf.Example), serving_raw (named raw features) and
-    transform_features (for TFMA), all applying the same Transform graph."""
+    """serving_default (serialized tf.Example) and serving_raw (named raw features), both
+    applying the same Transform graph; training.fit_and_export adds transform_features."""
     model.tft_layer = tf_transform_output.transform_features_layer()
     raw_spec = tf_transform_output.raw_feature_spec()
     raw_spec.pop(features.LABEL_KEY)
@@ -95,16 +97,13 @@ def make_signatures(model, tf_transform_output) -> Dict[str, tf.types.experiment
         return predict(model.tft_layer(sparse))
 
     return {"serving_default": serve_examples.get_concrete_function(),
-            "serving_raw": serve_raw.get_concrete_function(),
-            "transform_features": signatures.transform_features(
-                model, tf_transform_output.raw_feature_spec())}
+            "serving_raw": serve_raw.get_concrete_function()}
 
 
 def run_fn(fn_args):
     """TFX Trainer entry point."""
     params = training.hyperparameters(fn_args, DEFAULT_HYPERPARAMETERS)
-    model, tf_transform_output = training.fit(
+    training.fit_and_export(
         fn_args, params, features.TRANSFORMED_LABEL_KEY,
-        lambda tf_transform_output: build_model(vocabulary_sizes(tf_transform_output), params))
-    tf.saved_model.save(model, fn_args.serving_model_dir,
-                        signatures=make_signatures(model, tf_transform_output))
+        lambda tf_transform_output: build_model(vocabulary_sizes(tf_transform_output), params),
+        make_signatures)

@@ -11,6 +11,8 @@ MAX_TRIALS = 4
 
 
 def build_tunable_model(hp: keras_tuner.HyperParameters, vocab_sizes, base_params):
+    """The census model with variant, learning rate and dropout drawn from the search space;
+    the other hyperparameters stay as the Trainer uses them, so the best trial is what it trains."""
     params = dict(base_params,
                   variant=hp.Choice("variant", list(model.VARIANTS)),
                   learning_rate=hp.Choice("learning_rate", [0.003, 0.01, 0.03]),
@@ -19,6 +21,8 @@ def build_tunable_model(hp: keras_tuner.HyperParameters, vocab_sizes, base_param
 
 
 def tuner_fn(fn_args) -> tfx.components.TunerFnResult:
+    """TFX Tuner entry point: a random search fitted on Transform's output with the Trainer's
+    epoch schedule."""
     params = training.hyperparameters(fn_args, model.DEFAULT_HYPERPARAMETERS)
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_graph_path)
     vocab_sizes = model.vocabulary_sizes(tf_transform_output)

@@ -16,6 +16,8 @@ def transform_features(model, raw_feature_spec) -> tf.types.experimental.Concret
 
 
 def classification_outputs(probabilities: tf.Tensor) -> Dict[str, tf.Tensor]:
+    """What every classifier signature returns: the probabilities and the most likely class id,
+    so that clients need not take the argmax themselves."""
     return {"probabilities": probabilities,
             "classes": tf.argmax(probabilities, axis=-1, output_type=tf.int64)}
 

@@ -11,7 +11,12 @@ from typing import Any, Dict, List, Mapping, Optional
 
 import tensorflow as tf
 
+from models.common import signatures as common_signatures
+
 STRATEGIES = ("auto", "default", "mirrored", "multi_worker")
+# The accuracy metric of the multi-class models: the Keras metric name the Tuner's objective
+# ("val_" + it) and the TFMA thresholds' key share.
+MULTICLASS_ACCURACY = "sparse_categorical_accuracy"
 
 
 def _cluster_workers(tf_config: Optional[str]) -> int:
@@ -40,6 +45,8 @@ def choose_strategy_name(requested: str = "auto", num_gpus: Optional[int] = None
 
 
 def make_strategy(requested: str = "auto") -> tf.distribute.Strategy:
+    """The strategy choose_strategy_name picks, built; logged so that a run's log says how it
+    trained."""
     name = choose_strategy_name(requested)
     logging.info("tf.distribute strategy: %s", name)
     if name == "multi_worker":
@@ -59,6 +66,8 @@ def choose_precision_policy(requested: str = "auto", num_gpus: Optional[int] = N
 
 
 def apply_precision_policy(requested: str = "auto") -> str:
+    """Sets the Keras global policy choose_precision_policy picks; it must run before the model
+    is built, which reads it. Returns the policy's name."""
     policy = choose_precision_policy(requested)
     tf.keras.mixed_precision.set_global_policy(policy)
     return policy
@@ -86,6 +95,8 @@ def epochs_and_steps(train_steps: int, epochs: int) -> Dict[str, int]:
 
 
 def standard_callbacks(log_dir: str, patience: int = 2, monitor: str = "val_loss") -> List:
+    """EarlyStopping that restores the best weights (the exported model is the best epoch, not
+    the last) and TensorBoard logs in `log_dir`, the Trainer's model_run_dir."""
     return [
         tf.keras.callbacks.EarlyStopping(monitor=monitor, patience=patience,
                                          restore_best_weights=True),
@@ -133,4 +144,37 @@ def fit(fn_args, params: Mapping[str, Any], label_key: str, build_model, feature
               class_weight=class_weight(tf_transform_output) if class_weight else None,
               callbacks=standard_callbacks(fn_args.model_run_dir, patience=patience), verbose=2,
               **epochs_and_steps(fn_args.train_steps, params["epochs"]))
+    return model, tf_transform_output
+
+
+def compile_multiclass(inputs, outputs, name: str, learning_rate: float) -> tf.keras.Model:
+    """The Keras model over softmax `outputs`, compiled with the loss and the accuracy metric
+    (MULTICLASS_ACCURACY) that the multi-class eval config and Tuner objective expect."""
+    model = tf.keras.Model(inputs, outputs, name=name)
+    model.compile(optimizer=tf.keras.optimizers.Adam(learning_rate),
+                  loss="sparse_categorical_crossentropy",
+                  metrics=[tf.keras.metrics.SparseCategoricalAccuracy(name=MULTICLASS_ACCURACY)])
+    return model
+
+
+def fit_and_export(fn_args, params: Mapping[str, Any], label_key: str, build_model,
+                   make_signatures, keras_metadata: bool = False, **fit_options):
+    """The whole Trainer step most run_fns need: `fit`, then the SavedModel in
+    `fn_args.serving_model_dir`, where the Evaluator and Pusher look for it.
+
+    `make_signatures(model, tf_transform_output)` returns the model's own signatures and sets
+    `model.tft_layer`; `transform_features` (serialized tf.Examples -> Transform's outputs, what
+    TFMA's `preprocessing_function_names` call) is added to every model here.
+    `keras_metadata` saves through Keras (`model.save(save_format="tf")`) so that
+    `tf.keras.models.load_model` can rebuild custom layers, rather than `tf.saved_model.save`.
+    `fit_options` go to `fit`. Returns (model, tf_transform_output) for further exports.
+    """
+    model, tf_transform_output = fit(fn_args, params, label_key, build_model, **fit_options)
+    signatures = make_signatures(model, tf_transform_output)
+    signatures["transform_features"] = common_signatures.transform_features(
+        model, tf_transform_output.raw_feature_spec())
+    if keras_metadata:
+        model.save(fn_args.serving_model_dir, save_format="tf", signatures=signatures)
+    else:
+        tf.saved_model.save(model, fn_args.serving_model_dir, signatures=signatures)
     return model, tf_transform_output

@@ -12,6 +12,8 @@ class LegacyKerasRandomSearch(keras_tuner.RandomSearch):
     """
 
     def run_trial(self, trial, *args, **kwargs):
+        """Override of the documented hook: builds and fits the trial's tf.keras model directly,
+        past keras-tuner's Keras 3 check (see the class docstring)."""
         built = self.hypermodel.build(trial.hyperparameters)
         history = built.fit(*args, **kwargs)
         return {name: float(values[-1]) for name, values in history.history.items()}

@@ -5,6 +5,8 @@ IMAGE_SIZE = 28
 
 
 def transformed_name(key: str) -> str:
+    """The key Transform writes a feature under: the "_xf" suffix keeps raw and transformed keys
+    apart where both appear (signatures, TFMA slices)."""
     return key + "_xf"
 
 

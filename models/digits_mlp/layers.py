@@ -29,11 +29,15 @@ class CustomDenseLayer(tf.keras.layers.Layer):
         super().build(input_shape)
 
     def call(self, inputs):
+        """Keras override: the weights are cast to the input's dtype, so the layer also runs under
+        mixed precision, where variables stay float32."""
         output = tf.matmul(inputs, tf.cast(self.kernel, inputs.dtype)) + tf.cast(self.bias,
                                                                                  inputs.dtype)
         return self.activation(output) if self.activation is not None else output
 
     def compute_output_shape(self, input_shape):
+        """Keras override: only the last dimension changes (to `units`), so Keras infers shapes
+        without running the layer."""
         return tf.TensorShape(input_shape)[:-1].concatenate([self.units])
 
     def get_config(self):

@@ -21,10 +21,11 @@ DEFAULT_HYPERPARAMETERS = {
     "distribution_strategy": "auto",
     "precision_policy": "auto",
 }
-METRIC_NAME = "sparse_categorical_accuracy"
 
 
 def build_model(params) -> tf.keras.Model:
+    """The MLP on [batch, 784] scaled pixels: CustomDenseLayers with Dropout, then a softmax
+    CustomDenseLayer; `params` as training.hyperparameters merges them."""
     inputs = tf.keras.Input(shape=(features.NUM_PIXELS,), name=features.TRANSFORMED_PIXELS_KEY)
     x = inputs
     for index, units in enumerate(params["hidden_units"]):
@@ -32,16 +33,13 @@ def build_model(params) -> tf.keras.Model:
         x = tf.keras.layers.Dropout(float(params["dropout"]))(x)
     outputs = CustomDenseLayer(features.NUM_CLASSES, activation="softmax", dtype="float32",
                                name="probabilities")(x)
-    model = tf.keras.Model(inputs, outputs, name="digits_mlp")
-    model.compile(optimizer=tf.keras.optimizers.Adam(float(params["learning_rate"])),
-                  loss="sparse_categorical_crossentropy",
-                  metrics=[tf.keras.metrics.SparseCategoricalAccuracy(name=METRIC_NAME)])
-    return model
+    return training.compile_multiclass(inputs, outputs, "digits_mlp",
+                                       float(params["learning_rate"]))
 
 
 def make_signatures(model, tf_transform_output) -> Dict[str, tf.types.experimental.ConcreteFunction]:
-    """serving_default (serialized tf.Example, used by TFMA), serving_pixels ([n, 28, 28]
-    intensities 0-255) and transform_features."""
+    """serving_default (serialized tf.Example, used by TFMA) and serving_pixels ([n, 28, 28]
+    intensities 0-255); training.fit_and_export adds transform_features."""
     model.tft_layer = tf_transform_output.transform_features_layer()
     raw_spec = tf_transform_output.raw_feature_spec()
     serving_spec = {features.PIXELS_KEY: raw_spec[features.PIXELS_KEY]}
@@ -54,14 +52,11 @@ def make_signatures(model, tf_transform_output) -> Dict[str, tf.types.experiment
 
     return {"serving_default": serve_examples.get_concrete_function(),
             "serving_pixels": signatures.pixels(model, features.IMAGE_SIZE,
-                                                preprocessing.scale_pixels),
-            "transform_features": signatures.transform_features(model, raw_spec)}
+                                                preprocessing.scale_pixels)}
 
 
 def run_fn(fn_args):
     """TFX Trainer entry point."""
     params = training.hyperparameters(fn_args, DEFAULT_HYPERPARAMETERS)
-    model, tf_transform_output = training.fit(fn_args, params, features.TRANSFORMED_LABEL_KEY,
-                                              lambda _: build_model(params))
-    model.save(fn_args.serving_model_dir, save_format="tf",
-               signatures=make_signatures(model, tf_transform_output))
+    training.fit_and_export(fn_args, params, features.TRANSFORMED_LABEL_KEY,
+                            lambda _: build_model(params), make_signatures, keras_metadata=True)

@@ -13,6 +13,8 @@ def scale_pixels(pixels: tf.Tensor) -> tf.Tensor:
 
 
 def preprocessing_fn(inputs):
+    """tf.Transform entry point: scale_pixels (shared with serving_pixels) and the label as
+    int64 [batch, 1]."""
     return {
         features.TRANSFORMED_PIXELS_KEY: scale_pixels(inputs[features.PIXELS_KEY]),
         features.TRANSFORMED_LABEL_KEY: tf.reshape(tf.cast(inputs[features.LABEL_KEY], tf.int64),

@@ -6,6 +6,8 @@ IMAGE_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
 
 
 def transformed_name(key: str) -> str:
+    """The key Transform writes a feature under: the "_xf" suffix keeps raw and transformed keys
+    apart where both appear (signatures, TFMA slices)."""
     return key + "_xf"
 
 

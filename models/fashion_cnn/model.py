@@ -30,7 +30,6 @@ DEFAULT_HYPERPARAMETERS = {
     "distribution_strategy": "auto",
     "precision_policy": "auto",
 }
-METRIC_NAME = "sparse_categorical_accuracy"
 
 
 def augmentation_block(params) -> tf.keras.Sequential:
@@ -44,6 +43,9 @@ def augmentation_block(params) -> tf.keras.Sequential:
 
 
 def build_model(params) -> tf.keras.Model:
+    """The documented CNN (see the module docstring), with the augmentation block when
+    `params["augment"]`; widths, dropout and learning rate come from `params`, which the Tuner
+    varies."""
     inputs = tf.keras.Input(shape=features.IMAGE_SHAPE, name=features.TRANSFORMED_IMAGE_KEY)
     x = augmentation_block(params)(inputs) if params["augment"] else inputs
     filters = int(params["filters"])
@@ -57,16 +59,14 @@ def build_model(params) -> tf.keras.Model:
     x = tf.keras.layers.Dropout(float(params["dropout"]))(x)
     outputs = tf.keras.layers.Dense(features.NUM_CLASSES, activation="softmax", dtype="float32",
                                     name="probabilities")(x)
-    model = tf.keras.Model(inputs, outputs, name="fashion_cnn")
-    model.compile(optimizer=tf.keras.optimizers.Adam(float(params["learning_rate"])),
-                  loss="sparse_categorical_crossentropy",
-                  metrics=[tf.keras.metrics.SparseCategoricalAccuracy(name=METRIC_NAME)])
-    return model
+    return training.compile_multiclass(inputs, outputs, "fashion_cnn",
+                                       float(params["learning_rate"]))
 
 
 def make_signatures(model, tf_transform_output) -> Dict[str, tf.types.experimental.ConcreteFunction]:
     """serving_default (serialized tf.Example, used by TFMA), serving_png (PNG bytes; {"b64": ...}
-    over REST), serving_pixels ([n, 28, 28] intensities 0-255) and transform_features."""
+    over REST) and serving_pixels ([n, 28, 28] intensities 0-255); training.fit_and_export adds
+    transform_features."""
     model.tft_layer = tf_transform_output.transform_features_layer()
     raw_spec = tf_transform_output.raw_feature_spec()
     serving_spec = {features.IMAGE_KEY: raw_spec[features.IMAGE_KEY]}
@@ -86,17 +86,15 @@ def make_signatures(model, tf_transform_output) -> Dict[str, tf.types.experiment
     return {"serving_default": serve_examples.get_concrete_function(),
             "serving_png": serve_png.get_concrete_function(),
             "serving_pixels": signatures.pixels(model, features.IMAGE_SIZE,
-                                                preprocessing.scale_pixels),
-            "transform_features": signatures.transform_features(model, raw_spec)}
+                                                preprocessing.scale_pixels)}
 
 
 def run_fn(fn_args):
     """TFX Trainer entry point: train, export the SavedModel, then the TFLite files beside it."""
     params = training.hyperparameters(fn_args, DEFAULT_HYPERPARAMETERS)
-    model, tf_transform_output = training.fit(fn_args, params, features.TRANSFORMED_LABEL_KEY,
-                                              lambda _: build_model(params))
-    tf.saved_model.save(model, fn_args.serving_model_dir,
-                        signatures=make_signatures(model, tf_transform_output))
+    model, tf_transform_output = training.fit_and_export(
+        fn_args, params, features.TRANSFORMED_LABEL_KEY, lambda _: build_model(params),
+        make_signatures)
     representative = training.transformed_dataset(
         fn_args, fn_args.train_files, tf_transform_output, features.TRANSFORMED_LABEL_KEY,
         params["batch_size"]).map(lambda x, _: x[features.TRANSFORMED_IMAGE_KEY]).unbatch()

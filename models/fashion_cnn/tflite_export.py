@@ -20,6 +20,8 @@ REPRESENTATIVE_IMAGES = 200
 
 
 def file_name(variant: str) -> str:
+    """The file of one TFLite variant: the exporter and the report use the same names, and an
+    unknown variant fails here rather than as a missing file."""
     if variant not in VARIANTS:
         raise ValueError(f"TFLite variant must be one of {VARIANTS}, got {variant!r}")
     return f"fashion_cnn_{variant}.tflite"

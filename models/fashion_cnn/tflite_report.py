@@ -25,6 +25,9 @@ BATCH = 500
 
 @dataclasses.dataclass
 class Row:
+    """One line of the report: a model's size and accuracy, and its accuracy change against the
+    float SavedModel."""
+
     model: str
     size_bytes: int
     accuracy: float
@@ -69,6 +72,8 @@ def tflite_predict(model_path: str, images: np.ndarray) -> np.ndarray:
 
 
 def saved_model_predict(model_dir: str, images: np.ndarray) -> np.ndarray:
+    """Class ids from the SavedModel's serving_pixels signature: the float reference the TFLite
+    files are measured against, on the same images."""
     serve = tf.saved_model.load(model_dir).signatures["serving_pixels"]
     return np.concatenate([serve(pixels=tf.constant(images[i:i + BATCH]))["classes"].numpy()
                            for i in range(0, len(images), BATCH)])
@@ -99,6 +104,7 @@ def evaluate(model_dir: str, images: np.ndarray, labels: np.ndarray) -> List[Row
 
 
 def format_table(rows: Sequence[Row], examples: int) -> str:
+    """The rows as a Markdown table (sizes in KiB, signed accuracy deltas)."""
     lines = [f"| model | size | accuracy ({examples:,} test images) | delta vs float |",
              "|---|---|---|---|"]
     lines += [f"| {r.model} | {r.size_bytes / 1024:,.0f} KiB | {r.accuracy:.4f} | {r.delta:+.4f} |"
@@ -107,6 +113,8 @@ def format_table(rows: Sequence[Row], examples: int) -> str:
 
 
 def latest_pushed(serving_root: pathlib.Path) -> str:
+    """The newest pushed version's folder, the one serving answers with: what is reported on
+    unless --model-dir says otherwise."""
     versions = version_dirs(serving_root)
     if not versions:
         raise FileNotFoundError(f"no pushed fashion_cnn version under {serving_root}; run "
@@ -115,6 +123,8 @@ def latest_pushed(serving_root: pathlib.Path) -> str:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Command-line entry point (see the module docstring); exit status 1 when the model or the
+    data is missing."""
     parser = argparse.ArgumentParser(prog="python -m models.fashion_cnn.tflite_report",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--model-dir", help="a pushed SavedModel directory")

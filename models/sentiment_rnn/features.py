@@ -19,6 +19,8 @@ EVAL_MAJORITY_CLASS_RATE = 0.5778
 
 
 def transformed_name(key: str) -> str:
+    """The key Transform writes a feature under: the "_xf" suffix keeps raw and transformed keys
+    apart where both appear (signatures, TFMA slices)."""
     return key + "_xf"
 
 

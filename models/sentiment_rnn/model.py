@@ -3,7 +3,7 @@ from typing import Dict
 
 import tensorflow as tf
 
-from models.common import signatures, training
+from models.common import training
 from models.sentiment_rnn import features
 
 DEFAULT_HYPERPARAMETERS = {
@@ -33,6 +33,8 @@ class BahdanauAttention(tf.keras.layers.Layer):
         self.score = tf.keras.layers.Dense(1)
 
     def call(self, query, values, value_mask=None):
+        """Keras override: returns (context [batch, value width], weights [batch, steps, 1]); steps
+        where `value_mask` is 0 (padding) get practically zero weight."""
         scores = self.score(tf.nn.tanh(self.w_query(tf.expand_dims(query, 1))
                                        + self.w_values(values)))
         if value_mask is not None:
@@ -41,6 +43,7 @@ class BahdanauAttention(tf.keras.layers.Layer):
         return tf.reduce_sum(weights * values, axis=1), weights
 
     def get_config(self):
+        """Keras override: adds `units`, so a saved model reloads the layer."""
         return {**super().get_config(), "units": self.units}
 
 
@@ -70,8 +73,9 @@ def build_model(vocab_size: int, params) -> tf.keras.Model:
 
 
 def make_signatures(model, tf_transform_output) -> Dict[str, tf.types.experimental.ConcreteFunction]:
-    """serving_default (serialized tf.Example, used by TFMA), serving_text (raw strings, for REST
-    clients) and transform_features; all apply the Transform graph, hence the same vocabulary."""
+    """serving_default (serialized tf.Example, used by TFMA) and serving_text (raw strings, for
+    REST clients); both apply the Transform graph, hence the same vocabulary.
+    training.fit_and_export adds transform_features."""
     model.tft_layer = tf_transform_output.transform_features_layer()
     raw_spec = tf_transform_output.raw_feature_spec()
     raw_spec.pop(features.LABEL_KEY)
@@ -91,9 +95,7 @@ def make_signatures(model, tf_transform_output) -> Dict[str, tf.types.experiment
         return {"probabilities": probability, "sentiment": tf.gather(class_names, fresh)}
 
     return {"serving_default": serve_examples.get_concrete_function(),
-            "serving_text": serve_text.get_concrete_function(),
-            "transform_features": signatures.transform_features(
-                model, tf_transform_output.raw_feature_spec())}
+            "serving_text": serve_text.get_concrete_function()}
 
 
 def run_fn(fn_args):
@@ -105,8 +107,5 @@ def run_fn(fn_args):
             + features.NUM_OOV_BUCKETS
         return build_model(vocab_size, params)
 
-    model, tf_transform_output = training.fit(
-        fn_args, params, features.TRANSFORMED_LABEL_KEY, build,
-        features=lambda transformed: transformed[features.TOKENS_KEY])
-    tf.saved_model.save(model, fn_args.serving_model_dir,
-                        signatures=make_signatures(model, tf_transform_output))
+    training.fit_and_export(fn_args, params, features.TRANSFORMED_LABEL_KEY, build, make_signatures,
+                            features=lambda transformed: transformed[features.TOKENS_KEY])

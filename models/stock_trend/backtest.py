@@ -30,6 +30,8 @@ TRADING_DAYS_PER_YEAR = 252
 
 @dataclasses.dataclass
 class Scores:
+    """Accuracy, balanced accuracy and per-class recall of one predictor on the split."""
+
     accuracy: float
     balanced_accuracy: float
     recall: Dict[str, float]
@@ -37,6 +39,9 @@ class Scores:
 
 @dataclasses.dataclass
 class Backtest:
+    """What following the model's Up signals would have returned over the split, beside
+    buy-and-hold (returns and drawdowns as fractions)."""
+
     days: int
     first_date: str
     last_date: str
@@ -50,6 +55,9 @@ class Backtest:
 
 @dataclasses.dataclass
 class Report:
+    """The test-span report: the model beside the two naive baselines, the backtest, and the
+    caveat that goes with every report."""
+
     examples: int
     model: Scores
     always_majority: Scores
@@ -58,10 +66,13 @@ class Report:
     caveat: str = CAVEAT
 
     def to_json(self) -> str:
+        """The report as indented JSON (`--json`), for scripts."""
         return json.dumps(dataclasses.asdict(self), indent=2)
 
 
 def scores(labels: np.ndarray, predicted: np.ndarray) -> Scores:
+    """Scores rounded to 4 places; recall only of the classes present in `labels`, so balanced
+    accuracy averages over those."""
     recall = {name: round(float(np.mean(predicted[labels == c] == c)), 4)
               for c, name in enumerate(features.CLASSES) if np.any(labels == c)}
     return Scores(round(float(np.mean(predicted == labels)), 4),
@@ -69,6 +80,7 @@ def scores(labels: np.ndarray, predicted: np.ndarray) -> Scores:
 
 
 def max_drawdown(equity: np.ndarray) -> float:
+    """The largest fall from a running peak of an equity curve that starts at 1.0, as a fraction."""
     peaks = np.maximum.accumulate(np.concatenate([[1.0], equity]))
     return round(float(np.max(1.0 - np.concatenate([[1.0], equity]) / peaks)), 4)
 
@@ -131,6 +143,7 @@ def resolve_model_dir(path: str) -> str:
 
 
 def format_report(report: Report) -> str:
+    """The report as the aligned text `main` prints unless `--json` is given."""
     lines = [f"stock_trend on {report.backtest.first_date} .. {report.backtest.last_date} "
              f"({report.examples} days)",
              f"  {'predictor':<22} {'accuracy':>8} {'balanced':>8}  recall "
@@ -150,6 +163,8 @@ def format_report(report: Report) -> str:
 
 
 def main(argv=None) -> int:
+    """Command-line entry point (see the module docstring); exit status 1 when the model or the
+    data is missing."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", required=True,
                         help="a SavedModel, or a push destination (its latest version is used)")

@@ -21,6 +21,8 @@ TRAIN_MAJORITY_CLASS = 1    # Neutral: the most frequent class of the train span
 
 
 def transformed_name(key: str) -> str:
+    """The key Transform writes a feature under: the "_xf" suffix keeps raw and transformed keys
+    apart where both appear (signatures, TFMA slices)."""
     return key + "_xf"
 
 

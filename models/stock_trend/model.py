@@ -4,7 +4,7 @@ from typing import Dict
 import numpy as np
 import tensorflow as tf
 
-from models.common import signatures, training
+from models.common import training
 from models.stock_trend import features
 from models.stock_trend.metrics import MacroRecall
 
@@ -67,8 +67,9 @@ def _train_labels(fn_args, tf_transform_output) -> np.ndarray:
 
 
 def make_signatures(model, tf_transform_output) -> Dict[str, tf.types.experimental.ConcreteFunction]:
-    """serving_default (serialized tf.Example, for TFMA), serving_window (the raw OHLCV window
-    of the last WINDOW days, oldest first) and transform_features."""
+    """serving_default (serialized tf.Example, for TFMA) and serving_window (the raw OHLCV
+    window of the last WINDOW days, oldest first); training.fit_and_export adds
+    transform_features."""
     model.tft_layer = tf_transform_output.transform_features_layer()
     raw_spec = tf_transform_output.raw_feature_spec()
     for key in (features.LABEL_KEY,) + features.METADATA_KEYS:
@@ -92,9 +93,7 @@ def make_signatures(model, tf_transform_output) -> Dict[str, tf.types.experiment
         return predict(window)
 
     return {"serving_default": serve_examples.get_concrete_function(),
-            "serving_window": serve_window.get_concrete_function(),
-            "transform_features": signatures.transform_features(
-                model, tf_transform_output.raw_feature_spec())}
+            "serving_window": serve_window.get_concrete_function()}
 
 
 def run_fn(fn_args):
@@ -102,8 +101,6 @@ def run_fn(fn_args):
     params = training.hyperparameters(fn_args, DEFAULT_HYPERPARAMETERS)
     weigh = (lambda tf_transform_output: class_weights(_train_labels(fn_args, tf_transform_output))) \
         if params["class_weighting"] else None
-    model, tf_transform_output = training.fit(
-        fn_args, params, features.TRANSFORMED_LABEL_KEY, lambda _: build_model(params),
-        patience=params["patience"], class_weight=weigh)
-    tf.saved_model.save(model, fn_args.serving_model_dir,
-                        signatures=make_signatures(model, tf_transform_output))
+    training.fit_and_export(fn_args, params, features.TRANSFORMED_LABEL_KEY,
+                            lambda _: build_model(params), make_signatures,
+                            patience=params["patience"], class_weight=weigh)

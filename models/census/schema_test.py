@@ -4,8 +4,9 @@ from tensorflow_metadata.proto.v0 import schema_pb2
 
 from data import common
 from models.census import features
+from models.census.spec import SPEC
 
-SCHEMA = common.SCHEMAS_ROOT / "census.pbtxt"
+SCHEMA = SPEC.schema_path
 
 
 def _stats(csv_path):
