@@ -19,6 +19,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional
 import yaml
 
 from kubeflow.compile import SPECS_DIR, kfp_pipeline_name
+from pipelines import arguments
 
 HEALTHZ_PATH = "/apis/v2beta1/healthz"
 PROBE_TIMEOUT_SECONDS = 10
@@ -158,9 +159,10 @@ def parse_parameters(spec: CompiledSpec, pairs: List[str]) -> Dict[str, Any]:
     typo fails here rather than in a run on the cluster."""
     values: Dict[str, Any] = {}
     for pair in pairs:
-        key, sep, text = pair.partition("=")
-        if not sep or not key:
-            raise KubeflowError(f"--param expects KEY=VALUE, got {pair!r}")
+        try:
+            key, text = arguments.split_key_value(pair)
+        except ValueError as error:
+            raise KubeflowError(f"--param: {error}") from None
         if key not in spec.parameters:
             known = ", ".join(sorted(spec.parameters)) or "none"
             raise KubeflowError(f"pipeline {spec.pipeline_name} has no run parameter {key!r} "

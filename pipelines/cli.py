@@ -7,7 +7,7 @@ import sys
 from typing import List, Optional
 
 from models import registry
-from pipelines import quiet
+from pipelines import arguments, quiet
 
 # Sub-commands that live in other packages: (module, function adding the parser).
 _PLUGGED_COMMANDS = [
@@ -26,9 +26,10 @@ COMMANDS_USING_TENSORFLOW = {"run", "report", "serve", "predict", "kubeflow", "d
 
 
 def _hyperparameter(text: str):
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        key, value = arguments.split_key_value(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
     try:
         return key, json.loads(value)
     except json.JSONDecodeError:

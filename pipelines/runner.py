@@ -284,43 +284,6 @@ def _find_in_chain(error: Optional[BaseException], kind):
 
 
 @dataclasses.dataclass
-class RunOutcome:
-    exit_code: int
-    summary: str
-    log_path: pathlib.Path
-    run: Optional[run_info.RunInfo] = None
-    pushed_version: Optional[int] = None
-    pushed_path: Optional[str] = None
-    new_version: bool = False
-    blessed: Optional[bool] = None
-
-
-def run(spec: ModelSpec, paths: RunPaths, pipeline, log_path: pathlib.Path,
-        runner: str = "local", run_id: Optional[str] = None) -> RunOutcome:
-    """Runs a built pipeline as run `run_id` and returns that run's summary and exit code (call
-    inside captured_logs). SIGINT/SIGTERM end the run early with exit 130/143."""
-    run_id = run_id or new_run_id()
-    started = time.monotonic()
-    failure: Optional[BaseException] = None
-    interrupted: Optional[RunInterrupted] = None
-    try:
-        with stop_on_signals() as stop:
-            _orchestrator(runner, run_id).run(pipeline)
-    except RunInterrupted as stopped:
-        interrupted = stopped
-    except Exception as error:  # reported in the summary with the log path; exit code says which
-        failure = error
-        if stop.signum is not None:  # the interruption, wrapped by Beam or TFX
-            interrupted, failure = RunInterrupted(stop.signum), None
-    facts = read_run(spec, paths, run_id, failure, interrupted, time.monotonic() - started,
-                     log_path)
-    return RunOutcome(decide_exit_code(facts), format_summary(facts), log_path, facts.info,
-                      facts.pushed_version, facts.pushed_destination,
-                      new_version=facts.pushed_version is not None and not facts.reused,
-                      blessed=facts.blessed)
-
-
-@dataclasses.dataclass
 class RunFacts:
     """What one run did, read from its own pipeline-run context and its outcome in this process."""
 
@@ -353,6 +316,43 @@ class RunFacts:
         from components.pusher import PushDestinationError
 
         return _find_in_chain(self.failure, PushDestinationError)
+
+
+@dataclasses.dataclass
+class RunOutcome:
+    """What `run` hands back: the exit code and the printed summary, with the facts both were
+    decided from (the workflow's result table and roll-out read them)."""
+
+    exit_code: int
+    summary: str
+    facts: RunFacts
+
+    @property
+    def new_version(self) -> bool:
+        """This run pushed a version; False when the push was cached or reused a served one."""
+        return self.facts.pushed_version is not None and not self.facts.reused
+
+
+def run(spec: ModelSpec, paths: RunPaths, pipeline, log_path: pathlib.Path,
+        runner: str = "local", run_id: Optional[str] = None) -> RunOutcome:
+    """Runs a built pipeline as run `run_id` and returns that run's summary and exit code (call
+    inside captured_logs). SIGINT/SIGTERM end the run early with exit 130/143."""
+    run_id = run_id or new_run_id()
+    started = time.monotonic()
+    failure: Optional[BaseException] = None
+    interrupted: Optional[RunInterrupted] = None
+    try:
+        with stop_on_signals() as stop:
+            _orchestrator(runner, run_id).run(pipeline)
+    except RunInterrupted as stopped:
+        interrupted = stopped
+    except Exception as error:  # reported in the summary with the log path; exit code says which
+        failure = error
+        if stop.signum is not None:  # the interruption, wrapped by Beam or TFX
+            interrupted, failure = RunInterrupted(stop.signum), None
+    facts = read_run(spec, paths, run_id, failure, interrupted, time.monotonic() - started,
+                     log_path)
+    return RunOutcome(decide_exit_code(facts), format_summary(facts), facts)
 
 
 def read_run(spec: ModelSpec, paths: RunPaths, run_id: str,

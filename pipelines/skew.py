@@ -61,28 +61,11 @@ def _tensor_rows(inputs) -> List[bytes]:
     return rows
 
 
-def _input_examples(model_input) -> List[bytes]:
-    """tf.Examples of a tensorflow.serving.Input (Classify/Regress/MultiInference requests)."""
-    kind = model_input.WhichOneof("kind")
-    if kind == "example_list":
-        return [e.SerializeToString() for e in model_input.example_list.examples]
-    if kind == "example_list_with_context":
-        context = model_input.example_list_with_context.context
-        rows = []
-        for example in model_input.example_list_with_context.examples:
-            merged = type(example)()
-            merged.CopyFrom(context)
-            merged.MergeFrom(example)
-            rows.append(merged.SerializeToString())
-        return rows
-    return []
-
-
 def read_request_examples(logs) -> List[bytes]:
     """Serialized tf.Examples of the raw rows clients sent, from the request-log files that
     `logs` names (a file, a folder of `*.tfrecord` files or a filename prefix), read with the
     server's own reader."""
-    from serving import request_log
+    from serving import request_log, signature
 
     rows: List[bytes] = []
     try:
@@ -91,7 +74,9 @@ def read_request_examples(logs) -> List[bytes]:
             if kind == "predict_log":
                 rows += _tensor_rows(log.predict_log.request.inputs)
             elif kind in ("classify_log", "regress_log", "multi_inference_log"):
-                rows += _input_examples(getattr(log, kind).request.input)
+                model_input = getattr(log, kind).request.input
+                if model_input.WhichOneof("kind"):  # an empty Input holds no rows
+                    rows += signature.examples_from_input(model_input)
     except FileNotFoundError as error:
         raise SkewInputError(str(error)) from None
     return rows

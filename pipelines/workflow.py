@@ -40,7 +40,7 @@ class ModelResult:
 def _result_row(spec, outcome: runner.RunOutcome, rows: str) -> ModelResult:
     from pipelines import run_info
 
-    info = outcome.run
+    info = outcome.facts.info
     trainer = info.component("Trainer") if info else None
     candidate = baseline = None
     if info:
@@ -50,8 +50,8 @@ def _result_row(spec, outcome: runner.RunOutcome, rows: str) -> ModelResult:
             candidate = overall.get("candidate", {}).get(spec.key_metric)
             baseline = overall.get("baseline", {}).get(spec.key_metric)
     return ModelResult(spec.name, rows, trainer.seconds if trainer else None, spec.key_metric,
-                       candidate, baseline, bool(outcome.blessed), outcome.pushed_version,
-                       outcome.exit_code)
+                       candidate, baseline, bool(outcome.facts.blessed),
+                       outcome.facts.pushed_version, outcome.exit_code)
 
 
 def format_table(results: List[ModelResult]) -> str:
