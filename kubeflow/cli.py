@@ -18,6 +18,7 @@ _LIFECYCLE = {"pause": ("stop a recurring run from starting runs", "paused"),
 
 
 def add_kubeflow_parser(subparsers) -> None:
+    """Plugs `tfxp kubeflow` into the `tfxp` parser (see pipelines.cli._PLUGGED_COMMANDS)."""
     parser = subparsers.add_parser(
         "kubeflow", help="compile, schedule and run the pipelines on Kubeflow Pipelines",
         description="See docs/kubeflow.md for the whole path from image to schedule.")

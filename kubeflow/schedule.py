@@ -99,6 +99,8 @@ class Connection:
     namespace: Optional[str]
 
     def call(self, action: str, function, *args, **kwargs):
+        """Calls `function`, turning API and connection errors into one KubeflowError line that
+        names `action`."""
         with api_errors(self.host, action):
             return function(*args, **kwargs)
 
@@ -122,6 +124,9 @@ def connect(host: str, namespace: Optional[str] = None, token: Optional[str] = N
 
 @dataclasses.dataclass(frozen=True)
 class CompiledSpec:
+    """A compiled spec file: its KFP pipeline name, content digest (the uploaded version's name)
+    and run parameters."""
+
     path: pathlib.Path
     pipeline_name: str
     digest: str
@@ -277,6 +282,7 @@ def schedule(connection: Connection, spec: CompiledSpec, cron: str, experiment: 
 
 
 def list_recurring_runs(connection: Connection, experiment: Optional[str] = None) -> List[Any]:
+    """Every recurring run (all pages), of `experiment` or of the connection's namespace."""
     client = connection.client
     options: Dict[str, Any] = {"page_size": 100}
     if experiment:
@@ -313,16 +319,19 @@ def resolve_recurring_run(connection: Connection, run_id: Optional[str] = None,
 
 
 def pause(connection: Connection, run_id: str) -> None:
+    """Stops a recurring run from starting runs; it keeps its schedule."""
     connection.call(f"pausing recurring run {run_id}", connection.client.disable_recurring_run,
                     run_id)
 
 
 def resume(connection: Connection, run_id: str) -> None:
+    """Lets a paused recurring run start runs again."""
     connection.call(f"resuming recurring run {run_id}", connection.client.enable_recurring_run,
                     run_id)
 
 
 def delete(connection: Connection, run_id: str) -> None:
+    """Deletes a recurring run; the runs it started stay."""
     connection.call(f"deleting recurring run {run_id}", connection.client.delete_recurring_run,
                     run_id)
 

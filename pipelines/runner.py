@@ -39,17 +39,21 @@ class RunPaths:
 
     @property
     def pipeline_root(self) -> pathlib.Path:
+        """TFX's pipeline root: the artifacts of every run."""
         return self.home / "pipeline"
 
     @property
     def metadata_path(self) -> pathlib.Path:
+        """The SQLite ML Metadata database that records every run."""
         return self.home / "metadata.sqlite"
 
     def new_log_path(self) -> pathlib.Path:
+        """A log file named by the start time, so each run keeps its own log."""
         return self.home / "logs" / time.strftime("run-%Y%m%d-%H%M%S.log")
 
 
 def pipeline_name(model: str, sample: bool) -> str:
+    """Sample runs are a separate pipeline, so their cache and history never mix with full runs."""
     return f"{model}-sample" if sample else model
 
 
@@ -101,6 +105,8 @@ def build(spec: ModelSpec, paths: RunPaths, data_root, splits: Optional[Sequence
           tune: bool = False, hyperparameters: Optional[Mapping] = None,
           infra_validation: bool = True, baseline: str = "stable",
           accept_drift: bool = False, rollout: str = "canary"):
+    """The model's pipeline for a local run: create_pipeline with the model's arguments and the
+    local paths, metadata and Beam arguments of `paths`."""
     from tfx.orchestration import metadata
 
     from pipelines.pipeline import create_pipeline
@@ -189,6 +195,7 @@ class RunInterrupted(BaseException):
 
     @property
     def exit_code(self) -> int:
+        """128 + the signal number, the shell's convention (130 SIGINT, 143 SIGTERM)."""
         return 128 + self.signum
 
 
@@ -307,12 +314,14 @@ class RunFacts:
 
     @property
     def data_gate(self) -> Optional[BaseException]:
+        """The DataGateError that stopped the run, however TFX or Beam wrapped it, or None."""
         from components.data_gate import DataGateError
 
         return _find_in_chain(self.failure, DataGateError)
 
     @property
     def push_destination_error(self):
+        """The PushDestinationError that failed the push, however it was wrapped, or None."""
         from components.pusher import PushDestinationError
 
         return _find_in_chain(self.failure, PushDestinationError)
@@ -399,6 +408,8 @@ def _data_gate_lines(info: run_info.RunInfo) -> List[str]:
 
 
 def decide_exit_code(facts: RunFacts) -> int:
+    """The `tfxp run` exit code of a run: 130/143 interrupted, 2 data gate, 1 failed,
+    0 pushed, 3 not blessed."""
     if facts.interrupted is not None:
         return facts.interrupted.exit_code
     if facts.failure is not None:

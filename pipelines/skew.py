@@ -84,6 +84,8 @@ def read_request_examples(logs) -> List[bytes]:
 
 @dataclasses.dataclass
 class SkewResult:
+    """The skew of one served version, saved as JSON for `tfxp report`."""
+
     model: str
     version_dir: str
     logs: str
@@ -94,13 +96,16 @@ class SkewResult:
 
     @property
     def skewed(self) -> List[validation.Distance]:
+        """The features whose distance exceeds the schema's skew threshold."""
         return [d for d in self.distances if d.exceeded]
 
     def to_json(self) -> str:
+        """The form saved under the pipeline home (read back by from_json)."""
         return json.dumps(dataclasses.asdict(self), indent=1)
 
     @classmethod
     def from_json(cls, text: str) -> "SkewResult":
+        """The result saved by to_json, with its distances as validation.Distance again."""
         raw = json.loads(text)
         raw["distances"] = [validation.Distance(**d) for d in raw["distances"]]
         return cls(**raw)
@@ -150,6 +155,7 @@ def load_saved(home: pathlib.Path):
 
 
 def format_table(result: SkewResult) -> str:
+    """The distances as a text table, skewed features first."""
     header = ("feature", "measure", "distance", "threshold", "skew", "training", "serving")
     rows = [header] + [(d.feature, d.measure, f"{d.value:.4f}", f"{d.threshold:g}",
                         "SKEW" if d.exceeded else "ok", result.training_summary[d.feature],
