@@ -37,6 +37,7 @@ def _print_router(result: dict) -> None:
 
 
 def main() -> None:
+    """`python -m bench`: runs the suites and prints their results as JSON."""
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--only", choices=SUITES, action="append",
                         help="run only this suite (repeatable)")

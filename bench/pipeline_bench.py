@@ -34,6 +34,7 @@ PIPELINE_NAME = "census"
 
 
 def timed(cmd) -> Measured:
+    """Runs `cmd` in a child process and measures it (wall and CPU time, peak memory)."""
     env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="2")
     wrapper = [sys.executable, "-c",
                "import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
@@ -90,6 +91,8 @@ def format_component_table(columns: Dict[str, Dict[str, float]]) -> List[str]:
 
 
 def run(work_dir: str = None) -> dict:
+    """The P1/P2 measurements: a fresh `tfxp run`, a cached re-run and the plain Keras script,
+    in `work_dir` (a new temporary folder by default)."""
     work_dir = work_dir or tempfile.mkdtemp(prefix="tfxp-bench-")
     tfxp = tfxp_run_command(work_dir)
     fresh = timed(tfxp)

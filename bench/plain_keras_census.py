@@ -21,6 +21,8 @@ from models.census import SPEC, features, model  # noqa: E402
 
 
 def encode(frame: pd.DataFrame, stats) -> dict:
+    """The model's input tensors from raw rows: numeric columns z-scored and categorical ones
+    indexed, as the pipeline's Transform does."""
     columns = {}
     for key in features.NUMERIC_FEATURES:
         values = frame[key].astype("float32").fillna(stats[key][0])
@@ -35,6 +37,7 @@ def encode(frame: pd.DataFrame, stats) -> dict:
 
 
 def main(out_dir: str) -> dict:
+    """Trains and saves the model under `out_dir`; returns its timings and AUC."""
     started = time.monotonic()
     train = pd.read_csv(PREPARED_ROOT / "census" / "train" / "census_train.csv")
     evaluation = pd.read_csv(PREPARED_ROOT / "census" / "eval" / "census_eval.csv")

@@ -320,6 +320,7 @@ def _stand_in(tmp: pathlib.Path) -> pathlib.Path:
 
 
 def default_model_dir() -> Optional[pathlib.Path]:
+    """The newest pushed census version, or None when nothing was pushed yet."""
     from serving.configs import scan_versions
     versions = scan_versions(CENSUS_ROOT)
     return CENSUS_ROOT / str(versions[-1]) if versions else None
@@ -524,6 +525,7 @@ def run_router(model_dir=None, n: int = 1000) -> Dict:
 
 
 def main(argv=None) -> int:
+    """`python -m bench.serving_bench`: returns the exit code."""
     parser = argparse.ArgumentParser(prog="python -m bench.serving_bench", description=__doc__)
     parser.add_argument("model_dir", nargs="?", type=pathlib.Path,
                         help="SavedModel directory (default: newest serving/models/census version)")

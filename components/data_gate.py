@@ -94,11 +94,13 @@ class GateReport:
     note: str = ""
 
     def to_json(self) -> str:
+        """The form saved in the DataGateResult artifact (read back by from_json)."""
         as_dict = dataclasses.asdict(self)
         return json.dumps(as_dict, indent=1)
 
     @classmethod
     def from_json(cls, text: str) -> "GateReport":
+        """The report saved by to_json, with its distances as validation.Distance again."""
         raw = json.loads(text)
         raw["drift"] = [validation.Distance(**d) for d in raw.get("drift", [])]
         raw["skew"] = [validation.Distance(**d) for d in raw.get("skew", [])]
@@ -106,6 +108,7 @@ class GateReport:
 
     @property
     def drifted(self) -> List[validation.Distance]:
+        """The drift checks that exceeded their threshold."""
         return [d for d in self.drift if d.exceeded]
 
 

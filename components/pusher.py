@@ -66,6 +66,7 @@ def mark_pushed(model_push: types.Artifact, destination: str, version: int) -> N
 
 
 def mark_not_pushed(model_push: types.Artifact) -> None:
+    """Record on the PushedModel artifact that nothing was pushed, as TFX's Pusher does."""
     model_push.set_int_custom_property(PUSHED_KEY, 0)
 
 
@@ -78,6 +79,8 @@ def _identity(model_dir: pathlib.Path) -> Optional[bytes]:
 
 
 def find_identical_version(base_directory: pathlib.Path, model_path: str) -> Optional[int]:
+    """The newest version under `base_directory` whose SavedModel is byte-identical to the
+    one at `model_path` (same fingerprint.pb, else saved_model.pb), or None."""
     identity = _identity(pathlib.Path(model_path))
     if identity is None:
         return None
@@ -97,6 +100,8 @@ def remove_abandoned_staging(base_directory: pathlib.Path) -> List[str]:
 
 
 def copy_model_atomically(model_path: str, base_directory: pathlib.Path, version: int) -> str:
+    """Copies the model into `base_directory/<version>` through a staging folder and one
+    rename, so TF Serving never sees a half-copied version. Returns the version folder."""
     serving_path = base_directory / str(version)
     staging = base_directory / f"{STAGING_PREFIX}{version}-{os.getpid()}"
     try:
@@ -137,6 +142,8 @@ class Executor(tfx_pusher_executor.Executor):
     def Do(self, input_dict: Dict[str, List[types.Artifact]],
            output_dict: Dict[str, List[types.Artifact]],
            exec_properties: Dict[str, Any]) -> None:
+        """TFX executor override: pushes a blessed model as a new numbered version (or reuses an
+        identical one) and records it on the PushedModel artifact."""
         model_push = artifact_utils.get_single_instance(
             output_dict[standard_component_specs.PUSHED_MODEL_KEY])
         if not self.CheckBlessing(input_dict):

@@ -63,6 +63,8 @@ class BaselineAwareExecutor(evaluator_executor.Executor):
     def Do(self, input_dict: Dict[str, List[types.Artifact]],
            output_dict: Dict[str, List[types.Artifact]],
            exec_properties: Dict[str, Any]) -> None:
+        """TFX executor override: drops baseline inputs that hold no model, so the first run is
+        evaluated on value thresholds alone."""
         key = standard_component_specs.BASELINE_MODEL_KEY
         baselines = [model for model in input_dict.get(key, []) if holds_model(model)]
         input_dict = {**input_dict, key: baselines}

@@ -7,6 +7,7 @@ import pathlib
 import sys
 
 from models import registry
+from pipelines import arguments
 
 TOKEN_ENV = "TFXP_KFP_TOKEN"
 HOST_ENV = "KF_PIPELINES_ENDPOINT"
@@ -17,6 +18,7 @@ _LIFECYCLE = {"pause": ("stop a recurring run from starting runs", "paused"),
 
 
 def add_kubeflow_parser(subparsers) -> None:
+    """Plugs `tfxp kubeflow` into the `tfxp` parser (see pipelines.cli._PLUGGED_COMMANDS)."""
     parser = subparsers.add_parser(
         "kubeflow", help="compile, schedule and run the pipelines on Kubeflow Pipelines",
         description="See docs/kubeflow.md for the whole path from image to schedule.")
@@ -244,14 +246,11 @@ def _add_run_local(commands) -> None:
 def _run_local_command(args) -> int:
     from kubeflow import run_local
 
-    parameters = {}
-    for text in args.param:
-        key, sep, value = text.partition("=")
-        if not sep or not key:
-            print(f"tfxp kubeflow run-local: error: --param expects KEY=VALUE, got {text!r}",
-                  file=sys.stderr)
-            return 1
-        parameters[key] = value
+    try:
+        parameters = dict(arguments.split_key_value(text) for text in args.param)
+    except ValueError as error:
+        print(f"tfxp kubeflow run-local: error: --param: {error}", file=sys.stderr)
+        return 1
     try:
         run_local.run_model(args.model, sample=args.sample, spec_file=args.spec,
                             local_root=args.pipeline_root, parameters=parameters)

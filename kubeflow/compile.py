@@ -133,6 +133,8 @@ def pipeline_spec_dict(pipeline, image: str,
 
 
 def write_spec(spec: Dict[str, Any], path: pathlib.Path) -> None:
+    """Writes the spec as KFP's compiler does (a header comment, then sorted YAML), so specs
+    diff cleanly between compiles."""
     path.parent.mkdir(parents=True, exist_ok=True)
     header = (f"# PIPELINE DEFINITION\n# Name: {spec['pipelineInfo']['name']}\n"
               f"# Compiled by `tfxp kubeflow compile` with TFX's KubeflowV2DagRunner "
@@ -150,6 +152,8 @@ def oss_rejected_executors(spec: Dict[str, Any]) -> List[str]:
 
 @dataclasses.dataclass
 class CompileResult:
+    """What one compile wrote; `rejected_executors` lists executors open-source KFP v2 refuses."""
+
     model: str
     path: pathlib.Path
     tasks: int
@@ -163,6 +167,9 @@ def compile_model(model: str, image: str, pipeline_root: str,
                   tune: bool = False, enable_cache: bool = True,
                   baseline: str = "stable", sample: bool = False,
                   hyperparameters: Optional[Dict[str, Any]] = None) -> CompileResult:
+    """Compiles `model`'s pipeline (the one `tfxp run` builds) into a KFP v2 spec at
+    `out_dir/<model>[-sample].yaml`, with cluster paths under `pipeline_root` and every task
+    in `image`. ValueError for a missing image or an unusable pipeline root."""
     if not image:
         raise ValueError("--image is required: the component image built from kubeflow/Dockerfile")
     started = time.monotonic()

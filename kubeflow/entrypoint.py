@@ -148,6 +148,8 @@ def merge_driver_metadata(executor_output: Dict[str, Any], driver_output: Dict[s
 
 
 def is_file_based_example_gen(executor_class_path: str, executor_input: Dict[str, Any]) -> bool:
+    """True for a file-based ExampleGen task: its span and fingerprint must be recorded here,
+    since only Vertex AI runs the driver that does it otherwise."""
     from tfx.components.example_gen import base_example_gen_executor
     from tfx.utils import import_utils
 
@@ -216,6 +218,7 @@ def _read_json(path: str) -> Dict[str, Any]:
 
 
 def main(parsed: Tuple[argparse.Namespace, List[str]]) -> None:
+    """absl's entry point: the legacy Keras the pipeline trains with, then `run`."""
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
     run(*parsed)
 

@@ -54,6 +54,8 @@ class RunLocalError(RuntimeError):
 
 @dataclasses.dataclass
 class TaskResult:
+    """One task of a local run: executed or taken from the cache, and how long it took."""
+
     task: str
     state: str  # "executed" or "cached"
     seconds: float
@@ -62,12 +64,15 @@ class TaskResult:
 
 @dataclasses.dataclass
 class RunResult:
+    """A whole local run: its tasks in execution order and the artifacts each task output."""
+
     run_id: str
     run_root: pathlib.Path
     tasks: List[TaskResult]
     outputs: Dict[str, Dict[str, Dict[str, Any]]]  # task -> output name -> runtime artifact
 
     def task(self, name: str) -> TaskResult:
+        """The result of task `name` (StopIteration when the run has no such task)."""
         return next(t for t in self.tasks if t.task == name)
 
 
@@ -81,28 +86,33 @@ class MetadataRecord:
                      else {"next_id": 1, "artifacts": {}, "executions": []})
 
     def save(self) -> None:
+        """Writes the record atomically, so an interrupted run never leaves it half-written."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_suffix(".tmp")
         temporary.write_text(json.dumps(self.data, indent=1, sort_keys=True))
         temporary.replace(self.path)
 
     def put_artifact(self, artifact: Dict[str, Any]) -> str:
+        """Stores an artifact and returns its new id (ids are numbers, as in ML Metadata)."""
         artifact_id = str(self.data["next_id"])
         self.data["next_id"] += 1
         self.data["artifacts"][artifact_id] = artifact
         return artifact_id
 
     def cached_outputs(self, fingerprint: str) -> Optional[Dict[str, str]]:
+        """The output artifact ids of the newest execution with this cache key, or None."""
         for execution in reversed(self.data["executions"]):
             if execution["fingerprint"] == fingerprint and execution["state"] == "executed":
                 return execution["outputs"]
         return None
 
     def add_execution(self, **execution) -> None:
+        """Records one task execution (fingerprint, state, outputs) for later cache hits."""
         self.data["executions"].append(execution)
 
 
 def load_spec(path: pathlib.Path) -> Dict[str, Any]:
+    """The compiled spec at `path`; RunLocalError saying how to compile it when it is missing."""
     if not path.exists():
         raise RunLocalError(f"no compiled spec at {path}; write it with `tfxp kubeflow compile "
                             "--model M [--sample] --image IMAGE --pipeline-root ROOT`")
@@ -139,6 +149,7 @@ class LocalMounts:
     project_root: pathlib.Path = common.PROJECT_ROOT
 
     def map(self, value: Any) -> Any:
+        """`value` with the container's paths replaced by this machine's (non-strings unchanged)."""
         if not isinstance(value, str):
             return value
         value = value.replace(self.spec_root.rstrip("/") + "/", str(self.local_root) + "/")
@@ -337,17 +348,21 @@ def _record_outputs(record: MetadataRecord, executor_input: Dict[str, Any]) -> D
 
 
 def format_times(result: RunResult) -> str:
+    """Seconds per task, as printed after `tfxp kubeflow run-local`."""
     lines = [f"run {result.run_id}: {sum(t.seconds for t in result.tasks):.0f}s in tasks"]
     lines += [f"  {t.task:<22} {t.state:<8} {t.seconds:6.1f}s" for t in result.tasks]
     return "\n".join(lines)
 
 
 def default_local_root(model: str, sample: bool) -> pathlib.Path:
+    """The local folder that stands in for the spec's pipeline root (the bucket)."""
     home = settings.TFX_HOME
     return home / "kubeflow-local" / (f"{model}-sample" if sample else model)
 
 
 def default_data_root(model: str, sample: bool) -> pathlib.Path:
+    """The committed sample, or the prepared full data (RunLocalError when it was never
+    prepared)."""
     from models import registry
 
     spec = registry.get(model)
@@ -362,6 +377,8 @@ def default_data_root(model: str, sample: bool) -> pathlib.Path:
 
 @dataclasses.dataclass
 class PushOutcome:
+    """What the Pusher task of a local run did: `version` None when nothing was pushed."""
+
     version: Optional[int]
     new_version: bool
     models_root: Optional[pathlib.Path]

@@ -19,6 +19,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional
 import yaml
 
 from kubeflow.compile import SPECS_DIR, kfp_pipeline_name
+from pipelines import arguments
 
 HEALTHZ_PATH = "/apis/v2beta1/healthz"
 PROBE_TIMEOUT_SECONDS = 10
@@ -98,6 +99,8 @@ class Connection:
     namespace: Optional[str]
 
     def call(self, action: str, function, *args, **kwargs):
+        """Calls `function`, turning API and connection errors into one KubeflowError line that
+        names `action`."""
         with api_errors(self.host, action):
             return function(*args, **kwargs)
 
@@ -121,6 +124,9 @@ def connect(host: str, namespace: Optional[str] = None, token: Optional[str] = N
 
 @dataclasses.dataclass(frozen=True)
 class CompiledSpec:
+    """A compiled spec file: its KFP pipeline name, content digest (the uploaded version's name)
+    and run parameters."""
+
     path: pathlib.Path
     pipeline_name: str
     digest: str
@@ -158,9 +164,10 @@ def parse_parameters(spec: CompiledSpec, pairs: List[str]) -> Dict[str, Any]:
     typo fails here rather than in a run on the cluster."""
     values: Dict[str, Any] = {}
     for pair in pairs:
-        key, sep, text = pair.partition("=")
-        if not sep or not key:
-            raise KubeflowError(f"--param expects KEY=VALUE, got {pair!r}")
+        try:
+            key, text = arguments.split_key_value(pair)
+        except ValueError as error:
+            raise KubeflowError(f"--param: {error}") from None
         if key not in spec.parameters:
             known = ", ".join(sorted(spec.parameters)) or "none"
             raise KubeflowError(f"pipeline {spec.pipeline_name} has no run parameter {key!r} "
@@ -275,6 +282,7 @@ def schedule(connection: Connection, spec: CompiledSpec, cron: str, experiment: 
 
 
 def list_recurring_runs(connection: Connection, experiment: Optional[str] = None) -> List[Any]:
+    """Every recurring run (all pages), of `experiment` or of the connection's namespace."""
     client = connection.client
     options: Dict[str, Any] = {"page_size": 100}
     if experiment:
@@ -311,16 +319,19 @@ def resolve_recurring_run(connection: Connection, run_id: Optional[str] = None,
 
 
 def pause(connection: Connection, run_id: str) -> None:
+    """Stops a recurring run from starting runs; it keeps its schedule."""
     connection.call(f"pausing recurring run {run_id}", connection.client.disable_recurring_run,
                     run_id)
 
 
 def resume(connection: Connection, run_id: str) -> None:
+    """Lets a paused recurring run start runs again."""
     connection.call(f"resuming recurring run {run_id}", connection.client.enable_recurring_run,
                     run_id)
 
 
 def delete(connection: Connection, run_id: str) -> None:
+    """Deletes a recurring run; the runs it started stay."""
     connection.call(f"deleting recurring run {run_id}", connection.client.delete_recurring_run,
                     run_id)
 

@@ -117,6 +117,8 @@ def verify_models(models: Sequence[str], image: str = "verify.local/tfxp:check")
 
 
 def main() -> int:
+    """Prints one JSON line per model; exit code 1 when any model has a problem (the image
+    build's last step)."""
     from models import registry
 
     results = verify_models(registry.names())

@@ -1,5 +1,6 @@
-"""The `create_pipeline` arguments that describe a model, the same for every runner."""
-from typing import Mapping, Optional
+"""Arguments shared by every runner: the `create_pipeline` arguments that describe a model, and
+the KEY=VALUE syntax of the command-line overrides (`tfxp run --hparam`, `tfxp kubeflow --param`)."""
+from typing import Mapping, Optional, Tuple
 
 from models.spec import ModelSpec
 
@@ -26,3 +27,14 @@ def model_arguments(spec: ModelSpec, sample: bool = False, tune: bool = False,
         model_name=spec.name,
         min_split_examples=dict(spec.min_split_examples),
     )
+
+
+def split_key_value(text: str) -> Tuple[str, str]:
+    """`KEY=VALUE` -> (KEY, VALUE), split at the first `=` so a value may hold more (a URL query).
+
+    One syntax for every command-line override; the caller converts the value (JSON, a spec's
+    parameter type). Raises ValueError naming `text` when it has no `=` or no key."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise ValueError(f"expected KEY=VALUE, got {text!r}")
+    return key, value

@@ -7,7 +7,7 @@ import sys
 from typing import List, Optional
 
 from models import registry
-from pipelines import quiet
+from pipelines import arguments, quiet
 
 # Sub-commands that live in other packages: (module, function adding the parser).
 _PLUGGED_COMMANDS = [
@@ -26,9 +26,10 @@ COMMANDS_USING_TENSORFLOW = {"run", "report", "serve", "predict", "kubeflow", "d
 
 
 def _hyperparameter(text: str):
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        key, value = arguments.split_key_value(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
     try:
         return key, json.loads(value)
     except json.JSONDecodeError:
@@ -146,6 +147,7 @@ def _skew_command(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """Every `tfxp` sub-command, including those other packages plug in (_PLUGGED_COMMANDS)."""
     parser = argparse.ArgumentParser(
         prog="tfxp", description="TFX production pipeline: train, validate, push, serve.")
     subparsers = parser.add_subparsers(dest="command", required=True)
@@ -171,6 +173,8 @@ def _join_option_values(argv: List[str]) -> List[str]:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    """The `tfxp` console script: returns the exit code; a KeyError, ValueError or
+    FileNotFoundError becomes one `tfxp CMD: error:` line instead of a traceback."""
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     argv = list(sys.argv[1:] if argv is None else argv)

@@ -33,6 +33,8 @@ class ProgressHandler(logging.Handler):
         self.stream.flush()
 
     def emit(self, record: logging.LogRecord) -> None:
+        """Logging override: a progress line when a TFX component starts or finishes (cached or
+        run), from the log records TFX writes anyway."""
         try:
             message = record.getMessage()
         except Exception:  # a malformed third-party log call must not break the run

@@ -24,6 +24,8 @@ _STATES = {metadata_store_pb2.Execution.COMPLETE: "executed",
 
 @dataclasses.dataclass
 class ArtifactInfo:
+    """An output artifact as read from ML Metadata (no TFX artifact classes needed)."""
+
     type_name: str
     uri: str
     properties: Dict[str, object]
@@ -31,6 +33,8 @@ class ArtifactInfo:
 
 @dataclasses.dataclass
 class ComponentRun:
+    """One component's execution in a run: its state and timing, and its output artifacts by key."""
+
     node_id: str
     state: str
     started: float
@@ -39,20 +43,25 @@ class ComponentRun:
 
     @property
     def seconds(self) -> float:
+        """Wall time from the start to the last update of the execution (never negative)."""
         return max(0.0, self.finished - self.started)
 
 
 @dataclasses.dataclass
 class RunInfo:
+    """One pipeline run read from ML Metadata: its components in execution order."""
+
     pipeline_name: str
     run_id: str
     started: float
     components: List[ComponentRun]
 
     def component(self, node_id: str) -> Optional[ComponentRun]:
+        """The execution of `node_id` in this run, or None when it did not run."""
         return next((c for c in self.components if c.node_id == node_id), None)
 
     def output(self, node_id: str, key: str) -> Optional[ArtifactInfo]:
+        """The first artifact `node_id` produced under `key` in this run, or None."""
         component = self.component(node_id)
         artifacts = component.outputs.get(key) if component else None
         return artifacts[0] if artifacts else None
@@ -74,6 +83,8 @@ class RunInfo:
 
 
 def open_store(metadata_path: str) -> metadata_store.MetadataStore:
+    """A read-only ML Metadata store: reading a run must never change it (or create an empty
+    database where none was)."""
     if not os.path.exists(metadata_path):
         raise FileNotFoundError(f"no ML Metadata database at {metadata_path}; run the pipeline first")
     config = metadata_store_pb2.ConnectionConfig()
@@ -187,6 +198,7 @@ def metric_label(key) -> str:
 
 
 def slice_label(slice_key) -> str:
+    """`feature=value, ...` of a TFMA slice key; `Overall` for the unsliced one."""
     parts = []
     for column in slice_key.single_slice_keys:
         kind = column.WhichOneof("kind")
@@ -197,6 +209,8 @@ def slice_label(slice_key) -> str:
 
 @dataclasses.dataclass
 class ThresholdFailure:
+    """A TFMA threshold the candidate missed, on one slice."""
+
     slice: str
     metric: str
     value: Optional[float]

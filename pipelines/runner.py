@@ -39,17 +39,21 @@ class RunPaths:
 
     @property
     def pipeline_root(self) -> pathlib.Path:
+        """TFX's pipeline root: the artifacts of every run."""
         return self.home / "pipeline"
 
     @property
     def metadata_path(self) -> pathlib.Path:
+        """The SQLite ML Metadata database that records every run."""
         return self.home / "metadata.sqlite"
 
     def new_log_path(self) -> pathlib.Path:
+        """A log file named by the start time, so each run keeps its own log."""
         return self.home / "logs" / time.strftime("run-%Y%m%d-%H%M%S.log")
 
 
 def pipeline_name(model: str, sample: bool) -> str:
+    """Sample runs are a separate pipeline, so their cache and history never mix with full runs."""
     return f"{model}-sample" if sample else model
 
 
@@ -101,6 +105,8 @@ def build(spec: ModelSpec, paths: RunPaths, data_root, splits: Optional[Sequence
           tune: bool = False, hyperparameters: Optional[Mapping] = None,
           infra_validation: bool = True, baseline: str = "stable",
           accept_drift: bool = False, rollout: str = "canary"):
+    """The model's pipeline for a local run: create_pipeline with the model's arguments and the
+    local paths, metadata and Beam arguments of `paths`."""
     from tfx.orchestration import metadata
 
     from pipelines.pipeline import create_pipeline
@@ -189,6 +195,7 @@ class RunInterrupted(BaseException):
 
     @property
     def exit_code(self) -> int:
+        """128 + the signal number, the shell's convention (130 SIGINT, 143 SIGTERM)."""
         return 128 + self.signum
 
 
@@ -284,43 +291,6 @@ def _find_in_chain(error: Optional[BaseException], kind):
 
 
 @dataclasses.dataclass
-class RunOutcome:
-    exit_code: int
-    summary: str
-    log_path: pathlib.Path
-    run: Optional[run_info.RunInfo] = None
-    pushed_version: Optional[int] = None
-    pushed_path: Optional[str] = None
-    new_version: bool = False
-    blessed: Optional[bool] = None
-
-
-def run(spec: ModelSpec, paths: RunPaths, pipeline, log_path: pathlib.Path,
-        runner: str = "local", run_id: Optional[str] = None) -> RunOutcome:
-    """Runs a built pipeline as run `run_id` and returns that run's summary and exit code (call
-    inside captured_logs). SIGINT/SIGTERM end the run early with exit 130/143."""
-    run_id = run_id or new_run_id()
-    started = time.monotonic()
-    failure: Optional[BaseException] = None
-    interrupted: Optional[RunInterrupted] = None
-    try:
-        with stop_on_signals() as stop:
-            _orchestrator(runner, run_id).run(pipeline)
-    except RunInterrupted as stopped:
-        interrupted = stopped
-    except Exception as error:  # reported in the summary with the log path; exit code says which
-        failure = error
-        if stop.signum is not None:  # the interruption, wrapped by Beam or TFX
-            interrupted, failure = RunInterrupted(stop.signum), None
-    facts = read_run(spec, paths, run_id, failure, interrupted, time.monotonic() - started,
-                     log_path)
-    return RunOutcome(decide_exit_code(facts), format_summary(facts), log_path, facts.info,
-                      facts.pushed_version, facts.pushed_destination,
-                      new_version=facts.pushed_version is not None and not facts.reused,
-                      blessed=facts.blessed)
-
-
-@dataclasses.dataclass
 class RunFacts:
     """What one run did, read from its own pipeline-run context and its outcome in this process."""
 
@@ -344,15 +314,54 @@ class RunFacts:
 
     @property
     def data_gate(self) -> Optional[BaseException]:
+        """The DataGateError that stopped the run, however TFX or Beam wrapped it, or None."""
         from components.data_gate import DataGateError
 
         return _find_in_chain(self.failure, DataGateError)
 
     @property
     def push_destination_error(self):
+        """The PushDestinationError that failed the push, however it was wrapped, or None."""
         from components.pusher import PushDestinationError
 
         return _find_in_chain(self.failure, PushDestinationError)
+
+
+@dataclasses.dataclass
+class RunOutcome:
+    """What `run` hands back: the exit code and the printed summary, with the facts both were
+    decided from (the workflow's result table and roll-out read them)."""
+
+    exit_code: int
+    summary: str
+    facts: RunFacts
+
+    @property
+    def new_version(self) -> bool:
+        """This run pushed a version; False when the push was cached or reused a served one."""
+        return self.facts.pushed_version is not None and not self.facts.reused
+
+
+def run(spec: ModelSpec, paths: RunPaths, pipeline, log_path: pathlib.Path,
+        runner: str = "local", run_id: Optional[str] = None) -> RunOutcome:
+    """Runs a built pipeline as run `run_id` and returns that run's summary and exit code (call
+    inside captured_logs). SIGINT/SIGTERM end the run early with exit 130/143."""
+    run_id = run_id or new_run_id()
+    started = time.monotonic()
+    failure: Optional[BaseException] = None
+    interrupted: Optional[RunInterrupted] = None
+    try:
+        with stop_on_signals() as stop:
+            _orchestrator(runner, run_id).run(pipeline)
+    except RunInterrupted as stopped:
+        interrupted = stopped
+    except Exception as error:  # reported in the summary with the log path; exit code says which
+        failure = error
+        if stop.signum is not None:  # the interruption, wrapped by Beam or TFX
+            interrupted, failure = RunInterrupted(stop.signum), None
+    facts = read_run(spec, paths, run_id, failure, interrupted, time.monotonic() - started,
+                     log_path)
+    return RunOutcome(decide_exit_code(facts), format_summary(facts), facts)
 
 
 def read_run(spec: ModelSpec, paths: RunPaths, run_id: str,
@@ -399,6 +408,8 @@ def _data_gate_lines(info: run_info.RunInfo) -> List[str]:
 
 
 def decide_exit_code(facts: RunFacts) -> int:
+    """The `tfxp run` exit code of a run: 130/143 interrupted, 2 data gate, 1 failed,
+    0 pushed, 3 not blessed."""
     if facts.interrupted is not None:
         return facts.interrupted.exit_code
     if facts.failure is not None:

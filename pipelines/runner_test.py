@@ -117,13 +117,15 @@ def test_an_interrupted_run_says_where_it_stopped_and_that_a_rerun_resumes():
 
 def test_summary_columns_fit_long_metric_names():
     facts = _facts(info=run_info.RunInfo("census-sample", "run-1", 0.0, []), evaluated=True,
-                   candidate={"auc": 0.9, "calibration_error@class_id=10": 0.01234},
-                   baseline={"auc": 0.88}, blessed=True, pushed_version=3,
-                   pushed_destination="/srv/census/3")
+                   candidate={"auc": 0.9, "calibration_error@class_id=10": 0.01234,
+                              "sparse_categorical_crossentropy": 0.35},
+                   baseline={"auc": 0.88, "sparse_categorical_crossentropy": 0.4},
+                   blessed=True, pushed_version=3, pushed_destination="/srv/census/3")
     lines = runner.format_summary(facts).splitlines()
-    table = lines[lines.index("  metrics (Overall)") + 1:][:3]
+    table = lines[lines.index("  metrics (Overall)") + 1:][:4]
     assert table[1].split() == ["auc", "0.9000", "0.8800"]
     assert table[2].split() == ["calibration_error@class_id=10", "0.0123", "-"]
+    assert table[3].split() == ["sparse_categorical_crossentropy", "0.3500", "0.4000"]
     assert len({len(row) for row in table}) == 1, "columns end at the same place"
     assert "  pushed: version 3 at /srv/census/3" in lines
 

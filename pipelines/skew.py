@@ -61,28 +61,11 @@ def _tensor_rows(inputs) -> List[bytes]:
     return rows
 
 
-def _input_examples(model_input) -> List[bytes]:
-    """tf.Examples of a tensorflow.serving.Input (Classify/Regress/MultiInference requests)."""
-    kind = model_input.WhichOneof("kind")
-    if kind == "example_list":
-        return [e.SerializeToString() for e in model_input.example_list.examples]
-    if kind == "example_list_with_context":
-        context = model_input.example_list_with_context.context
-        rows = []
-        for example in model_input.example_list_with_context.examples:
-            merged = type(example)()
-            merged.CopyFrom(context)
-            merged.MergeFrom(example)
-            rows.append(merged.SerializeToString())
-        return rows
-    return []
-
-
 def read_request_examples(logs) -> List[bytes]:
     """Serialized tf.Examples of the raw rows clients sent, from the request-log files that
     `logs` names (a file, a folder of `*.tfrecord` files or a filename prefix), read with the
     server's own reader."""
-    from serving import request_log
+    from serving import request_log, signature
 
     rows: List[bytes] = []
     try:
@@ -91,7 +74,9 @@ def read_request_examples(logs) -> List[bytes]:
             if kind == "predict_log":
                 rows += _tensor_rows(log.predict_log.request.inputs)
             elif kind in ("classify_log", "regress_log", "multi_inference_log"):
-                rows += _input_examples(getattr(log, kind).request.input)
+                model_input = getattr(log, kind).request.input
+                if model_input.WhichOneof("kind"):  # an empty Input holds no rows
+                    rows += signature.examples_from_input(model_input)
     except FileNotFoundError as error:
         raise SkewInputError(str(error)) from None
     return rows
@@ -99,6 +84,8 @@ def read_request_examples(logs) -> List[bytes]:
 
 @dataclasses.dataclass
 class SkewResult:
+    """The skew of one served version, saved as JSON for `tfxp report`."""
+
     model: str
     version_dir: str
     logs: str
@@ -109,13 +96,16 @@ class SkewResult:
 
     @property
     def skewed(self) -> List[validation.Distance]:
+        """The features whose distance exceeds the schema's skew threshold."""
         return [d for d in self.distances if d.exceeded]
 
     def to_json(self) -> str:
+        """The form saved under the pipeline home (read back by from_json)."""
         return json.dumps(dataclasses.asdict(self), indent=1)
 
     @classmethod
     def from_json(cls, text: str) -> "SkewResult":
+        """The result saved by to_json, with its distances as validation.Distance again."""
         raw = json.loads(text)
         raw["distances"] = [validation.Distance(**d) for d in raw["distances"]]
         return cls(**raw)
@@ -165,6 +155,7 @@ def load_saved(home: pathlib.Path):
 
 
 def format_table(result: SkewResult) -> str:
+    """The distances as a text table, skewed features first."""
     header = ("feature", "measure", "distance", "threshold", "skew", "training", "serving")
     rows = [header] + [(d.feature, d.measure, f"{d.value:.4f}", f"{d.threshold:g}",
                         "SKEW" if d.exceeded else "ok", result.training_summary[d.feature],

@@ -10,6 +10,8 @@ from pipelines import progress, runner
 
 
 def prepare_datasets(model_names: Sequence[str], stream=sys.stdout) -> int:
+    """What `tfxp data prepare` does: prepares each model's full dataset and prints its rows
+    per split. Returns 1 at the first dataset that cannot be prepared."""
     for name in model_names:
         spec = registry.get(name)
         started = time.monotonic()
@@ -26,6 +28,8 @@ def prepare_datasets(model_names: Sequence[str], stream=sys.stdout) -> int:
 
 @dataclasses.dataclass
 class ModelResult:
+    """One row of the table `tfxp run` prints after running several models."""
+
     model: str
     rows: str
     train_seconds: Optional[float]
@@ -40,7 +44,7 @@ class ModelResult:
 def _result_row(spec, outcome: runner.RunOutcome, rows: str) -> ModelResult:
     from pipelines import run_info
 
-    info = outcome.run
+    info = outcome.facts.info
     trainer = info.component("Trainer") if info else None
     candidate = baseline = None
     if info:
@@ -50,11 +54,12 @@ def _result_row(spec, outcome: runner.RunOutcome, rows: str) -> ModelResult:
             candidate = overall.get("candidate", {}).get(spec.key_metric)
             baseline = overall.get("baseline", {}).get(spec.key_metric)
     return ModelResult(spec.name, rows, trainer.seconds if trainer else None, spec.key_metric,
-                       candidate, baseline, bool(outcome.blessed), outcome.pushed_version,
-                       outcome.exit_code)
+                       candidate, baseline, bool(outcome.facts.blessed),
+                       outcome.facts.pushed_version, outcome.exit_code)
 
 
 def format_table(results: List[ModelResult]) -> str:
+    """The results of a multi-model run, one row per model."""
     header = ("model", "rows (per split)", "train", "metric", "candidate", "baseline", "blessed",
               "pushed")
     rows = [header] + [(

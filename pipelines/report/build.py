@@ -16,6 +16,8 @@ DEFAULT_OUT_DIR = settings.REPORTS_DIR
 
 @dataclasses.dataclass
 class BuildResult:
+    """What `tfxp report` wrote, and the models it could not report on (no run yet)."""
+
     index: pathlib.Path
     pages: List[pathlib.Path]
     missing: List[str]  # models without runs, as messages
@@ -23,10 +25,12 @@ class BuildResult:
 
 
 def page_name(pipeline_name: str, run_id: str) -> str:
+    """A file name unique per run: the run id reduced to what is safe in a file name."""
     return f"{pipeline_name}-{re.sub(r'[^0-9A-Za-z]+', '', run_id)[:20]}.html"
 
 
 def run_command_hint(model: str, sample: bool) -> str:
+    """The command that produces a run of `model`, for pages that have none to show."""
     return f"tfxp run --model {model}" + (" --sample" if sample else "")
 
 

@@ -6,6 +6,7 @@ from models import registry
 
 
 def add_report_parser(subparsers) -> None:
+    """Plugs `tfxp report` into the `tfxp` parser (see pipelines.cli._PLUGGED_COMMANDS)."""
     parser = subparsers.add_parser(
         "report", help="write HTML reports (data, evaluation, training) of pipeline runs",
         description="Writes one self-contained HTML page per model run and an index page.")
@@ -23,6 +24,7 @@ def add_report_parser(subparsers) -> None:
 
 
 def report_command(args) -> int:
+    """What `tfxp report` does; returns its exit code."""
     from pipelines.report import build, gather
 
     # Reading TFMA's files triggers TensorFlow's deprecation warnings (tf_record_iterator), library

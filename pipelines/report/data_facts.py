@@ -13,6 +13,8 @@ DEFAULT_DRIFT_THRESHOLD = 0.1
 
 @dataclasses.dataclass
 class FeatureStats:
+    """One feature's statistics per split, in the form the report's tables and charts draw."""
+
     name: str
     kind: str  # "numeric" or "categorical"
     stats: Dict[str, Dict[str, float]]  # split -> stat name -> value
@@ -22,6 +24,8 @@ class FeatureStats:
 
 @dataclasses.dataclass
 class Anomaly:
+    """One TFDV anomaly of one split, with TFDV's short and long wording."""
+
     split: str
     feature: str
     severity: str
@@ -31,6 +35,8 @@ class Anomaly:
 
 @dataclasses.dataclass
 class DistanceCheck:
+    """One drift or skew comparison of a feature against its schema threshold."""
+
     feature: str
     comparison: str  # "drift" (train vs the previous run's train) or "skew" (train vs eval)
     measure: str
@@ -39,11 +45,14 @@ class DistanceCheck:
 
     @property
     def exceeded(self) -> bool:
+        """Above the threshold: the check failed (TFDV reports it as an anomaly)."""
         return self.value > self.threshold
 
 
 @dataclasses.dataclass
 class DataSection:
+    """The report's data section: statistics, anomalies and distances of one run's data."""
+
     statistics_uri: Optional[str]
     rows: Dict[str, int]
     features: List[FeatureStats]
@@ -159,6 +168,8 @@ def _previous_statistics(runs: Sequence[run_info.RunInfo], current: run_info.Run
 
 
 def gather_data(run: run_info.RunInfo, runs: Sequence[run_info.RunInfo]) -> Optional[DataSection]:
+    """The data section of `run`; drift is measured against the newest earlier run of `runs`
+    whose statistics differ. None when the run has no statistics yet."""
     artifact = run.output_by_key("statistics", "ExampleStatistics")
     if artifact is None:
         return None
@@ -189,6 +200,8 @@ def gate_report(run: run_info.RunInfo):
 
 @dataclasses.dataclass
 class ServingSkewSection:
+    """The report's serving-skew section: the last `tfxp skew` result of a model."""
+
     result: object  # pipelines.skew.SkewResult
     features: List[FeatureStats]  # training vs serving, the skewed features only
 

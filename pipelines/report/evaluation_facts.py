@@ -14,6 +14,8 @@ _LOWER_IS_BETTER = ("loss", "error", "false_positive", "false_negative", "fall_o
 
 @dataclasses.dataclass
 class Plots:
+    """The TFMA plots the report draws, per series (candidate, baseline)."""
+
     roc: Dict[str, List[Tuple[float, float]]]  # series label -> (false positive rate, recall)
     pr: Dict[str, List[Tuple[float, float]]]  # series label -> (recall, precision)
     calibration: Dict[str, List[Tuple[float, float, float]]]  # label -> (mean pred, mean label, n)
@@ -23,6 +25,8 @@ class Plots:
 
 @dataclasses.dataclass
 class ModelSection:
+    """The report's evaluation section: TFMA metrics, thresholds and plots of one run."""
+
     evaluation_uri: str
     metrics: Dict[str, Dict[str, Dict[str, float]]]  # slice -> model -> metric -> value
     thresholds: List[str]
@@ -155,6 +159,7 @@ def eval_thresholds(evaluation_uri: str) -> List[str]:
 
 
 def gather_model(run: run_info.RunInfo) -> Optional[ModelSection]:
+    """The evaluation section of `run`, or None when its Evaluator has not run."""
     artifact = run.output_by_key("evaluation", "ModelEvaluation")
     if artifact is None:
         return None

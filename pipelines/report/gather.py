@@ -19,6 +19,9 @@ class NoRunsError(LookupError):
 
 @dataclasses.dataclass
 class RunReport:
+    """Everything one model run's report page shows, gathered before rendering so pages can
+    be rendered (and tested) without ML Metadata."""
+
     model: str
     pipeline_name: str
     run: run_info.RunInfo

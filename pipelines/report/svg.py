@@ -37,6 +37,12 @@ def _range(values: Sequence[float], fixed: Optional[Tuple[float, float]]) -> Tup
     return low, high
 
 
+def _label(x, y, anchor: str, markup: str) -> str:
+    """An anchored `<text>` (tick, axis or category label). `x` and `y` come formatted to the
+    precision the caller wants; `markup` is inserted as is, so callers escape user text."""
+    return f'<text x="{x}" y="{y}" text-anchor="{anchor}">{markup}</text>'
+
+
 class _Frame:
     """Maps data coordinates into a plot area and draws the axes."""
 
@@ -62,14 +68,11 @@ class _Frame:
             y = self.y(tick)
             parts.append(f'<line x1="{_PAD_LEFT}" x2="{_PAD_LEFT + self.inner_w}" y1="{y:.1f}" '
                          f'y2="{y:.1f}" stroke="#eef2f7"/>')
-            parts.append(f'<text x="{_PAD_LEFT - 4}" y="{y + 3:.1f}" text-anchor="end">'
-                         f'{_fmt(tick)}</text>')
-        for tick in _ticks(*self.x_range):
-            x = self.x(tick)
-            parts.append(f'<text x="{x:.1f}" y="{_PAD_TOP + self.inner_h + 13}" '
-                         f'text-anchor="middle">{_fmt(tick)}</text>')
-        parts.append(f'<text x="{_PAD_LEFT + self.inner_w / 2:.1f}" y="{self.height - 4}" '
-                     f'text-anchor="middle">{escape(self.x_label)}</text>')
+            parts.append(_label(_PAD_LEFT - 4, f"{y + 3:.1f}", "end", _fmt(tick)))
+        parts.extend(_label(f"{self.x(tick):.1f}", _PAD_TOP + self.inner_h + 13, "middle",
+                            _fmt(tick)) for tick in _ticks(*self.x_range))
+        parts.append(_label(f"{_PAD_LEFT + self.inner_w / 2:.1f}", self.height - 4, "middle",
+                            escape(self.x_label)))
         parts.append(f'<text transform="translate(11,{_PAD_TOP + self.inner_h / 2:.1f}) '
                      f'rotate(-90)" text-anchor="middle">{escape(self.y_label)}</text>')
         return parts
@@ -160,8 +163,7 @@ def bars(title: str, categories: Sequence[str], series: Sequence[Tuple[str, Sequ
     for row, category in enumerate(categories):
         y0 = _PAD_TOP + 18 + row * group_h
         shown = category if len(category) <= 18 else category[:17] + "…"
-        body.append(f'<text x="{label_w - 4}" y="{y0 + group_h / 2 + 3:.1f}" text-anchor="end">'
-                    f'{escape(shown)}</text>')
+        body.append(_label(label_w - 4, f"{y0 + group_h / 2 + 3:.1f}", "end", escape(shown)))
         for i, (_, values) in enumerate(series):
             value = values[row] if row < len(values) else 0.0
             y = y0 + i * bar_height
@@ -196,12 +198,9 @@ def heatmap(title: str, labels: Sequence[str], matrix: Sequence[Sequence[float]]
                         f'data-predicted="{c}" data-count="{count:g}">{count:g}</text>')
     for i, label in enumerate(labels):
         shown = escape(label[:9])
-        body.append(f'<text x="{left + i * cell + cell / 2:.1f}" y="{top - 6}" '
-                    f'text-anchor="middle">{shown}</text>')
-        body.append(f'<text x="{left - 5}" y="{top + i * cell + cell / 2 + 4:.1f}" '
-                    f'text-anchor="end">{shown}</text>')
-    body.append(f'<text x="{left + cell * n / 2:.1f}" y="{top - 22}" text-anchor="middle">'
-                f'{escape(x_label)}</text>')
+        body.append(_label(f"{left + i * cell + cell / 2:.1f}", top - 6, "middle", shown))
+        body.append(_label(left - 5, f"{top + i * cell + cell / 2 + 4:.1f}", "end", shown))
+    body.append(_label(f"{left + cell * n / 2:.1f}", top - 22, "middle", escape(x_label)))
     body.append(f'<text transform="translate(12,{top + cell * n / 2:.1f}) rotate(-90)" '
                 f'text-anchor="middle">{escape(y_label)}</text>')
     return _svg(width, height, title, body)

@@ -166,19 +166,14 @@ class _Handler(BaseHTTPRequestHandler):
             return self._reply(200, {"multi_user": state.multi_user})
         if path == "/experiments":
             if method == "POST":
-                experiment = dict(request.body, experiment_id=state.new_id("experiment"),
-                                  created_at=CREATED_AT, storage_state="AVAILABLE")
-                state.experiments.append(experiment)
-                return self._reply(200, experiment)
+                return self._create(state.experiments, request, "experiment_id", "experiment",
+                                    storage_state="AVAILABLE")
             found = [e for e in state.experiments if _matches(e, query.get("filter"))
                      and _same_namespace(e, query)]
             return self._page(found, "experiments", request)
         if path == "/pipelines":
             if method == "POST":
-                pipeline = dict(request.body, pipeline_id=state.new_id("pipeline"),
-                                created_at=CREATED_AT)
-                state.pipelines.append(pipeline)
-                return self._reply(200, pipeline)
+                return self._create(state.pipelines, request, "pipeline_id", "pipeline")
             found = [p for p in state.pipelines if _matches(p, query.get("filter"))
                      and _same_namespace(p, query)]
             return self._page(found, "pipelines", request)
@@ -194,10 +189,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._page(found, "pipeline_versions", request)
         if path == "/recurringruns":
             if method == "POST":
-                run = dict(request.body, recurring_run_id=state.new_id("recurring"),
-                           created_at=CREATED_AT, status="ENABLED")
-                state.recurring_runs.append(run)
-                return self._reply(200, run)
+                return self._create(state.recurring_runs, request, "recurring_run_id", "recurring",
+                                    status="ENABLED")
             found = [r for r in state.recurring_runs if _matches(r, query.get("filter"))
                      and ("experiment_id" not in query
                           or r.get("experiment_id") == query["experiment_id"])]
@@ -218,11 +211,17 @@ class _Handler(BaseHTTPRequestHandler):
             if method == "GET" and not match.group(2):
                 return self._reply(200, runs[0])
         if path == "/runs" and method == "POST":
-            run = dict(request.body, run_id=state.new_id("run"), created_at=CREATED_AT,
-                       state="PENDING")
-            state.runs.append(run)
-            return self._reply(200, run)
+            return self._create(state.runs, request, "run_id", "run", state="PENDING")
         return self._not_found(f"{method} {request.path}")
+
+    def _create(self, items: List[Dict[str, Any]], request: Request, id_key: str, kind: str,
+                **fields: Any) -> None:
+        """A POST that creates a resource: the body plus a new `<kind>-N` id under `id_key`,
+        CREATED_AT and the resource's initial `fields`, stored in `items` and echoed back."""
+        item = dict(request.body, **{id_key: self.state.new_id(kind)}, created_at=CREATED_AT,
+                    **fields)
+        items.append(item)
+        self._reply(200, item)
 
     def _add_version(self, pipeline_id: str, name: str, upload: Optional[bytes]) -> Dict[str, Any]:
         version = {"pipeline_id": pipeline_id, "display_name": name, "created_at": CREATED_AT,

@@ -81,12 +81,6 @@ def test_no_spec_uses_an_executor_the_oss_backend_rejects(compiled_specs, model)
         "outputArtifactKey": "baseline", "producerTask": "StableBaseline"}
 
 
-def test_rejected_executor_kinds_are_found():
-    spec = {"deploymentSpec": {"executors": {
-        "a": {"container": {}}, "b": {"resolver": {}}, "c": {"customJob": {}}, "d": {"importer": {}}}}}
-    assert kubeflow_compile.oss_rejected_executors(spec) == ["b", "c"]
-
-
 def test_verify_reports_a_path_that_does_not_import(compiled_specs):
     spec = yaml.safe_load(compiled_specs["census"].require().path.read_text())
     args = spec["deploymentSpec"]["executors"]["Trainer_executor"]["container"]["args"]
@@ -171,19 +165,6 @@ def test_compiled_parameters_are_the_local_pipelines(compiled_specs, local_pipel
             assert ours[key] == theirs[key], f"{name}.{key}"
 
 
-def test_paths_point_at_the_cluster_and_the_image():
-    spec = registry.get("census")
-    paths = kubeflow_compile.cluster_paths(spec, "gs://bucket/tfxp/")
-    assert paths.pipeline_root == "gs://bucket/tfxp/pipelines/census"
-    assert paths.data_root == "gs://bucket/tfxp/data/census"
-    assert paths.serving_model_dir == "gs://bucket/tfxp/serving/census"
-    assert paths.schema_path == f"{kubeflow_compile.IMAGE_PROJECT_DIR}/data/schemas/census.pbtxt"
-    other = kubeflow_compile.cluster_paths(spec, "gs://b/r", data_root="gs://lake/{model}/v2")
-    assert other.data_root == "gs://lake/census/v2"
-    with pytest.raises(ValueError, match="--pipeline-root"):
-        kubeflow_compile.cluster_paths(spec, "/")
-
-
 @pytest.mark.parametrize("model", MODELS)
 def test_schema_is_baked_into_the_image_path(compiled_specs, model):
     entry = compiled_specs[model].require()
@@ -195,13 +176,6 @@ def test_schema_is_baked_into_the_image_path(compiled_specs, model):
     value = tasks["ImportSchemaGen"]["inputs"]["parameters"]["schema_file"]["runtimeValue"]
     relative = spec.schema_path.resolve().relative_to(kubeflow_compile.common.PROJECT_ROOT)
     assert value["constant"] == f"{kubeflow_compile.IMAGE_PROJECT_DIR}/{relative.as_posix()}"
-
-
-def test_pipeline_names_follow_the_kfp_rule():
-    assert kubeflow_compile.kfp_pipeline_name("fashion_cnn") == "fashion-cnn"
-    assert kubeflow_compile.kfp_pipeline_name("Stock_Trend") == "stock-trend"
-    with pytest.raises(ValueError, match="no valid KFP pipeline name"):
-        kubeflow_compile.kfp_pipeline_name("___")
 
 
 def test_beam_args_and_options_reach_every_executor(tmp_path, compiled_specs):
