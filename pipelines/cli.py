@@ -8,6 +8,7 @@ from typing import List, Optional
 
 from models import registry
 from pipelines import arguments, quiet
+from serving import server
 
 # Sub-commands that live in other packages: (module, function adding the parser).
 _PLUGGED_COMMANDS = [
@@ -178,7 +179,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser().parse_args(_join_option_values(argv))
+    args = server.parse_flags(build_parser(), _join_option_values(argv))
     if args.command in COMMANDS_USING_TENSORFLOW:
         quiet.import_tensorflow_quietly()
     try:

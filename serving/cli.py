@@ -35,11 +35,10 @@ def _failed(command: str, error: Exception) -> int:
 
 def add_serve_parser(subparsers) -> argparse.ArgumentParser:
     """`tfxp serve [tensorflow_model_server flags]`; unknown flags are warned about, not fatal."""
-    from serving.server import add_server_flags, make_tolerant
+    from serving.server import add_server_flags
     parser = _add_command(subparsers, "serve", _serve,
                           "serve pushed models over TF Serving's REST and gRPC APIs")
     add_server_flags(parser)
-    make_tolerant(parser)
     return parser
 
 

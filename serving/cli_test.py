@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from serving import canary, cli
+from serving import canary, cli, server
 from serving.configs_test import fake_versions
 
 
@@ -21,7 +21,7 @@ def main_parser():
 
 
 def test_serve_accepts_tensorflow_model_server_flags_and_warns_on_the_rest():
-    args = main_parser().parse_args([
+    args = server.parse_flags(main_parser(), [
         "serve", "--port=9000", "--rest_api_port=9001", "--model_config_file=/srv/tfs/m.config",
         "--enable_batching", "--allow_version_labels_for_unavailable_models=false",
         "--model_config_file_poll_wait_seconds=5", "--use_tfrt=true",

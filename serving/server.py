@@ -105,34 +105,26 @@ def add_server_flags(parser: argparse.ArgumentParser) -> None:
          help="[local server only] model tree used when no config flags are given")
     for name in IGNORED_FLAGS:
         flag(name, action=_Ignored, nargs="?", default=None, help=argparse.SUPPRESS)
-    parser.set_defaults(ignored_flags=[])
+    parser.set_defaults(ignored_flags=[], keeps_unknown_flags=True)
 
 
-class _TolerantParser(argparse.ArgumentParser):
-    """Unknown --flags become warnings instead of errors, like an old start-up script expects."""
-
-    def parse_known_args(self, args=None, namespace=None):
-        namespace, extras = super().parse_known_args(args, namespace)
-        unknown = list(getattr(namespace, "ignored_flags", None) or [])
-        unknown += [e for e in extras]
-        namespace.ignored_flags = unknown
-        return namespace, []
-
-
-def make_tolerant(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Give a parser made elsewhere (the `tfxp serve` subparser, whose class argparse picks) the
-    tolerant behaviour. argparse has no public hook for this, so it is confined here and
-    server_test checks it against the installed argparse."""
-    base = type(parser)
-    if not issubclass(base, _TolerantParser):
-        parser.__class__ = type(f"Tolerant{base.__name__}", (_TolerantParser, base), {})
-    return parser
+def parse_flags(parser: argparse.ArgumentParser, argv: Optional[List[str]]) -> argparse.Namespace:
+    """Parse `argv` the way old tensorflow_model_server start-up scripts need: a --flag only the
+    real server knows is kept in `ignored_flags` (warned about at start) instead of ending the
+    parse. Only a command whose parser went through `add_server_flags` keeps unknown flags; for
+    any other command of the same parser (e.g. `tfxp run --typo`) they stay an error."""
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        if not getattr(args, "keeps_unknown_flags", False):
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        args.ignored_flags = list(args.ignored_flags) + unknown
+    return args
 
 
 def build_parser(prog: str = "python -m serving") -> argparse.ArgumentParser:
-    """The stand-alone parser of `python -m serving`: tolerant like `tfxp serve`, so a start-up
-    script written for tensorflow_model_server runs as it is."""
-    parser = _TolerantParser(prog=prog, description="TF-Serving-compatible local model server.")
+    """The stand-alone parser of `python -m serving`; parsed with `parse_flags`, it is tolerant like
+    `tfxp serve`, so a start-up script written for tensorflow_model_server runs as it is."""
+    parser = argparse.ArgumentParser(prog=prog, description="TF-Serving-compatible local model server.")
     add_server_flags(parser)
     return parser
 
@@ -381,4 +373,4 @@ def run(args) -> int:
 
 def main(argv: Optional[List[str]] = None) -> int:
     """`python -m serving`: parse tensorflow_model_server's flags and serve until a signal."""
-    return run(build_parser().parse_args(argv))
+    return run(parse_flags(build_parser(), argv))
