@@ -28,6 +28,8 @@ import time
 import urllib.request
 from typing import Dict, Optional
 
+from serving import router
+
 REPO = pathlib.Path(__file__).resolve().parents[1]
 CENSUS_ROOT = REPO / "serving" / "models" / "census"
 CLIENTS = 16
@@ -69,13 +71,6 @@ ROW = {"age": 39, "workclass": "State-gov", "fnlwgt": 77516, "education": "Bache
        "capital_loss": 0, "hours_per_week": 40, "native_country": "United-States"}
 
 
-def _free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _percentiles(samples):
     samples = sorted(samples)
     return {"p50_ms": round(samples[len(samples) // 2] * 1000, 3),
@@ -90,7 +85,7 @@ def _start_server(model_dir: pathlib.Path, tmp: pathlib.Path, batching: bool,
     base = tmp / kind / "census"
     base.mkdir(parents=True)
     os.symlink(model_dir, base / "1")
-    grpc_port, rest_port = _free_port(), _free_port()
+    grpc_port, rest_port = router.free_port(), router.free_port()
     flags = [f"--port={grpc_port}", f"--rest_api_port={rest_port}",
              "--file_system_poll_wait_seconds=0"]
     if request_logging:
@@ -473,7 +468,7 @@ def run_router(model_dir=None, n: int = 1000) -> Dict:
     import tensorflow as tf
     from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
-    from serving import configs, router
+    from serving import configs
 
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="router-bench-"))
     result = {}
@@ -484,7 +479,7 @@ def run_router(model_dir=None, n: int = 1000) -> Dict:
         (root / "census").mkdir(parents=True)
         os.symlink(pathlib.Path(model_dir).resolve(), root / "census" / "1")
         configs.generate(root)
-        stack = router.LocalStack(root, _free_port(), _free_port()).start()
+        stack = router.LocalStack(root, router.free_port(), router.free_port()).start()
         serialized = _example(row)
         body = json.dumps({"instances": [{"b64": base64.b64encode(serialized).decode()}]}).encode()
         request = predict_pb2.PredictRequest()

@@ -23,7 +23,6 @@ import logging
 import os
 import pathlib
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,18 +38,14 @@ from tfx.dsl.component.experimental.decorators import component
 from tfx.types import artifact_utils, standard_artifacts
 from tfx.utils import io_utils, path_utils
 
+from serving.router import free_port
+
 log = logging.getLogger("tfxp.infra_validator")
 
 BLESSED_KEY, MODEL_FLAG_KEY = "blessed", "has_model"
 BLESSED_FILE, NOT_BLESSED_FILE = "INFRA_BLESSED", "INFRA_NOT_BLESSED"
 MODEL_NAME = "infra-validation-model"
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def eval_examples(examples: types.Artifact, limit: int, split: str = "eval") -> List[bytes]:
@@ -123,7 +118,7 @@ def validate(model_path: str, serialized_examples: List[bytes], signature: str =
     with tempfile.TemporaryDirectory(prefix="infra-validation-") as tmp:
         version_dir = pathlib.Path(tmp) / MODEL_NAME / str(int(time.time()))
         shutil.copytree(model_path, version_dir)
-        grpc_port, rest_port = _free_port(), _free_port()
+        grpc_port, rest_port = free_port(), free_port()
         env = dict(os.environ, TF_USE_LEGACY_KERAS="1",
                    PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT),
                                                              os.environ.get("PYTHONPATH")])))

@@ -3,7 +3,6 @@ against a loopback server implementing the KFP v2beta1 REST endpoints it calls.
 
 This is a contract test of the API (the exact requests KFP receives), not a cluster run."""
 import hashlib
-import socket
 import time
 
 import pytest
@@ -12,6 +11,7 @@ from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 
 from pipelines import cli
+from serving.router import free_port
 from tests.kubeflow.fake_kfp import FakeKfp
 
 CRON = "0 0 3 * * *"
@@ -207,12 +207,6 @@ def test_bad_arguments_fail_before_any_request(kfp_api, census_spec, tmp_path, c
     code, _, err = tfxp(capsys, "list", "--host", url.replace("http://", ""))
     assert code == 1 and "must start with http:// or https://" in err
     assert fake.requests == []
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.parametrize("command", [

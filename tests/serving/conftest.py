@@ -7,7 +7,6 @@ Tests that edit files on disk are marked `local_only` and skipped then.
 """
 import os
 import pathlib
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,8 @@ import urllib.error
 import urllib.request
 
 import pytest
+
+from serving.router import free_port
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 EXTERNAL_REST = os.environ.get("TFXP_SERVING_REST")
@@ -51,12 +52,6 @@ def build_tree(root: pathlib.Path) -> pathlib.Path:
     (root / configs.MODELS_CONFIG).write_text(MODELS_CONFIG)
     configs.write_aux_configs(root)
     return root
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class LocalServer:
