@@ -7,7 +7,7 @@ import pathlib
 import sys
 
 from models import registry
-from pipelines import arguments
+from pipelines import arguments, text_table
 
 TOKEN_ENV = "TFXP_KFP_TOKEN"
 HOST_ENV = "KF_PIPELINES_ENDPOINT"
@@ -172,10 +172,8 @@ def _list_command(args) -> int:
             print("no recurring runs")
             return
         columns = ["id", "name", "mode", "schedule", "max_concurrency", "catchup", "experiment"]
-        widths = {c: max(len(c), *(len(row[c]) for row in rows)) for c in columns}
-        print("  ".join(c.upper().ljust(widths[c]) for c in columns).rstrip())
-        for row in rows:
-            print("  ".join(row[c].ljust(widths[c]) for c in columns).rstrip())
+        table = [[c.upper() for c in columns]] + [[row[c] for c in columns] for row in rows]
+        print("\n".join(text_table.align(table)))
 
     return _run("list", act)
 

@@ -18,7 +18,7 @@ from typing import Dict, Iterator, List, Mapping, Optional, Sequence
 
 from data import common, settings
 from models.spec import ModelSpec
-from pipelines import run_info
+from pipelines import run_info, text_table
 from pipelines.arguments import model_arguments
 
 EXIT_PUSHED, EXIT_FAILED, EXIT_DATA_GATE, EXIT_NOT_BLESSED = 0, 1, 2, 3
@@ -428,14 +428,9 @@ def _where_stopped(info: Optional[run_info.RunInfo]) -> str:
     return f"after {info.components[-1].node_id}"
 
 
-def format_table(rows: Sequence[Sequence[str]], indent: str = "    ") -> List[str]:
-    """Columns as wide as their widest cell: the first left-aligned, the others right-aligned."""
-    if not rows:
-        return []
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return [indent + "  ".join(text.ljust(width) if i == 0 else text.rjust(width)
-                               for i, (text, width) in enumerate(zip(row, widths))).rstrip()
-            for row in rows]
+def _table(rows: Sequence[Sequence[str]]) -> List[str]:
+    """The summary's tables: names left, figures right, under their heading."""
+    return text_table.align(rows, right=range(1, len(rows[0]) if rows else 0), indent="    ")
 
 
 def format_summary(facts: RunFacts) -> str:
@@ -448,7 +443,7 @@ def format_summary(facts: RunFacts) -> str:
         cached = [c for c in info.components if c.state == "cached"]
         lines.append(f"  components: {len(executed)} executed, {len(cached)} cached, "
                      f"{len(info.components) - len(executed) - len(cached)} other")
-        lines += format_table([(c.node_id, c.state, f"{c.seconds:.1f}s")
+        lines += _table([(c.node_id, c.state, f"{c.seconds:.1f}s")
                                for c in info.components])
     if facts.interrupted is not None:
         lines += ["", f"Stopped by {facts.interrupted.args[0]} {_where_stopped(info)}; nothing "
@@ -477,7 +472,7 @@ def format_summary(facts: RunFacts) -> str:
         names = [n for n in sorted(facts.candidate)
                  if n not in ("example_count", "weighted_example_count")]
         lines.append("  metrics (Overall)")
-        lines += format_table([("metric", "candidate", "baseline")] + [
+        lines += _table([("metric", "candidate", "baseline")] + [
             (name, f"{facts.candidate[name]:.4f}",
              f"{facts.baseline[name]:.4f}" if name in facts.baseline else "-")
             for name in names])

@@ -13,6 +13,7 @@ import pathlib
 from typing import Iterable, List, Optional, Tuple
 
 from data import validation
+from pipelines import text_table
 
 EXIT_NO_SKEW, EXIT_SKEW = 0, 4
 RESULT_DIR = "serving_skew"
@@ -162,8 +163,7 @@ def format_table(result: SkewResult) -> str:
                         result.serving_summary[d.feature])
                        for d in sorted(result.distances, key=lambda d: (not d.exceeded,
                                                                         d.feature))]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
+    return "\n".join(text_table.align(rows))
 
 
 def version_dir_for(models_root: pathlib.Path, model: str, version: Optional[int]

@@ -6,7 +6,7 @@ from typing import List, Mapping, Optional, Sequence
 
 from data import common
 from models import registry
-from pipelines import progress, runner
+from pipelines import progress, runner, text_table
 
 
 def prepare_datasets(model_names: Sequence[str], stream=sys.stdout) -> int:
@@ -68,8 +68,7 @@ def format_table(results: List[ModelResult]) -> str:
         f"{r.baseline:.4f}" if r.baseline is not None else "-",
         "yes" if r.blessed else "no", str(r.pushed_version) if r.pushed_version else "-")
         for r in results]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) for row in rows)
+    return "\n".join(text_table.align(rows))
 
 
 def _show_labels(spec, paths: runner.RunPaths, outcome: runner.RunOutcome, rollout: str, stream):
