@@ -5,6 +5,7 @@ import os
 import time
 
 from data.common import PROJECT_ROOT
+from pipelines import quiet
 
 SUITES = ("pipeline", "growth", "serving", "router")
 
@@ -42,6 +43,7 @@ def main() -> None:
     parser.add_argument("--only", choices=SUITES, action="append",
                         help="run only this suite (repeatable)")
     args = parser.parse_args()
+    quiet.import_tensorflow_quietly()
     results = {}
     for suite in args.only or SUITES:
         if suite == "pipeline":

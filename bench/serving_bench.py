@@ -469,6 +469,7 @@ def run_router(model_dir=None, n: int = 1000) -> Dict:
     from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
     from serving import configs
+    from serving.examples import example_bytes
 
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="router-bench-"))
     result = {}
@@ -480,7 +481,7 @@ def run_router(model_dir=None, n: int = 1000) -> Dict:
         os.symlink(pathlib.Path(model_dir).resolve(), root / "census" / "1")
         configs.generate(root)
         stack = router.LocalStack(root, router.free_port(), router.free_port()).start()
-        serialized = _example(row)
+        serialized = example_bytes(row)
         body = json.dumps({"instances": [{"b64": base64.b64encode(serialized).decode()}]}).encode()
         request = predict_pb2.PredictRequest()
         request.model_spec.name = "census"
