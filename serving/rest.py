@@ -13,6 +13,7 @@ import urllib.parse
 from typing import Optional
 
 import tornado.httpserver
+import tornado.httputil
 import tornado.web
 from google.protobuf import json_format
 
@@ -59,7 +60,8 @@ class JsonErrorHandler(tornado.web.RequestHandler):
         """Tornado override: its own errors and unexpected exceptions answer `{"error": ...}`."""
         exc = kwargs.get("exc_info", (None, None))[1]
         if isinstance(exc, tornado.web.HTTPError) or exc is None:
-            reason = self._reason or "error"
+            reason = (getattr(exc, "reason", None)
+                      or tornado.httputil.responses.get(status_code, "error"))
             message = (f"Method {self.request.method} is not allowed for {self.request.path}"
                        if status_code == 405 else reason)
             self.set_header("Content-Type", "application/json")
