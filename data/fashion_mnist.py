@@ -6,7 +6,6 @@ same bytes a client sends to the `serving_png` signature) and `label` (0-9).
 """
 import gzip
 import pathlib
-import random
 from typing import Dict, Iterator, Tuple
 
 import numpy as np
@@ -86,17 +85,4 @@ def _write_splits(out_dir: pathlib.Path):
 def prepare(out_dir: pathlib.Path) -> Dict:
     """Write train/eval TFRecords and MANIFEST.json into out_dir; a no-op when they are current."""
     return common.prepare_once(out_dir, SOURCE, _write_splits)
-
-
-def stratified_indices(labels: np.ndarray, per_class: int, seed: int):
-    """`per_class` random indices of every class, shuffled together (reproducible for a seed)."""
-    rng = random.Random(seed)
-    chosen = []
-    for label in sorted(set(labels.tolist())):
-        members = np.flatnonzero(labels == label).tolist()
-        if len(members) < per_class:
-            raise ValueError(f"class {label} has {len(members)} examples, {per_class} requested")
-        chosen += rng.sample(members, per_class)
-    rng.shuffle(chosen)
-    return chosen
 

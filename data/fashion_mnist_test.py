@@ -40,13 +40,6 @@ def test_load_split_checks_labels_match_images(tmp_path):
         fashion_mnist.load_split("eval", source_dir=tmp_path)
 
 
-def test_stratified_indices_take_the_same_number_of_every_class():
-    labels = np.array([0, 1, 2] * 10)
-    chosen = fashion_mnist.stratified_indices(labels, 4, seed=1)
-    assert collections.Counter(labels[chosen].tolist()) == {0: 4, 1: 4, 2: 4}
-    assert chosen == fashion_mnist.stratified_indices(labels, 4, seed=1)
-
-
 @pytest.mark.parametrize("split,per_class", [("train", 40), ("eval", 20)])
 def test_committed_sample_holds_every_class_as_png_examples(split, per_class):
     examples = list(tfrecords.read_examples(
