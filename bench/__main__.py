@@ -4,7 +4,7 @@ import json
 import os
 import time
 
-from data.common import PROJECT_ROOT
+from data.settings import PROJECT_ROOT
 from pipelines import quiet
 
 SUITES = ("pipeline", "growth", "serving", "router")

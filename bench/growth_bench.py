@@ -17,7 +17,7 @@ from typing import Dict, Optional
 import numpy as np
 
 from bench.pipeline_bench import component_seconds, format_component_table, tfxp_run_command, timed
-from data.common import PREPARED_ROOT
+from data.settings import PREPARED_ROOT
 
 FACTORS = (1, 4, 10)
 TARGETS = {"time_10x_over_1x": 10.0, "rss_10x_over_1x": 2.0}

@@ -5,7 +5,7 @@ import numpy as np
 
 from bench import growth_bench
 from bench.pipeline_bench import format_component_table
-from data.common import SAMPLES_ROOT
+from data.settings import SAMPLES_ROOT
 
 
 def _read(path):

@@ -15,7 +15,7 @@ import tempfile
 import time
 from typing import Dict, List, Optional, Sequence
 
-from data.common import PROJECT_ROOT
+from data.settings import PROJECT_ROOT
 
 TARGETS = {"P1": 2.0, "P2": 0.25}
 

@@ -16,7 +16,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from data.common import PREPARED_ROOT  # noqa: E402
+from data.settings import PREPARED_ROOT  # noqa: E402
 from models.census import SPEC, features, model  # noqa: E402
 
 

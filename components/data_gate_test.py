@@ -8,14 +8,14 @@ from tensorflow_metadata.proto.v0 import anomalies_pb2
 from tfx.types import artifact_utils, standard_artifacts
 
 from components import data_gate
-from data import common, validation
+from data import settings, validation
 
-SCHEMA = tfdv.load_schema_text(str(common.SCHEMAS_ROOT / "census.pbtxt"))
+SCHEMA = tfdv.load_schema_text(str(settings.SCHEMAS_ROOT / "census.pbtxt"))
 MINIMUM = {"train": 100, "eval": 20}
 
 
 def _lines(split):
-    return (common.SAMPLES_ROOT / "census" / split / f"census_{split}.csv").read_text().splitlines()
+    return (settings.SAMPLES_ROOT / "census" / split / f"census_{split}.csv").read_text().splitlines()
 
 
 def _stats(lines):
@@ -141,7 +141,7 @@ def test_component_reads_example_validator_output_and_writes_its_result(sample, 
 
 def test_the_committed_census_sample_does_not_drift_from_the_full_data(sample):
     """A sample run against a stable version trained on the full prepared data."""
-    full = common.PREPARED_ROOT / "census" / "train" / "census_train.csv"
+    full = settings.PREPARED_ROOT / "census" / "train" / "census_train.csv"
     if not full.exists():
         pytest.skip(f"{full} is not prepared (`tfxp data prepare --model census`)")
     full_statistics = _stats(full.read_text().splitlines())

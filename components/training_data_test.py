@@ -4,7 +4,7 @@ from tfx.types import standard_artifacts
 from tfx.utils import path_utils
 
 from components import training_data
-from data import common, validation
+from data import settings, validation
 
 
 def _artifact(artifact_class, uri):
@@ -20,14 +20,14 @@ def test_stamped_copy_holds_the_model_its_statistics_and_schema(tmp_path):
     tf.saved_model.save(module, path_utils.serving_model_dir(model.uri))
     statistics = _artifact(standard_artifacts.ExampleStatistics, tmp_path / "stats")
     dataset = validation.statistics_from_examples(validation.read_examples(
-        str(common.SAMPLES_ROOT / "census" / "eval" / "census_eval.csv")))
+        str(settings.SAMPLES_ROOT / "census" / "eval" / "census_eval.csv")))
     (tmp_path / "stats" / "Split-train").mkdir(parents=True)
     (tmp_path / "stats" / "Split-train" / validation.STATISTICS_FILE).write_bytes(
         validation.as_list(dataset).SerializeToString())
     schema = _artifact(standard_artifacts.Schema, tmp_path / "schema")
     (tmp_path / "schema").mkdir()
     (tmp_path / "schema" / "schema.pbtxt").write_text(
-        (common.SCHEMAS_ROOT / "census.pbtxt").read_text())
+        (settings.SCHEMAS_ROOT / "census.pbtxt").read_text())
     stamped = _artifact(standard_artifacts.Model, tmp_path / "stamped")
 
     training_data.TrainingDataStamp.EXECUTOR_SPEC.executor_class().Do(

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from data import census, common
+from data import census, common, settings
 
 
 def test_parse_rows_strips_marks_missing_and_normalises_test_labels():
@@ -52,7 +52,7 @@ def test_prepare_rewrites_files_whose_checksum_changed(tmp_path):
 
 def test_committed_sample_has_the_columns_and_both_labels():
     for split, expected in (("train", 2000), ("eval", 1000)):
-        with open(common.SAMPLES_ROOT / "census" / split / f"census_{split}.csv", newline="") as f:
+        with open(settings.SAMPLES_ROOT / "census" / split / f"census_{split}.csv", newline="") as f:
             rows = list(csv.DictReader(f))
         assert len(rows) == expected
         assert list(rows[0]) == census.COLUMNS

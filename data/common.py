@@ -9,8 +9,7 @@ import sys
 import zipfile
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Sequence, Tuple
 
-from data.settings import (DOWNLOAD_CACHE, PREPARED_ROOT, PROJECT_ROOT,  # noqa: F401
-                           SAMPLES_ROOT, SCHEMAS_ROOT)
+from data.settings import DOWNLOAD_CACHE
 MANIFEST = "MANIFEST.json"
 
 

@@ -3,7 +3,7 @@ import collections
 
 import pytest
 
-from data import common, digits, tfrecords
+from data import common, digits, settings, tfrecords
 
 
 def _line(label: int, value: int = 0) -> str:
@@ -37,7 +37,7 @@ def test_stratified_split_is_80_20_per_label_and_reproducible():
 @pytest.mark.parametrize("split,per_class", [("train", 40), ("eval", 20)])
 def test_committed_sample_is_balanced(split, per_class):
     examples = list(tfrecords.read_examples(
-        str(common.SAMPLES_ROOT / "digits_mlp" / split / "*.tfrecord.gz")))
+        str(settings.SAMPLES_ROOT / "digits_mlp" / split / "*.tfrecord.gz")))
     assert collections.Counter(e.features.feature["label"].int64_list.value[0]
                                for e in examples) == {label: per_class for label in range(10)}
     assert {len(e.features.feature["pixels"].int64_list.value) for e in examples} == {784}

@@ -15,7 +15,7 @@ import os
 import random
 from typing import Dict, List, Sequence
 
-from data import common, validation
+from data import settings, validation
 
 NEVER = 1e9  # a threshold no distance reaches: TFDV still records the measurement
 
@@ -62,15 +62,15 @@ def measure(model: str, seeds: int = 3, only: Sequence[str] = ()) -> Dict[str, D
     """comparison -> feature -> largest distance over the seeds."""
     import tensorflow_data_validation as tfdv
 
-    schema = measuring_schema(tfdv.load_schema_text(str(common.SCHEMAS_ROOT / f"{model}.pbtxt")))
+    schema = measuring_schema(tfdv.load_schema_text(str(settings.SCHEMAS_ROOT / f"{model}.pbtxt")))
 
     def stats(records):
         return validation.statistics_from_examples(records, schema)
 
-    full_train = split_examples(common.PREPARED_ROOT / model, "train", only)
-    full_eval = split_examples(common.PREPARED_ROOT / model, "eval", only)
-    sample_train = split_examples(common.SAMPLES_ROOT / model, "train", only)
-    sample_eval = split_examples(common.SAMPLES_ROOT / model, "eval", only)
+    full_train = split_examples(settings.PREPARED_ROOT / model, "train", only)
+    full_eval = split_examples(settings.PREPARED_ROOT / model, "eval", only)
+    sample_train = split_examples(settings.SAMPLES_ROOT / model, "train", only)
+    sample_eval = split_examples(settings.SAMPLES_ROOT / model, "eval", only)
     full_train_stats = stats(full_train)
     results: Dict[str, Dict[str, float]] = {}
 

@@ -5,7 +5,7 @@ import gzip
 import numpy as np
 import pytest
 
-from data import common, fashion_mnist, tfrecords
+from data import common, fashion_mnist, settings, tfrecords
 
 
 def _idx(array: np.ndarray) -> bytes:
@@ -43,7 +43,7 @@ def test_load_split_checks_labels_match_images(tmp_path):
 @pytest.mark.parametrize("split,per_class", [("train", 40), ("eval", 20)])
 def test_committed_sample_holds_every_class_as_png_examples(split, per_class):
     examples = list(tfrecords.read_examples(
-        str(common.SAMPLES_ROOT / "fashion_cnn" / split / "*.tfrecord.gz")))
+        str(settings.SAMPLES_ROOT / "fashion_cnn" / split / "*.tfrecord.gz")))
     labels = collections.Counter(e.features.feature["label"].int64_list.value[0] for e in examples)
     assert labels == {label: per_class for label in range(10)}
     assert all(e.features.feature["image_png"].bytes_list.value[0][:4] == b"\x89PNG"

@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import yaml
 
-from data import common, settings
+from data import settings
 from models import registry
 from models.spec import ModelSpec
 
@@ -63,7 +63,7 @@ def cluster_paths(spec: ModelSpec, root: str, data_root: Optional[str] = None,
     schema = None
     if spec.schema_path:
         try:
-            relative = pathlib.Path(spec.schema_path).resolve().relative_to(common.PROJECT_ROOT)
+            relative = pathlib.Path(spec.schema_path).resolve().relative_to(settings.PROJECT_ROOT)
         except ValueError:
             raise ValueError(f"{spec.name}: schema {spec.schema_path} is outside the project, so it "
                              "is not in the image; keep curated schemas under data/schemas/") from None

@@ -6,7 +6,7 @@ import pathlib
 
 import pytest
 
-from data import common
+from data import settings
 from kubeflow import entrypoint
 
 EXAMPLES_SCHEMA = "title: tfx.Examples\ntype: object\n"
@@ -152,7 +152,7 @@ def test_example_gen_records_span_version_and_fingerprint_without_pre_cache_chec
     output_file = tmp_path / "CsvExampleGen" / "executor_output.json"
     executor_input = {
         "inputs": {"parameterValues": {
-            "input_base": str(common.SAMPLES_ROOT / "census"),
+            "input_base": str(settings.SAMPLES_ROOT / "census"),
             "input_config": json.dumps({"splits": [{"name": "train", "pattern": "train/*"},
                                                    {"name": "eval", "pattern": "eval/*"}]}),
             "output_config": "{}", "output_data_format": 6.0, "output_file_format": 5.0}},

@@ -40,7 +40,7 @@ from typing import Any, Dict, List, Optional, TextIO
 
 import yaml
 
-from data import common, settings
+from data import settings
 from kubeflow import compile as kubeflow_compile
 
 RECORD_FILE = "run-local-metadata.json"
@@ -146,7 +146,7 @@ class LocalMounts:
 
     spec_root: str
     local_root: pathlib.Path
-    project_root: pathlib.Path = common.PROJECT_ROOT
+    project_root: pathlib.Path = settings.PROJECT_ROOT
 
     def map(self, value: Any) -> Any:
         """`value` with the container's paths replaced by this machine's (non-strings unchanged)."""
@@ -236,7 +236,7 @@ def _task_environment(project_root: pathlib.Path) -> Dict[str, str]:
 
 def run_spec(spec: Dict[str, Any], local_root: pathlib.Path,
              parameters: Optional[Dict[str, Any]] = None,
-             project_root: pathlib.Path = common.PROJECT_ROOT,
+             project_root: pathlib.Path = settings.PROJECT_ROOT,
              stream: TextIO = sys.stdout) -> RunResult:
     """Runs every task of a compiled spec in topological order; raises RunLocalError naming the
     task and its log when one fails (later tasks do not run, as on a cluster)."""
@@ -368,7 +368,7 @@ def default_data_root(model: str, sample: bool) -> pathlib.Path:
     spec = registry.get(model)
     if sample:
         return pathlib.Path(spec.sample_dir)
-    prepared = common.PREPARED_ROOT / model
+    prepared = settings.PREPARED_ROOT / model
     if not prepared.is_dir():
         raise RunLocalError(f"no prepared data at {prepared}; run `tfxp data prepare --model "
                             f"{model}`, pass --sample, or --param data_root=DIR")

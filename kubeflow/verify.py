@@ -13,7 +13,7 @@ import pathlib
 import sys
 from typing import Any, Dict, Iterator, List, Optional, Sequence
 
-from data import common
+from data import settings
 
 FUNCTION_PARAMETERS = ("preprocessing_fn", "run_fn", "tuner_fn", "stats_options_updater_fn")
 PROJECT_PACKAGES = ("pipelines", "components", "models", "data", "serving", "kubeflow")
@@ -79,7 +79,7 @@ def resolve(path: str, kind: str):
 
 
 def problems(spec: Dict[str, Any], image: Optional[str] = None,
-             project_root: pathlib.Path = common.PROJECT_ROOT) -> List[str]:
+             project_root: pathlib.Path = settings.PROJECT_ROOT) -> List[str]:
     """What is wrong with the spec's tasks: a container with another image, a path that does not
     import, or project code imported from somewhere other than the installed project."""
     found = []

@@ -16,7 +16,7 @@ import threading
 import time
 from typing import Dict, Iterator, List, Mapping, Optional, Sequence
 
-from data import common, settings
+from data import settings
 from models.spec import ModelSpec
 from pipelines import run_info, text_table
 from pipelines.arguments import model_arguments
@@ -84,7 +84,7 @@ def resolve_data(spec: ModelSpec, data_dir: Optional[str], sample: bool):
         return root, (present or None)
     if sample:
         return spec.sample_dir, list(spec.splits)
-    prepared = common.PREPARED_ROOT / spec.name
+    prepared = settings.PREPARED_ROOT / spec.name
     spec.prepare_data(prepared)
     return prepared, list(spec.splits)
 

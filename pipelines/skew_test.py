@@ -5,14 +5,14 @@ import pytest
 import tensorflow as tf
 from tensorflow_serving.apis import prediction_log_pb2
 
-from data import common, validation
+from data import settings, validation
 from pipelines import skew
 
 NUMERIC = {"age", "fnlwgt", "education_num", "capital_gain", "capital_loss", "hours_per_week"}
 
 
 def _rows(split):
-    lines = (common.SAMPLES_ROOT / "census" / split / f"census_{split}.csv").read_text().splitlines()
+    lines = (settings.SAMPLES_ROOT / "census" / split / f"census_{split}.csv").read_text().splitlines()
     header = lines[0].split(",")
     return [dict(zip(header, line.split(","))) for line in lines[1:]]
 
@@ -62,12 +62,12 @@ def version_dir(tmp_path_factory):
     """A version folder carrying the census sample's training statistics and schema."""
     folder = tmp_path_factory.mktemp("census") / "1"
     statistics = validation.statistics_from_examples(
-        validation.read_examples(str(common.SAMPLES_ROOT / "census" / "train" /
+        validation.read_examples(str(settings.SAMPLES_ROOT / "census" / "train" /
                                      "census_train.csv")))
     stats_file = folder.parent / "train_stats.pb"
     stats_file.write_bytes(validation.as_list(statistics).SerializeToString())
     validation.write_training_data(str(folder), str(stats_file),
-                                   str(common.SCHEMAS_ROOT / "census.pbtxt"))
+                                   str(settings.SCHEMAS_ROOT / "census.pbtxt"))
     return folder
 
 

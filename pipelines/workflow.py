@@ -4,7 +4,7 @@ import sys
 import time
 from typing import List, Mapping, Optional, Sequence
 
-from data import common
+from data import common, settings
 from models import registry
 from pipelines import progress, runner, text_table
 
@@ -15,7 +15,7 @@ def prepare_datasets(model_names: Sequence[str], stream=sys.stdout) -> int:
     for name in model_names:
         spec = registry.get(name)
         started = time.monotonic()
-        out_dir = common.PREPARED_ROOT / name
+        out_dir = settings.PREPARED_ROOT / name
         try:
             manifest = spec.prepare_data(out_dir)
         except common.DataPreparationError as error:

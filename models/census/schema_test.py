@@ -2,7 +2,7 @@
 import tensorflow_data_validation as tfdv
 from tensorflow_metadata.proto.v0 import schema_pb2
 
-from data import common
+from data import settings
 from models.census import features
 from models.census.spec import SPEC
 
@@ -31,13 +31,13 @@ def test_schema_types_domains_and_serving_environment():
 def test_the_committed_sample_has_no_anomalies():
     schema = tfdv.load_schema_text(str(SCHEMA))
     for split in ("train", "eval"):
-        stats = _stats(common.SAMPLES_ROOT / "census" / split / f"census_{split}.csv")
+        stats = _stats(settings.SAMPLES_ROOT / "census" / split / f"census_{split}.csv")
         anomalies = tfdv.validate_statistics(stats, schema, environment="TRAINING")
         assert not anomalies.anomaly_info, anomalies
 
 
 def test_out_of_range_age_and_unknown_category_are_anomalies(tmp_path):
-    source = common.SAMPLES_ROOT / "census" / "eval" / "census_eval.csv"
+    source = settings.SAMPLES_ROOT / "census" / "eval" / "census_eval.csv"
     lines = source.read_text().splitlines()
     header = lines[0].split(",")
     bad = lines[1].split(",")
@@ -51,7 +51,7 @@ def test_out_of_range_age_and_unknown_category_are_anomalies(tmp_path):
 
 def test_serving_environment_does_not_require_the_label(tmp_path):
     schema = tfdv.load_schema_text(str(SCHEMA))
-    lines = (common.SAMPLES_ROOT / "census" / "eval" / "census_eval.csv").read_text().splitlines()
+    lines = (settings.SAMPLES_ROOT / "census" / "eval" / "census_eval.csv").read_text().splitlines()
     serving_csv = tmp_path / "serving.csv"
     serving_csv.write_text("\n".join(line.rsplit(",", 1)[0] for line in lines) + "\n")
     anomalies = tfdv.validate_statistics(_stats(serving_csv), schema, environment="SERVING")

@@ -2,7 +2,7 @@
 from typing import Mapping
 
 from data import census as census_data
-from data import common
+from data import settings
 from models.census import features
 from models.common.evaluation import gated_metric
 from models.spec import ModelSpec
@@ -38,8 +38,8 @@ SPEC = ModelSpec(
     name="census",
     example_format="csv",
     prepare_data=census_data.prepare,
-    sample_dir=common.SAMPLES_ROOT / "census",
-    schema_path=common.SCHEMAS_ROOT / "census.pbtxt",
+    sample_dir=settings.SAMPLES_ROOT / "census",
+    schema_path=settings.SCHEMAS_ROOT / "census.pbtxt",
     preprocessing_fn="models.census.preprocessing.preprocessing_fn",
     run_fn="models.census.model.run_fn",
     tuner_fn="models.census.tuner.tuner_fn",

@@ -2,14 +2,14 @@
 import numpy as np
 import tensorflow as tf
 
-from data import common, tfrecords
+from data import settings, tfrecords
 from models.digits_mlp import model, preprocessing
 from models.digits_mlp.layers import CustomDenseLayer
 
 
 def _sample(split):
     examples = list(tfrecords.read_examples(
-        str(common.SAMPLES_ROOT / "digits_mlp" / split / "*.tfrecord.gz")))
+        str(settings.SAMPLES_ROOT / "digits_mlp" / split / "*.tfrecord.gz")))
     pixels = np.array([e.features.feature["pixels"].int64_list.value for e in examples])
     labels = np.array([e.features.feature["label"].int64_list.value[0] for e in examples])
     return preprocessing.scale_pixels(pixels).numpy(), labels

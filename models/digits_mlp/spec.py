@@ -1,7 +1,7 @@
 """The digits_mlp ModelSpec: data, schema, Transform/Trainer entry points, TFMA validation."""
 from typing import Mapping
 
-from data import common
+from data import settings
 from data import digits
 from models.digits_mlp import features
 from models.common.evaluation import multiclass_eval_config
@@ -18,8 +18,8 @@ SPEC = ModelSpec(
     name="digits_mlp",
     example_format="tfrecord",
     prepare_data=digits.prepare,
-    sample_dir=common.SAMPLES_ROOT / "digits_mlp",
-    schema_path=common.SCHEMAS_ROOT / "digits_mlp.pbtxt",
+    sample_dir=settings.SAMPLES_ROOT / "digits_mlp",
+    schema_path=settings.SCHEMAS_ROOT / "digits_mlp.pbtxt",
     preprocessing_fn="models.digits_mlp.preprocessing.preprocessing_fn",
     run_fn="models.digits_mlp.model.run_fn",
     eval_config=eval_config,

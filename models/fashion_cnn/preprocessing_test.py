@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from data import common, tfrecords
+from data import settings, tfrecords
 from models.fashion_cnn import features, preprocessing
 
 
@@ -31,7 +31,7 @@ def test_decode_png_rejects_bytes_that_are_no_image():
 
 def test_preprocessing_fn_scales_the_committed_sample_into_unit_range():
     examples = list(tfrecords.read_examples(
-        str(common.SAMPLES_ROOT / "fashion_cnn" / "eval" / "*.tfrecord.gz")))[:16]
+        str(settings.SAMPLES_ROOT / "fashion_cnn" / "eval" / "*.tfrecord.gz")))[:16]
     inputs = {features.IMAGE_KEY: tf.constant(
                   [[e.features.feature[features.IMAGE_KEY].bytes_list.value[0]] for e in examples]),
               features.LABEL_KEY: tf.constant(

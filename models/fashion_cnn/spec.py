@@ -1,7 +1,7 @@
 """The fashion_cnn ModelSpec: data, schema, Transform/Trainer/Tuner entry points, TFMA validation."""
 from typing import Mapping
 
-from data import common
+from data import settings
 from data import fashion_mnist
 from models.fashion_cnn import features
 from models.common.evaluation import multiclass_eval_config
@@ -18,8 +18,8 @@ SPEC = ModelSpec(
     name="fashion_cnn",
     example_format="tfrecord",
     prepare_data=fashion_mnist.prepare,
-    sample_dir=common.SAMPLES_ROOT / "fashion_cnn",
-    schema_path=common.SCHEMAS_ROOT / "fashion_cnn.pbtxt",
+    sample_dir=settings.SAMPLES_ROOT / "fashion_cnn",
+    schema_path=settings.SCHEMAS_ROOT / "fashion_cnn.pbtxt",
     preprocessing_fn="models.fashion_cnn.preprocessing.preprocessing_fn",
     run_fn="models.fashion_cnn.model.run_fn",
     tuner_fn="models.fashion_cnn.tuner.tuner_fn",

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from data import common
+from data import settings
 from models.fashion_cnn import model, tflite_export, tflite_report
 
-SAMPLE = str(common.SAMPLES_ROOT / "fashion_cnn")
+SAMPLE = str(settings.SAMPLES_ROOT / "fashion_cnn")
 
 
 @pytest.fixture(scope="module")

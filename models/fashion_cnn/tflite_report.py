@@ -16,7 +16,7 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 import tensorflow as tf
 
-from data import common, settings
+from data import settings
 from models.fashion_cnn import features, preprocessing, tflite_export
 from serving.configs import version_dirs
 
@@ -128,7 +128,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m models.fashion_cnn.tflite_report",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--model-dir", help="a pushed SavedModel directory")
-    parser.add_argument("--data", default=str(common.PREPARED_ROOT / "fashion_cnn" / "eval" / "*"),
+    parser.add_argument("--data", default=str(settings.PREPARED_ROOT / "fashion_cnn" / "eval" / "*"),
                         help="raw tf.Example TFRecords (gzip) to score")
     parser.add_argument("--limit", type=int, help="score only the first N images")
     args = parser.parse_args(argv)

@@ -1,7 +1,7 @@
 """The sentiment_rnn ModelSpec: data, schema, Transform/Trainer entry points, TFMA validation."""
 from typing import Mapping
 
-from data import common
+from data import settings
 from data import rotten_tomatoes
 from models.common.evaluation import gated_metric
 from models.sentiment_rnn import features
@@ -37,8 +37,8 @@ SPEC = ModelSpec(
     name="sentiment_rnn",
     example_format="csv",
     prepare_data=rotten_tomatoes.prepare,
-    sample_dir=common.SAMPLES_ROOT / "sentiment_rnn",
-    schema_path=common.SCHEMAS_ROOT / "sentiment_rnn.pbtxt",
+    sample_dir=settings.SAMPLES_ROOT / "sentiment_rnn",
+    schema_path=settings.SCHEMAS_ROOT / "sentiment_rnn.pbtxt",
     preprocessing_fn="models.sentiment_rnn.preprocessing.preprocessing_fn",
     run_fn="models.sentiment_rnn.model.run_fn",
     eval_config=eval_config,

@@ -1,5 +1,5 @@
 """The sentiment floor sits clearly above the majority-class rate the data actually has."""
-from data import common
+from data import settings
 from data import rotten_tomatoes
 from models import registry
 from models.sentiment_rnn import features
@@ -32,4 +32,4 @@ def test_eval_config_gates_accuracy_and_auc():
              for m in config.metrics_specs[0].metrics if m.per_slice_thresholds}
     assert gated == {"BinaryAccuracy": spec.thresholds["binary_accuracy"],
                      "AUC": spec.thresholds["auc"]}
-    assert common.SCHEMAS_ROOT in spec.schema_path.parents
+    assert settings.SCHEMAS_ROOT in spec.schema_path.parents

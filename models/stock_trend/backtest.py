@@ -17,7 +17,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from data import common
+from data import settings
 from data import sp500
 from models.stock_trend import features
 from serving.configs import version_dirs
@@ -168,7 +168,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", required=True,
                         help="a SavedModel, or a push destination (its latest version is used)")
-    data_root = common.PREPARED_ROOT / "stock_trend"
+    data_root = settings.PREPARED_ROOT / "stock_trend"
     parser.add_argument("--data", default=str(data_root / "test"),
                         help="split folder of *.tfrecord.gz (default: the prepared test span)")
     parser.add_argument("--train-data", default=str(data_root / "train"),

@@ -3,7 +3,7 @@ validation whose floor comes from the naive baselines on the eval span."""
 import json
 from typing import Mapping
 
-from data import common
+from data import settings
 from data import sp500
 from models.common.evaluation import gated_metric
 from models.spec import ModelSpec
@@ -51,8 +51,8 @@ SPEC = ModelSpec(
     name="stock_trend",
     example_format="tfrecord",
     prepare_data=sp500.prepare,
-    sample_dir=common.SAMPLES_ROOT / "stock_trend",
-    schema_path=common.SCHEMAS_ROOT / "stock_trend.pbtxt",
+    sample_dir=settings.SAMPLES_ROOT / "stock_trend",
+    schema_path=settings.SCHEMAS_ROOT / "stock_trend.pbtxt",
     preprocessing_fn="models.stock_trend.preprocessing.preprocessing_fn",
     run_fn="models.stock_trend.model.run_fn",
     eval_config=eval_config,

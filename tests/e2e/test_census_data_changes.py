@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from data import common, validation
+from data import settings, validation
 from pipelines import skew
 from pipelines.skew_test import NUMERIC, _rows
 from serving import configs, request_log
@@ -17,7 +17,7 @@ from tests.serving.helpers import http
 
 pytestmark = pytest.mark.e2e
 
-SAMPLE = common.SAMPLES_ROOT / "census"
+SAMPLE = settings.SAMPLES_ROOT / "census"
 
 
 @pytest.fixture(scope="module")

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from data import common, tfrecords
+from data import settings, tfrecords
 from models.digits_mlp.layers import CustomDenseLayer
 from pipelines import run_info
 from tests.e2e.tfxp import run_tfxp
 
 pytestmark = pytest.mark.e2e
-SAMPLE_EVAL = str(common.SAMPLES_ROOT / "digits_mlp" / "eval" / "*.tfrecord.gz")
+SAMPLE_EVAL = str(settings.SAMPLES_ROOT / "digits_mlp" / "eval" / "*.tfrecord.gz")
 
 
 @pytest.fixture(scope="module")

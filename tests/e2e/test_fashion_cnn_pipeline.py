@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from data import common, tfrecords
+from data import settings, tfrecords
 from models.fashion_cnn import tflite_export, tflite_report
 from pipelines import run_info
 from tests.e2e.tfxp import run_tfxp
 
 pytestmark = pytest.mark.e2e
-SAMPLE_EVAL = str(common.SAMPLES_ROOT / "fashion_cnn" / "eval" / "*.tfrecord.gz")
+SAMPLE_EVAL = str(settings.SAMPLES_ROOT / "fashion_cnn" / "eval" / "*.tfrecord.gz")
 
 
 def _run(workdir: pathlib.Path, *extra):

@@ -3,7 +3,6 @@ statistics only, the Evaluator gates on the naive baselines, and the model (push
 answers through serving_window and feeds the backtest. The pipeline runs in a `tfxp`
 subprocess, like the other end-to-end tests."""
 
-import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_transform as tft

@@ -3,7 +3,7 @@ import os
 import subprocess
 import sys
 
-from data.common import PROJECT_ROOT
+from data.settings import PROJECT_ROOT
 
 
 def run_tfxp(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:

@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from data.common import PROJECT_ROOT
+from data.settings import PROJECT_ROOT
 from serving import configs
 
 pytestmark = [pytest.mark.faults, pytest.mark.e2e]

@@ -7,6 +7,7 @@ import yaml
 from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 
+from data import settings
 from kubeflow import compile as kubeflow_compile
 from kubeflow import verify
 from models import registry
@@ -174,7 +175,7 @@ def test_schema_is_baked_into_the_image_path(compiled_specs, model):
         assert "ImportSchemaGen" not in tasks
         return
     value = tasks["ImportSchemaGen"]["inputs"]["parameters"]["schema_file"]["runtimeValue"]
-    relative = spec.schema_path.resolve().relative_to(kubeflow_compile.common.PROJECT_ROOT)
+    relative = spec.schema_path.resolve().relative_to(settings.PROJECT_ROOT)
     assert value["constant"] == f"{kubeflow_compile.IMAGE_PROJECT_DIR}/{relative.as_posix()}"
 
 

@@ -9,11 +9,11 @@ import shlex
 import pytest
 from setuptools import find_namespace_packages
 
-from data import common
+from data import settings
 from kubeflow import compile as kubeflow_compile
 from kubeflow import verify
 
-ROOT = common.PROJECT_ROOT
+ROOT = settings.PROJECT_ROOT
 DOCKERFILE = ROOT / "kubeflow" / "Dockerfile"
 IGNORE_FILE = ROOT / "kubeflow" / "Dockerfile.dockerignore"
 
