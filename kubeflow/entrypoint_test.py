@@ -118,7 +118,8 @@ def test_oss_shape_runs_a_real_tfx_executor_end_to_end(tmp_path):
     assert "executor-logs" not in output.get("artifacts", {})
 
 
-def test_remote_uris_are_read_under_the_launcher_mounts_and_recorded_remote():
+def test_remote_uris_are_read_under_the_launcher_mounts_and_recorded_remote(tmp_path):
+    output_file = str(tmp_path / "kfp_outputs" / "output_metadata.json")
     executor_input = {
         "inputs": {"artifacts": {"examples": {"artifacts": [
             {"name": "3", "uri": "minio://mlpipeline/v2/artifacts/census/run/CsvExampleGen/examples",
@@ -127,14 +128,14 @@ def test_remote_uris_are_read_under_the_launcher_mounts_and_recorded_remote():
             "statistics": {"artifacts": [{"uri": "gs://bucket/p/run/StatisticsGen/statistics",
                                           "type": {"instanceSchema": "title: tfx.ExampleStatistics\n"}}]},
             "other": {"artifacts": [{"uri": "s3://bucket/x", "type": {"schemaTitle": "tfx.Model"}}]}},
-            "outputFile": "/tmp/kfp_outputs/output_metadata.json"}}
+            "outputFile": output_file}}
     fixed, _ = entrypoint.normalise(executor_input, None)
     assert fixed["inputs"]["artifacts"]["examples"]["artifacts"][0]["uri"] == \
         "/minio/mlpipeline/v2/artifacts/census/run/CsvExampleGen/examples"
     assert fixed["outputs"]["artifacts"]["statistics"]["artifacts"][0]["uri"] == \
         "/gcs/bucket/p/run/StatisticsGen/statistics"
     assert fixed["outputs"]["artifacts"]["other"]["artifacts"][0]["uri"] == "/s3/bucket/x"
-    assert fixed["outputs"]["outputFile"] == "/tmp/kfp_outputs/output_metadata.json"
+    assert fixed["outputs"]["outputFile"] == output_file
     written = {"artifacts": {"statistics": {"artifacts": [
         {"uri": "/gcs/bucket/p/run/StatisticsGen/statistics"}]}}}
     restored = entrypoint.restore_remote_uris(written, entrypoint.remote_uris(executor_input))

@@ -1,5 +1,6 @@
 """Arguments shared by every runner: the `create_pipeline` arguments that describe a model, and
-the KEY=VALUE syntax of the command-line overrides (`tfxp run --hparam`, `tfxp kubeflow --param`)."""
+the KEY=VALUE syntax of the command-line overrides (`tfxp run --hparam`,
+`tfxp kubeflow --param`)."""
 from typing import Mapping, Optional, Tuple
 
 from models.spec import ModelSpec

@@ -2,7 +2,8 @@
 from typing import Collection, List, Sequence
 
 
-def align(rows: Sequence[Sequence[str]], right: Collection[int] = (), indent: str = "") -> List[str]:
+def align(rows: Sequence[Sequence[str]], right: Collection[int] = (),
+          indent: str = "") -> List[str]:
     """The rows as lines, each column as wide as its widest cell (a header row included), so long
     names such as `sparse_categorical_crossentropy` never push a column out of line. Columns whose
     index is in `right` are right-aligned (numbers); trailing spaces are dropped."""

@@ -24,7 +24,8 @@ def _submit_all(scheduler, run, row_counts):
 
     def client(index, rows):
         try:
-            results[index] = scheduler.submit("m", run, {"x": np.full((rows, 1), index, np.float32)})
+            inputs = {"x": np.full((rows, 1), index, np.float32)}
+            results[index] = scheduler.submit("m", run, inputs)
         except errors.ServingError as error:
             failures[index] = error
 

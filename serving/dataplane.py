@@ -166,16 +166,6 @@ class DataPlane:
                 name, version, label, signature_name, input_proto), result)
         return model, signature, result
 
-    def classify(self, name, version, label, signature_name, input_proto, protocol="grpc"):
-        """`classify_or_regress` for a front end that knows it is classifying."""
-        return self.classify_or_regress("classify", name, version, label, signature_name,
-                                        input_proto, protocol)
-
-    def regress(self, name, version, label, signature_name, input_proto, protocol="grpc"):
-        """`classify_or_regress` for a front end that knows it is regressing."""
-        return self.classify_or_regress("regress", name, version, label, signature_name,
-                                        input_proto, protocol)
-
     def multi_inference(self, request, protocol="grpc"):
         """MultiInference: several classify/regress tasks on one Input, all on the same model."""
         if not request.tasks:

@@ -183,13 +183,11 @@ class ApiHandler(JsonErrorHandler):
         if api == "predict":
             outputs = plane.predict(model, signature, inputs, protocol="rest")
             return json.dumps(json_codec.encode_predict(outputs, fmt))
-        if api == "classify":
-            _, _, result = plane.classify(name, version, label, signature_name, input_proto,
-                                          protocol="rest")
-            return json.dumps(json_codec.encode_classification(result))
-        _, _, result = plane.regress(name, version, label, signature_name, input_proto,
-                                     protocol="rest")
-        return json.dumps(json_codec.encode_regression(result))
+        _, _, result = plane.classify_or_regress(api, name, version, label, signature_name,
+                                                 input_proto, protocol="rest")
+        encode = (json_codec.encode_classification if api == "classify"
+                  else json_codec.encode_regression)
+        return json.dumps(encode(result))
 
     def _status_or_metadata(self, name, version, label, metadata: bool) -> str:
         plane: DataPlane = self.server.dataplane

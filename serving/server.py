@@ -124,7 +124,8 @@ def parse_flags(parser: argparse.ArgumentParser, argv: Optional[List[str]]) -> a
 def build_parser(prog: str = "python -m serving") -> argparse.ArgumentParser:
     """The stand-alone parser of `python -m serving`; parsed with `parse_flags`, it is tolerant like
     `tfxp serve`, so a start-up script written for tensorflow_model_server runs as it is."""
-    parser = argparse.ArgumentParser(prog=prog, description="TF-Serving-compatible local model server.")
+    parser = argparse.ArgumentParser(prog=prog,
+                                     description="TF-Serving-compatible local model server.")
     add_server_flags(parser)
     return parser
 

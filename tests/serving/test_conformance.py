@@ -149,6 +149,9 @@ def test_other_http_methods_get_a_json_error(server):
     assert isinstance(body.get("error"), str)
     status, body = http(server, "PUT", "/v1/models/census:predict", {"instances": []})
     assert 400 <= status < 500 and isinstance(body.get("error"), str)
+    status, body = http(server, "BREW", "/v1/models/census")  # a verb no HTTP server knows
+    assert 400 <= status < 500 and isinstance(body.get("error"), str)
+    assert http(server, "GET", "/v1/models/census")[0] == 200
 
 
 @pytest.mark.local_only
