@@ -12,7 +12,7 @@ setup(
     description="Standard TFX components, documented models, TFMA validation and TF Serving canaries",
     python_requires=">=3.10,<3.12",
     # Namespace discovery: the folders of data files (data/schemas, data/samples/<model>/<split>,
-    # serving/k8s) are packages of their own, which is what setuptools expects of package data.
+    # serving/rollout/k8s) are packages of their own, which is what setuptools expects of package data.
     packages=find_namespace_packages(
         include=["pipelines*", "components*", "models*", "data*", "serving*", "kubeflow*"],
         # Generated trees (pushed models, prepared data, compiled specs) are never packaged.

@@ -28,7 +28,7 @@ import time
 import urllib.request
 from typing import Dict, Optional
 
-from serving import router
+from serving.rollout import router
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 CENSUS_ROOT = REPO / "serving" / "models" / "census"
@@ -41,7 +41,7 @@ MEANING = {
     "in_process": "p50/p99 of one census row through the loaded SavedModel's public signature "
                   "call in this process (no server); the base of the latency ratios",
     "in_process_server_call": "extra: the same row through the server's own signature runner "
-                              "(serving.signature.Signature.run) in this process, no transport",
+                              "(serving.server.signature.Signature.run) in this process, no transport",
     "in_process_server_call_after_idle": "extra: as in_process_server_call but after 0.5 ms idle "
                                          "before each call, as a served request arrives after "
                                          "its round trip (TF's threads and caches are cold)",
@@ -231,7 +231,7 @@ def _request_logging_overhead(servers, request, n: int, seconds: float,
                               log_prefix: pathlib.Path) -> Dict:
     """gRPC Predict with request logging off vs on (sampling_rate 1.0), side by side; also counts
     the records written, so a logger that silently wrote nothing cannot look fast."""
-    from serving.request_log import read_prediction_logs
+    from serving.server.request_log import read_prediction_logs
     import grpc
     from tensorflow_serving.apis import prediction_service_pb2_grpc
     channels = {key: grpc.insecure_channel(f"127.0.0.1:{servers[key][1]}")
@@ -273,7 +273,7 @@ def _request_logging_cpu(request, n: int = 5000) -> Dict:
     import numpy as np
     from tensorflow_serving.config import logging_config_pb2
 
-    from serving.request_log import RequestLogger
+    from serving.server.request_log import RequestLogger
 
     class Model:
         name, version = "census", 1
@@ -310,13 +310,13 @@ def _bench_model(model_dir, tmp: pathlib.Path):
 
 
 def _stand_in(tmp: pathlib.Path) -> pathlib.Path:
-    from serving import testing
+    from serving.server import testing
     return testing.build_census_like(tmp / "stand_in", hidden=64)
 
 
 def default_model_dir() -> Optional[pathlib.Path]:
     """The newest pushed census version, or None when nothing was pushed yet."""
-    from serving.configs import scan_versions
+    from serving.config.configs import scan_versions
     versions = scan_versions(CENSUS_ROOT)
     return CENSUS_ROOT / str(versions[-1]) if versions else None
 
@@ -343,8 +343,8 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0) -> Dict:
     from tensorflow_serving.apis import (get_model_status_pb2, model_service_pb2_grpc,
                                          predict_pb2, prediction_service_pb2_grpc)
 
-    from serving.examples import example_bytes
-    from serving.signature import LoadedModel
+    from serving.server.examples import example_bytes
+    from serving.server.signature import LoadedModel
 
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="serving-bench-"))
     result = {}
@@ -468,8 +468,8 @@ def run_router(model_dir=None, n: int = 1000) -> Dict:
     import tensorflow as tf
     from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
 
-    from serving import configs
-    from serving.examples import example_bytes
+    from serving.config import configs
+    from serving.server.examples import example_bytes
 
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="router-bench-"))
     result = {}

@@ -160,7 +160,7 @@ def check(schema_diffs: Mapping[str, object], statistics: Mapping[str, object], 
 
 def stable_training_statistics(models_root: str, model_name: str):
     """(train statistics of the version labelled stable, its folder, a note) or (None, "", note)."""
-    from serving import configs
+    from serving.config import configs
 
     if not (models_root and model_name):
         return None, "", "no push destination given: drift not checked"

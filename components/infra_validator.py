@@ -38,7 +38,7 @@ from tfx.dsl.component.experimental.decorators import component
 from tfx.types import artifact_utils, standard_artifacts
 from tfx.utils import io_utils, path_utils
 
-from serving.router import free_port
+from serving.rollout.router import free_port
 
 log = logging.getLogger("tfxp.infra_validator")
 
@@ -65,7 +65,7 @@ def _warmup_requests(model_path: str, serialized: List[bytes], signature: str):
     import numpy as np
     import tensorflow as tf
     from tensorflow_serving.apis import predict_pb2
-    from serving.signature import read_signature_defs
+    from serving.server.signature import read_signature_defs
 
     sig_defs = read_signature_defs(pathlib.Path(model_path))
     if signature not in sig_defs:

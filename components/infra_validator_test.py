@@ -11,7 +11,7 @@ from tensorflow_serving.apis import prediction_log_pb2  # noqa: E402
 from tfx.types import Channel, standard_artifacts  # noqa: E402
 
 from components import infra_validator  # noqa: E402
-from serving import testing  # noqa: E402
+from serving.server import testing  # noqa: E402
 
 
 def _artifacts(tmp_path: pathlib.Path, model_builder):

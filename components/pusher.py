@@ -6,14 +6,14 @@ Evaluator re-blesses it (for example on an unchanged re-run, where the baseline 
 itself). This executor writes ``<base_directory>/<max existing version + 1>/`` and reuses the
 existing version when a byte-identical SavedModel is already there.
 
-Every push holds ``<base_directory>/.push.lock`` (serving.file_lock) while it picks the version
+Every push holds ``<base_directory>/.push.lock`` (serving.config.file_lock) while it picks the version
 number and writes it, so two pipelines, or two machines sharing the volume, never write the same
 number. The copy goes into a hidden staging folder (TF Serving ignores non-numeric folders) that
 is renamed into place, so a version folder is either complete or absent; a staging folder left by
 a killed push is removed by the next push. A destination that cannot be written raises
 PushDestinationError naming it.
 
-The Pusher also labels a new version in `<models root>/models.config` (serving.canary.on_push:
+The Pusher also labels a new version in `<models root>/models.config` (serving.rollout.canary.on_push:
 the first version becomes stable, later ones canary, or stable with rollout "stable"), inside the
 pipeline, so that every runner — Kubeflow clusters included — leaves a `stable` version for the
 next run's StableBaseline and the drift gate.
@@ -34,7 +34,8 @@ from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import io_utils, proto_utils
 
 from components import mounts
-from serving import canary, configs, file_lock
+from serving.config import configs, file_lock
+from serving.rollout import canary
 
 REUSED_VERSION_KEY = "reused_existing_version"
 SERVING_LABELS_KEY = "serving_labels"

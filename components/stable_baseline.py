@@ -26,7 +26,7 @@ from tfx.types import standard_artifacts, standard_component_specs
 from tfx.utils import io_utils, path_utils
 
 from components import mounts
-from serving import configs
+from serving.config import configs
 
 STABLE_VERSION_PROPERTY = "stable_version"
 

@@ -4,7 +4,8 @@ import pathlib
 from tfx.types import standard_artifacts
 
 from components import stable_baseline
-from serving import canary, configs
+from serving.config import configs
+from serving.rollout import canary
 
 
 def _push(models_root: pathlib.Path, model: str, version: int, payload: bytes) -> pathlib.Path:

@@ -428,7 +428,7 @@ def run_model(model: str, sample: bool = False, spec_file: Optional[str] = None,
     if pushed.version is None:
         stream.write("  pushed: nothing\n")
     elif pushed.new_version:
-        from serving import canary
+        from serving.rollout import canary
 
         state = canary.status(pushed.models_root).get(model, {})
         stream.write(f"  pushed: version {pushed.version}; serving labels: "

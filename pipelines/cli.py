@@ -8,7 +8,7 @@ from typing import List, Optional
 
 from models import registry
 from pipelines import arguments, quiet
-from serving import server
+from serving.server import server
 
 # Sub-commands that live in other packages: (module, function adding the parser).
 _PLUGGED_COMMANDS = [

@@ -250,9 +250,9 @@ def stop_on_signals() -> Iterator[SignalState]:
 @contextlib.contextmanager
 def exclusive_pipeline_root(paths: RunPaths, wait: bool = True, stream=sys.stdout
                             ) -> Iterator[None]:
-    """One run of a pipeline root at a time (see serving.file_lock for why a dead holder's lock
+    """One run of a pipeline root at a time (see serving.config.file_lock for why a dead holder's lock
     is never mistaken for a live one). Raises PipelineBusy when `wait` is False."""
-    from serving import file_lock
+    from serving.config import file_lock
 
     def waiting(holder):
         stream.write(f"Waiting for the run that holds {paths.home}: {holder.describe()}. "

@@ -66,7 +66,7 @@ def read_request_examples(logs) -> List[bytes]:
     """Serialized tf.Examples of the raw rows clients sent, from the request-log files that
     `logs` names (a file, a folder of `*.tfrecord` files or a filename prefix), read with the
     server's own reader."""
-    from serving import request_log, signature
+    from serving.server import request_log, signature
 
     rows: List[bytes] = []
     try:
@@ -169,7 +169,7 @@ def format_table(result: SkewResult) -> str:
 def version_dir_for(models_root: pathlib.Path, model: str, version: Optional[int]
                     ) -> pathlib.Path:
     """The folder of `version`, else of the version labelled stable, else the newest one."""
-    from serving import configs
+    from serving.config import configs
 
     versions = configs.version_dirs(models_root / model)
     if version is not None:
@@ -204,7 +204,7 @@ def run_skew(model: str, models_root: pathlib.Path, logs: pathlib.Path, home: pa
 
 def default_logs(models_root: pathlib.Path, model: str) -> pathlib.Path:
     """The request-log prefix that `models.config` gives the model (its `logging_config`)."""
-    from serving import request_log
+    from serving.server import request_log
 
     prefix = request_log.configured_prefix(models_root, model)
     if prefix is None:

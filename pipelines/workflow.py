@@ -75,7 +75,7 @@ def _show_labels(spec, paths: runner.RunPaths, outcome: runner.RunOutcome, rollo
     """The serving labels after a new version was pushed (the Pusher labelled it)."""
     if rollout == "none" or not outcome.new_version:
         return
-    from serving import canary
+    from serving.rollout import canary
 
     models_root = paths.serving_model_dir.parent
     state = dict(canary.status(models_root).get(spec.name, {}), model=spec.name,

@@ -10,7 +10,7 @@ import json
 import pathlib
 import sys
 
-from serving import configs
+from serving.config import configs
 
 
 def _add_command(subparsers, name: str, func, summary: str) -> argparse.ArgumentParser:
@@ -35,7 +35,7 @@ def _failed(command: str, error: Exception) -> int:
 
 def add_serve_parser(subparsers) -> argparse.ArgumentParser:
     """`tfxp serve [tensorflow_model_server flags]`; unknown flags are warned about, not fatal."""
-    from serving.server import add_server_flags
+    from serving.server.server import add_server_flags
     parser = _add_command(subparsers, "serve", _serve,
                           "serve pushed models over TF Serving's REST and gRPC APIs")
     add_server_flags(parser)
@@ -45,7 +45,7 @@ def add_serve_parser(subparsers) -> argparse.ArgumentParser:
 def _serve(args) -> int:
     """Local drop-in for tensorflow_model_server (same --flag=value flags). Without config flags it
     serves serving/models/models.config."""
-    from serving.server import run
+    from serving.server.server import run
     return run(args)
 
 
@@ -91,7 +91,7 @@ def _predict(args) -> int:
         outputs = client.predict(args.model, rows, args.signature, args.version, args.label)
     except (ServingClientError, ValueError, OSError) as e:
         return _failed("predict", e)
-    from serving.json_codec import to_json_value
+    from serving.server.json_codec import to_json_value
     print(json.dumps({k: to_json_value(v.astype(np.float32) if v.dtype == np.float64 else v, k)
                       for k, v in outputs.items()}, indent=1))
     return 0
@@ -103,7 +103,7 @@ def add_canary_parser(subparsers) -> argparse.ArgumentParser:
                           "canary lifecycle: status, start, set-weight, promote, rollback, watch")
     _add_models_root(parser)
     parser.add_argument("--k8s-dir", "--k8s_dir", type=pathlib.Path, default=None,
-                        help="also regenerate the Kubernetes manifests there (e.g. serving/k8s)")
+                        help="also regenerate the Kubernetes manifests there (e.g. serving/rollout/k8s)")
     actions = parser.add_subparsers(dest="canary_command", required=True, metavar="ACTION")
     actions.add_parser("status", help="per model: stable, canary, weight, versions on disk")
     start = actions.add_parser("start", help="newest pushed version (or --version) becomes canary")
@@ -147,7 +147,7 @@ def _canary(args) -> int:
     """Edits serving/models/models.config, the two group configs and the router weights
     (validated, atomic); a running router (`tfxp router`) and its groups are reloaded without
     dropping a request."""
-    from serving import canary
+    from serving.rollout import canary
     try:
         if args.canary_command == "status":
             result = canary.status(args.models_root)
@@ -171,13 +171,13 @@ def _canary(args) -> int:
 
 def _write_k8s(args) -> None:
     if args.k8s_dir is not None:
-        from serving import manifests
+        from serving.rollout import manifests
         manifests.write_manifests(args.models_root, args.k8s_dir)
 
 
 def _watch(args) -> int:
     """Exit code 0 when the canary was promoted, 3 when it was rolled back."""
-    from serving import canary_watch
+    from serving.rollout import canary_watch
     rules = canary_watch.Rules(args.max_error_margin, args.max_p99_ratio,
                                args.latency_floor_ms / 1000, args.min_requests)
     urls = None
@@ -209,7 +209,7 @@ def _router(args) -> int:
     """Starts two local model servers (stable.config and canary.config, generated from
     models.config) on free ports and nginx on --port (gRPC) and --rest_api_port (REST), splitting
     each model's traffic by its canary weight."""
-    from serving import router
+    from serving.rollout import router
     try:
         stack = router.LocalStack(args.models_root, args.rest_api_port, args.port).start()
     except (configs.ConfigError, OSError) as e:

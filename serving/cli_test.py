@@ -5,8 +5,10 @@ import json
 
 import pytest
 
-from serving import canary, cli, server
-from serving.configs_test import fake_versions
+from serving import cli
+from serving.config.configs_test import fake_versions
+from serving.rollout import canary
+from serving.server import server
 
 
 def main_parser():

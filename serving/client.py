@@ -57,7 +57,7 @@ def _parse_cell(text: str):
 
 def shape_inputs(rows: Sequence, input_dtypes: Dict[str, str]) -> Dict[str, np.ndarray]:
     """Rows -> {input name: array} for a signature described by {name: "DT_..."}."""
-    from serving.examples import example_bytes
+    from serving.server.examples import example_bytes
     names = set(input_dtypes)
     if all(isinstance(r, dict) for r in rows) and set(rows[0]) == names:
         return {k: np.array([r[k] if dt != "DT_STRING" else str(r[k]).encode() for r in rows],

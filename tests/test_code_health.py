@@ -80,6 +80,69 @@ def test_the_layer_check_sees_an_upward_import(tmp_path):
     assert _allowed("serving", "data") is True  # `from data import settings` names data first
 
 
+# Inside serving/: what each subpackage may import from serving besides itself. config/ is the
+# models root on disk (read by `tfxp canary` without TensorFlow), server/ the tensorflow_model_server
+# stand-in (it must run without the rollout tools), rollout/ the canary and router tools on top.
+SERVING_LAYERS: Dict[str, Set[str]] = {
+    "config": set(),
+    "server": {"serving.config"},
+    "rollout": {"serving.config", "serving.server"},
+}
+# config/protos.py registers descriptors that depend on tensorflow/core/protobuf/config.proto;
+# configs.py imports it lazily, only for the batching and monitoring parsers.
+TENSORFLOW_IN_CONFIG = {"serving/config/protos.py", "serving/config/configs_test.py"}
+
+
+def _serving_imports(path: pathlib.Path) -> Iterator[Tuple[int, str]]:
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [f"{node.module}.{alias.name}" if node.module == "serving" else node.module
+                     for alias in node.names]
+        else:
+            continue
+        for name in names:
+            if name.split(".")[0] in ("serving", "tensorflow"):
+                yield node.lineno, name
+
+
+def _serving_violations(path: pathlib.Path, layer: str) -> List[str]:
+    where = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else path.name
+    found = []
+    for line, name in _serving_imports(path):
+        if name.split(".")[0] == "tensorflow":
+            if layer == "config" and where not in TENSORFLOW_IN_CONFIG:
+                found.append(f"{where}:{line} imports {name} (config/ reads files without TensorFlow)")
+            continue
+        parts = name.split(".")
+        inner = ".".join(parts[:2])
+        if inner == f"serving.{layer}":
+            continue
+        if inner not in SERVING_LAYERS[layer]:
+            found.append(f"{where}:{line} imports {name}")
+    return found
+
+
+@pytest.mark.parametrize("layer", sorted(SERVING_LAYERS))
+def test_serving_subpackages_import_only_what_lies_below(layer):
+    wrong = [entry for path in sorted((ROOT / "serving" / layer).rglob("*.py"))
+             for entry in _serving_violations(path, layer)]
+    assert not wrong, f"serving/{layer} imports against its layer:\n" + "\n".join(wrong)
+
+
+def test_the_serving_layer_check_sees_a_rollout_import_and_tensorflow(tmp_path):
+    module = tmp_path / "upward.py"
+    module.write_text("from serving.rollout import router\nfrom serving import cli\n"
+                      "import tensorflow as tf\nfrom serving.config import configs\n")
+    assert _serving_violations(module, "server") == [
+        "upward.py:1 imports serving.rollout", "upward.py:2 imports serving.cli"]
+    assert _serving_violations(module, "config") == [
+        "upward.py:1 imports serving.rollout", "upward.py:2 imports serving.cli",
+        "upward.py:3 imports tensorflow (config/ reads files without TensorFlow)"]
+    assert _serving_violations(module, "rollout") == ["upward.py:2 imports serving.cli"]
+
+
 def _undocumented(tree: ast.AST, where: str) -> List[str]:
     missing = []
 

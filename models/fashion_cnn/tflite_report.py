@@ -18,7 +18,7 @@ import tensorflow as tf
 
 from data import settings
 from models.fashion_cnn import features, preprocessing, tflite_export
-from serving.configs import version_dirs
+from serving.config.configs import version_dirs
 
 BATCH = 500
 

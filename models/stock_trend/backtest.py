@@ -20,7 +20,7 @@ import numpy as np
 from data import settings
 from data import sp500
 from models.stock_trend import features
-from serving.configs import version_dirs
+from serving.config.configs import version_dirs
 
 CAVEAT = ("Markets are noisy and largely unpredictable: this backtest shows what the model's "
           "signals would have done on past data, ignoring costs and slippage. It is not trading "

@@ -9,7 +9,7 @@ from data import settings
 from models import registry
 from pipelines import runner
 from pipelines.report import canary_section, data_facts, gather, render, serving_facts
-from serving import canary_watch
+from serving.rollout import canary_watch
 
 DEFAULT_OUT_DIR = settings.REPORTS_DIR
 

@@ -1,5 +1,5 @@
 """The "Canary rollout" section of a model's report: every `tfxp canary watch` decision with the
-numbers behind it, read from `<models_root>/canary-watch/<model>.json` (serving.canary_watch).
+numbers behind it, read from `<models_root>/canary-watch/<model>.json` (serving.rollout.canary_watch).
 
 Self-contained (its own small table markup, the page's CSS classes) so it can be added to a page
 without touching the other sections: `add_to_page(html, section(watches))`.

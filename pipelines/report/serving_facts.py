@@ -2,7 +2,7 @@
 import pathlib
 from typing import Dict
 
-from serving import configs
+from serving.config import configs
 
 
 def serving_labels(models_config: pathlib.Path) -> Dict[str, Dict[str, int]]:

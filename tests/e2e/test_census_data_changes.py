@@ -10,7 +10,8 @@ import pytest
 from data import settings, validation
 from pipelines import skew
 from pipelines.skew_test import NUMERIC, _rows
-from serving import configs, request_log
+from serving.config import configs
+from serving.server import request_log
 from tests.e2e.tfxp import run_tfxp
 from tests.serving.conftest import LocalServer
 from tests.serving.helpers import http

@@ -11,8 +11,8 @@ import tensorflow as tf
 
 from data import rotten_tomatoes
 from models import registry
-from serving import json_codec
-from serving.signature import LoadedModel
+from serving.server import json_codec
+from serving.server.signature import LoadedModel
 from tests.e2e.tfxp import run_tfxp
 
 SPEC = registry.get("sentiment_rnn")

@@ -19,7 +19,7 @@ import time
 import pytest
 
 from data.settings import PROJECT_ROOT
-from serving import configs
+from serving.config import configs
 
 pytestmark = [pytest.mark.faults, pytest.mark.e2e]
 

@@ -11,7 +11,7 @@ import yaml
 
 from kubeflow import compile as kubeflow_compile
 from kubeflow import run_local
-from serving import configs
+from serving.config import configs
 from tests.kubeflow.conftest import IMAGE, ROOT
 
 pytestmark = pytest.mark.e2e

@@ -15,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from serving.router import free_port
+from serving.rollout.router import free_port
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 EXTERNAL_REST = os.environ.get("TFXP_SERVING_REST")
@@ -39,7 +39,8 @@ def build_tree(root: pathlib.Path) -> pathlib.Path:
     and models this project did not train, in padded version folders: a TF1 Builder export with
     imprecise TensorInfo (tf1_half/00000123), a TF2 tf.Module (tf2_square/00000007) and a Keras
     Sequential model (keras_sum/00000001)."""
-    from serving import configs, testing
+    from serving.config import configs
+    from serving.server import testing
     testing.build_tf1_half_plus_two(root / "tf1_half" / "00000123")
     testing.build_tf2_module(root / "tf2_square" / "00000007")
     testing.build_keras_sequential(root / "keras_sum" / "00000001")

@@ -1,8 +1,8 @@
 """`tfxp canary ... --k8s-dir` through the main CLI: weights land in router.json and the routes,
 and refused input changes neither."""
 from pipelines import cli
-from serving import router
 from serving.manifests_test import sample_state
+from serving.rollout import router
 
 
 def test_cli_drives_weights_and_manifests_and_refuses_bad_input(tmp_path, capsys):

@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from serving import canary, canary_watch, router
-from serving.configs import ConfigError
+from serving.config.configs import ConfigError
+from serving.rollout import canary, canary_watch, router
 from tests.serving.helpers import ClientThreads
 
 MODEL = "split"
@@ -52,7 +52,8 @@ def build_faulty(path, failure_above: float):
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    from serving import configs, testing
+    from serving.config import configs
+    from serving.server import testing
     root = tmp_path_factory.mktemp("router") / "models"
     testing.build_affine(root / MODEL / "1", 1.0)
     configs.generate(root)
@@ -214,7 +215,7 @@ class Traffic(ClientThreads):
 
 
 def test_weight_changes_promote_and_rollback_lose_no_request(stack):
-    from serving import testing
+    from serving.server import testing
     testing.build_affine(stack.models_root / MODEL / "3", 3.0)
     served = {}
     with Traffic(stack) as traffic:
@@ -259,7 +260,7 @@ def run_watch(stack, traffic_rows, **rules):
 
 
 def test_watch_promotes_a_healthy_canary(stack):
-    from serving import testing
+    from serving.server import testing
     testing.build_affine(stack.models_root / MODEL / "4", 4.0)
     canary.start(stack.models_root, MODEL, 4, weight=0)
     record, traffic, lines = run_watch(stack, lambda: ROW)

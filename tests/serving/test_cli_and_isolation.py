@@ -47,9 +47,9 @@ def test_canary_split_reports_per_label(server, tmp_path, capsys):
 
 def test_server_modules_never_import_tfx():
     code = ("import sys\n"
-            "import serving.server, serving.grpc_server, serving.rest, serving.dataplane, "
-            "serving.repository, serving.batching, serving.client, serving.cli, serving.canary, "
-            "serving.warmup, serving.protos\n"
+            "import serving.server.server, serving.server.grpc_server, serving.server.rest, serving.server.dataplane, "
+            "serving.server.repository, serving.server.batching, serving.client, serving.cli, serving.rollout.canary, "
+            "serving.server.warmup, serving.config.protos\n"
             "bad = sorted(m for m in sys.modules if m == 'tfx' or m.startswith('tfx.'))\n"
             "assert not bad, bad\n")
     env = dict(os.environ, PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="3")

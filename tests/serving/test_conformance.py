@@ -1,6 +1,6 @@
 """Conformance with tensorflow_model_server 2.16 on models this project did not train.
 
-The fixture models (tests/serving/conftest.py, serving/testing.py): a TF1 Builder export in the
+The fixture models (tests/serving/conftest.py, serving/server/testing.py): a TF1 Builder export in the
 style of TF Serving's half_plus_two with imprecise TensorInfo, a TF2 tf.Module and a Keras
 Sequential model, each in a zero-padded version folder. Expected bodies and codes follow TF
 Serving's REST API document (tensorflow/serving g3doc/api_rest.md) and its handlers. With
@@ -239,7 +239,7 @@ def test_bad_grpc_channel_arguments_stop_start_up(tmp_path):
 
 @pytest.mark.local_only
 def test_sampled_requests_are_logged_as_prediction_logs(logging_server):
-    from serving.request_log import read_prediction_logs
+    from serving.server.request_log import read_prediction_logs
     server = logging_server
     prefix = server.root / "logs" / "tf1_half"
 

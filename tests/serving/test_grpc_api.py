@@ -9,7 +9,7 @@ from tensorflow_serving.apis import (classification_pb2, get_model_metadata_pb2,
                                      get_model_status_pb2, inference_pb2, predict_pb2,
                                      regression_pb2)
 
-from serving import testing
+from serving.server import testing
 from tests.serving.helpers import http, stubs
 
 

@@ -10,8 +10,10 @@ import pytest
 import tensorflow as tf
 from tensorflow_serving.apis import model_management_pb2, predict_pb2
 
-from serving import canary, configs, testing
-from serving.warmup import predict_log, write_warmup_file
+from serving.config import configs
+from serving.rollout import canary
+from serving.server import testing
+from serving.server.warmup import predict_log, write_warmup_file
 from tests.serving.conftest import LocalServer
 from tests.serving.helpers import ClientThreads, http, stubs
 

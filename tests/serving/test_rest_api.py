@@ -3,7 +3,7 @@ import base64
 
 import pytest
 
-from serving import testing
+from serving.server import testing
 from tests.serving.helpers import http
 
 OK_STATUS = {"error_code": "OK", "error_message": ""}

@@ -1,0 +1,81 @@
+"""The committed serving/rollout/k8s manifests are what `tfxp canary --k8s-dir` writes for the sample
+state (census stable 1700000000, canary 1700086400 at 10%), and their routes split as stated; the
+Dockerfile, compose file and manifests pin TF Serving 2.16.1 and carry configs that validate."""
+import pathlib
+
+import yaml
+
+from serving.config import configs
+from serving.config.configs_test import fake_versions
+from serving.rollout import canary, manifests, router
+
+SERVING = pathlib.Path(__file__).resolve().parent
+K8S_DIR = SERVING / "k8s"
+STABLE_V, CANARY_V = 1700000000, 1700086400
+
+
+def sample_state(root: pathlib.Path, weight=10) -> pathlib.Path:
+    """models.config with census stable and canary at `weight`, and router.json."""
+    fake_versions(root, "census", STABLE_V, CANARY_V)
+    config = configs.build_models_config(root)
+    configs.set_served_versions(configs.model_entry(config, "census"), STABLE_V)
+    configs.write_models_config(root, config)
+    canary.start(root, "census", CANARY_V, weight=weight)
+    return root
+
+
+def test_committed_manifests_match_the_generator(tmp_path):
+    root = sample_state(tmp_path / "models")
+    written = manifests.write_manifests(root, tmp_path / "k8s")
+    for name, path in written.items():
+        assert (K8S_DIR / name).read_text() == path.read_text(), (
+            f"serving/rollout/k8s/{name} is stale: run `python -m serving.rollout.manifests "
+            f"{root} serving/rollout/k8s` on the sample state")
+
+
+def test_routes_follow_the_canary_weight_and_lifecycle(tmp_path):
+    root = sample_state(tmp_path / "models", weight=12.5)
+    docs = list(yaml.safe_load_all(manifests.write_manifests(root, tmp_path / "k8s")
+                                   ["routes.yaml"].read_text()))
+    http_route, grpc_route = docs
+    split = [r for r in http_route["spec"]["rules"]
+             if len(r["backendRefs"]) == 2][0]["backendRefs"]
+    assert {b["name"]: b["weight"] for b in split} == {"tfserving-stable": 8750,
+                                                       "tfserving-canary": 1250}
+    grpc_split = [r for r in grpc_route["spec"]["rules"] if len(r["backendRefs"]) == 2]
+    assert {b["name"]: b["weight"] for b in grpc_split[0]["backendRefs"]}["tfserving-canary"] == 1250
+    configmap = yaml.safe_load((tmp_path / "k8s" / "configmap.yaml").read_text())
+    canary_group = configs.parse_models_config(configmap["data"]["canary.config"])
+    assert list(canary_group.model_config_list.config[0].model_version_policy.specific.versions) \
+        == [CANARY_V]
+    canary.promote(root, "census")
+    docs = list(yaml.safe_load_all(manifests.write_manifests(root, tmp_path / "k8s")
+                                   ["routes.yaml"].read_text()))
+    assert all(len(r["backendRefs"]) == 1 for d in docs for r in d["spec"]["rules"])
+    assert router.read_weights(root) == {}
+
+
+def test_production_files_pin_tf_serving_2_16_and_carry_a_valid_config():
+    assert "FROM tensorflow/serving:2.16.1\n" in (SERVING / "Dockerfile").read_text()
+    compose = yaml.safe_load((SERVING / "docker-compose.yml").read_text())
+    assert "../models:/models:ro" in compose["services"]["tfserving"]["volumes"]
+    all_docs = [d for f in sorted((SERVING / "k8s").glob("*.yaml"))
+                for d in yaml.safe_load_all(f.read_text()) if d and "kind" in d]
+    docs = {d["kind"]: d for d in all_docs}
+    assert {"ConfigMap", "Deployment", "Service", "HTTPRoute", "GRPCRoute"} <= set(docs)
+    data = docs["ConfigMap"]["data"]
+    config = configs.parse_models_config(data["models.config"])
+    configs.validate_models_config(config)
+    assert set(configs.model_entry(config, "census").version_labels) == {"stable", "canary"}
+    configs.parse_batching_config(data["batching.config"])
+    configs.parse_monitoring_config(data["monitoring.config"])
+    deployments = [d for d in all_docs if d["kind"] == "Deployment"]
+    assert [d["metadata"]["labels"]["group"] for d in deployments] == ["stable", "canary"]
+    for deployment in deployments:
+        group = deployment["metadata"]["labels"]["group"]
+        container = deployment["spec"]["template"]["spec"]["containers"][0]
+        assert container["image"] == "tensorflow/serving:2.16.1"
+        assert f"--model_config_file=/etc/tfserving/{group}.config" in container["args"]
+        group_config = configs.parse_models_config(data[f"{group}.config"])
+        configs.validate_models_config(group_config)
+        assert set(configs.model_entry(group_config, "census").version_labels) == {group}

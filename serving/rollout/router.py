@@ -1,0 +1,473 @@
+"""Weighted stable/canary routing: two serving groups behind nginx (locally) or a Gateway (k8s).
+
+TF Serving answers a request that names no label with the newest loaded version, so serving stable
+and canary side by side sends every plain request to the canary. Here each model's versions are
+split over two groups, each a model server with its own generated config in the models root:
+`stable.config` serves every model's stable version, `canary.config` serves each model's canary
+version (or its stable version when it has no canary, so both groups can answer any model).
+A router sends a chosen share of each model's unlabeled traffic to the canary group:
+
+- weights live in `<models_root>/router.json` (`{"weights": {"census": 10}}`, percent, 0-100);
+- locally nginx (`split_clients` on `x-user-id` when the client sends one, else on the request id)
+  proxies REST with `proxy_pass` and gRPC with `grpc_pass`; `/labels/stable|canary` and
+  `/versions/N` in REST paths go to the group that serves them; a `x-tfxp-group: stable|canary`
+  header (gRPC metadata) picks a group, because nginx cannot read the label inside a gRPC body;
+- nginx cannot see the model name inside a gRPC body either, so the gRPC split uses one weight:
+  the smallest weight among models with a canary (run one router per model for independent
+  gRPC weights).
+
+A weight change rewrites nginx.conf atomically after `nginx -t` accepted it and sends the master
+SIGHUP: new workers take new connections while old ones finish theirs, so no request is dropped.
+"""
+import json
+import os
+import pathlib
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from typing import Dict, Optional
+
+from serving.config import configs
+from serving.config.configs import CANARY, STABLE, ConfigError
+
+GROUPS = (STABLE, CANARY)
+WEIGHTS_FILE = "router.json"
+RUN_DIR = "router"
+RUNTIME_FILE = "runtime.json"
+GROUP_HEADER = "x-tfxp-group"
+STICKY_HEADER = "x-user-id"
+
+
+def group_config_path(models_root: pathlib.Path, group: str) -> pathlib.Path:
+    """Where the group's generated config lives: beside models.config, so relative paths in it
+    resolve the same way."""
+    return pathlib.Path(models_root) / f"{group}.config"
+
+
+def run_dir(models_root: pathlib.Path) -> pathlib.Path:
+    """The running router's folder (nginx.conf, pid, logs, runtime.json), one per models root."""
+    return pathlib.Path(models_root) / RUN_DIR
+
+
+def check_weight(weight) -> float:
+    """Percent of a model's unlabeled traffic sent to its canary: 0-100, at most 2 decimals
+    (what nginx's split_clients can express)."""
+    try:
+        value = float(weight)
+    except (TypeError, ValueError):
+        raise ConfigError(f"invalid canary weight {weight!r}: give a percentage from 0 to 100") \
+            from None
+    if not 0 <= value <= 100 or round(value, 2) != value:
+        raise ConfigError(f"invalid canary weight {weight!r}: give a percentage from 0 to 100 "
+                          "with at most two decimals")
+    return int(value) if value == int(value) else value
+
+
+def read_weights(models_root: pathlib.Path) -> Dict[str, float]:
+    """Model -> canary weight from router.json ({} when absent); a broken file is an error, not
+    silently stable, so a typo cannot move traffic."""
+    path = pathlib.Path(models_root) / WEIGHTS_FILE
+    if not path.exists():
+        return {}
+    try:
+        weights = json.loads(path.read_text()).get("weights", {})
+        return {configs.check_model_name(k): check_weight(v) for k, v in weights.items()}
+    except (ValueError, AttributeError) as e:
+        raise ConfigError(f"{path}: not a valid router state ({e}); fix it or delete it "
+                          "(every model then routes to stable)") from None
+
+
+def write_weights(models_root: pathlib.Path, weights: Dict[str, float]) -> None:
+    """Replace router.json atomically, each weight checked, so readers never see half a file."""
+    state = {"weights": {k: check_weight(v) for k, v in sorted(weights.items())}}
+    configs.write_atomic(pathlib.Path(models_root) / WEIGHTS_FILE, json.dumps(state, indent=2) + "\n")
+
+
+def canaries(models_config) -> Dict[str, int]:
+    """Model -> canary version, for models whose config carries a canary label."""
+    return {e.name: e.version_labels[CANARY] for e in models_config.model_config_list.config
+            if CANARY in e.version_labels}
+
+
+def effective_weights(models_config, weights: Dict[str, float]) -> Dict[str, float]:
+    """Weights of models that have a canary (a weight without a canary routes nothing)."""
+    return {name: weights.get(name, 0) for name in canaries(models_config)}
+
+
+def group_config(models_config, group: str):
+    """The ModelServerConfig one group serves: one version per labelled model, with its label."""
+    if group not in GROUPS:
+        raise ConfigError(f"unknown serving group {group!r}; choose one of {GROUPS}")
+    out = type(models_config)()
+    out.model_config_list.SetInParent()
+    for entry in models_config.model_config_list.config:
+        copy = out.model_config_list.config.add()
+        copy.CopyFrom(entry)
+        stable = entry.version_labels.get(STABLE)
+        canary = entry.version_labels.get(CANARY)
+        if stable is None:
+            continue
+        version, label = ((canary, CANARY) if group == CANARY and canary is not None
+                          else (stable, STABLE))
+        copy.model_version_policy.Clear()
+        copy.model_version_policy.specific.versions.append(version)
+        copy.version_labels.clear()
+        copy.version_labels[label] = version
+    return out
+
+
+def write_group_configs(models_root: pathlib.Path, models_config=None) -> Dict[str, pathlib.Path]:
+    """Regenerate stable.config and canary.config from models.config (validated, atomic)."""
+    models_root = pathlib.Path(models_root)
+    if models_config is None:
+        models_config = configs.read_models_config(models_root / configs.MODELS_CONFIG)
+    written = {}
+    for group in GROUPS:
+        path = group_config_path(models_root, group)
+        text = configs.render(group_config(models_config, group))
+        configs.validate_models_config(configs.parse_models_config(text, str(path)), models_root,
+                                       str(path))
+        configs.write_atomic(path, text)
+        written[group] = path
+    return written
+
+
+# ---------------------------------------------------------------- nginx
+
+def _split_block(variable: str, weight: float) -> str:
+    """Every split hashes the same key, and the canary takes the first `weight` percent of the
+    hash range: a user is in the same group for REST and gRPC, and raising the weight only moves
+    users from stable to canary, never back."""
+    if weight <= 0:
+        return f"map $tfxp_split_key ${variable} {{ default {STABLE}; }}"
+    if weight >= 100:
+        return f"map $tfxp_split_key ${variable} {{ default {CANARY}; }}"
+    return (f'split_clients "${{tfxp_split_key}}" ${variable} {{\n'
+            f"    {weight}% {CANARY};\n    * {STABLE};\n}}")
+
+
+def render_nginx_config(models_config, weights: Dict[str, float], rest_port: int, grpc_port: int,
+                        groups: Dict[str, Dict[str, int]], prefix: pathlib.Path,
+                        host: str = "127.0.0.1", max_body_bytes: int = 64 << 20) -> str:
+    """nginx.conf for the router; `groups` maps group -> {"rest_port", "grpc_port"}."""
+    weights = effective_weights(models_config, weights)
+    canary_versions = canaries(models_config)
+    splits, version_rules, rest_rules = [], [], []
+    for name in sorted(weights):
+        var = "tfxp_split_" + "".join(c if c.isalnum() else "_" for c in name)
+        splits.append(_split_block(var, weights[name]))
+        escaped = name.replace(".", r"\.")
+        version_rules.append(f'    "~^/v1/models/{escaped}/versions/{canary_versions[name]}([/:]|$)" '
+                             f"{CANARY};")
+        rest_rules.append(f'    "~^/v1/models/{escaped}([/:]|$)" ${var};')
+    version_rules.append(f'    "~^/v1/models/[^/]+/versions/" {STABLE};')
+    rest_rules = version_rules + rest_rules
+    splits.append(_split_block("tfxp_split_grpc", min(weights.values(), default=0)))
+    upstreams = []
+    for group in GROUPS:
+        for api in ("rest", "grpc"):
+            upstreams.append(f"upstream tfxp_{api}_{group} {{\n"
+                             f"    server 127.0.0.1:{groups[group][f'{api}_port']};\n"
+                             f"    keepalive 32;\n}}")
+    temp = "\n".join(f"    {kind}_temp_path {prefix}/tmp/{kind};"
+                     for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    split_text = "\n".join(splits)
+    rules = "\n".join(rest_rules)
+    upstream_text = "\n".join(upstreams)
+    return f"""# Generated by serving/rollout/router.py from models.config and router.json; do not edit.
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log notice;
+events {{
+    worker_connections 1024;
+}}
+http {{
+    access_log off;
+{temp}
+    client_max_body_size {max_body_bytes};
+    map $http_{STICKY_HEADER.replace('-', '_')} $tfxp_split_key {{
+        "" $request_id;
+        default $http_{STICKY_HEADER.replace('-', '_')};
+    }}
+{split_text}
+    map $uri $tfxp_rest_route {{
+    "~^/v1/models/[^/]+/labels/(?<tfxp_label>{STABLE}|{CANARY})([/:]|$)" $tfxp_label;
+{rules}
+    default {STABLE};
+    }}
+    map $http_{GROUP_HEADER.replace('-', '_')} $tfxp_rest_group {{
+        {STABLE} {STABLE};
+        {CANARY} {CANARY};
+        default $tfxp_rest_route;
+    }}
+    map $http_{GROUP_HEADER.replace('-', '_')} $tfxp_grpc_group {{
+        {STABLE} {STABLE};
+        {CANARY} {CANARY};
+        default $tfxp_split_grpc;
+    }}
+{upstream_text}
+    server {{
+        listen {host}:{rest_port};
+        location / {{
+            proxy_pass http://tfxp_rest_$tfxp_rest_group;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_read_timeout 60s;
+            proxy_request_buffering off;
+            proxy_buffering off;
+            add_header X-Tfxp-Group $tfxp_rest_group always;
+        }}
+    }}
+    server {{
+        listen {host}:{grpc_port} http2;
+        location / {{
+            grpc_pass grpc://tfxp_grpc_$tfxp_grpc_group;
+            grpc_read_timeout 60s;
+        }}
+    }}
+}}
+"""
+
+
+def nginx_binary() -> str:
+    """nginx's path; Debian installs it in sbin, which a non-root PATH often lacks."""
+    found = shutil.which("nginx") or next(
+        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.path.exists(p)), None)
+    if found is None:
+        raise ConfigError("nginx is not installed: `apt-get install nginx` (Debian; `make "
+                          "system-packages` does it) to run the canary router")
+    return found
+
+
+def _nginx_test(conf: pathlib.Path, prefix: pathlib.Path) -> None:
+    result = subprocess.run([nginx_binary(), "-t", "-q", "-p", str(prefix), "-c", str(conf),
+                             "-e", str(prefix / "error.log")], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise ConfigError(f"nginx rejected the generated config {conf}: "
+                          f"{(result.stderr or result.stdout).strip()}")
+
+
+def read_runtime(models_root: pathlib.Path) -> Optional[Dict]:
+    """Ports of the running router and groups, or None when no router runs for this models root."""
+    path = run_dir(models_root) / RUNTIME_FILE
+    if not path.exists():
+        return None
+    runtime = json.loads(path.read_text())
+    pid_file = run_dir(models_root) / "nginx.pid"
+    try:
+        os.kill(int(pid_file.read_text().strip()), 0)
+    except (OSError, ValueError):
+        return None
+    return runtime
+
+
+def write_nginx_config(models_root: pathlib.Path, runtime: Dict, models_config=None) -> pathlib.Path:
+    """Render, `nginx -t`, then rename into place: a bad config never replaces a good one."""
+    models_root = pathlib.Path(models_root)
+    prefix = run_dir(models_root)
+    # Bodies stream through (no request/response buffering), so the temp folders stay unused:
+    # nginx's worker user (nobody when started as root) need not reach into the models root.
+    (prefix / "tmp").mkdir(parents=True, exist_ok=True)
+    if models_config is None:
+        models_config = configs.read_models_config(models_root / configs.MODELS_CONFIG)
+    text = render_nginx_config(models_config, read_weights(models_root), runtime["rest_port"],
+                               runtime["grpc_port"], runtime["groups"], prefix,
+                               runtime.get("host", "127.0.0.1"))
+    conf = prefix / "nginx.conf"
+    candidate = prefix / "nginx.conf.candidate"
+    candidate.write_text(text)
+    try:
+        _nginx_test(candidate, prefix)
+    finally:
+        candidate.unlink()
+    configs.write_atomic(conf, text)
+    return conf
+
+
+def reload_router(models_root: pathlib.Path, models_config=None) -> bool:
+    """Rewrite nginx.conf and HUP the running nginx; False when no router runs.
+
+    Returns once the new worker runs and the old one has finished its requests (or after 10 s
+    if a slow request keeps it): from then on every new connection sees the new weights.
+    """
+    runtime = read_runtime(models_root)
+    if runtime is None:
+        return False
+    write_nginx_config(models_root, runtime, models_config)
+    pid = int((run_dir(models_root) / "nginx.pid").read_text().strip())
+    started, exited = _log_count(models_root, "start worker process"), \
+        _log_count(models_root, "exited with code")
+    os.kill(pid, signal.SIGHUP)
+    if not _wait_log(models_root, "start worker process", started, 10.0):
+        raise ConfigError(f"nginx did not start a worker with the new config within 10 s; see "
+                          f"{run_dir(models_root) / 'error.log'}")
+    _wait_log(models_root, "exited with code", exited, 10.0)
+    return True
+
+
+def _log_count(models_root: pathlib.Path, text: str) -> int:
+    """How often nginx's notice-level log says `text` (one line per worker start or exit)."""
+    log = run_dir(models_root) / "error.log"
+    return log.read_text(errors="replace").count(text) if log.exists() else 0
+
+
+def _wait_log(models_root: pathlib.Path, text: str, before: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if _log_count(models_root, text) > before:
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def reload_groups(models_root: pathlib.Path, models_config=None) -> Dict[str, pathlib.Path]:
+    """Write both group configs and, when groups run, make each load its config now
+    (HandleReloadConfigRequest returns once the versions are served)."""
+    written = write_group_configs(models_root, models_config)
+    runtime = read_runtime(models_root)
+    if runtime is not None:
+        for group in GROUPS:
+            send_reload(f"127.0.0.1:{runtime['groups'][group]['grpc_port']}",
+                        configs.read_models_config(written[group]))
+    return written
+
+
+def send_reload(target: str, config, timeout: float = 120.0) -> None:
+    """HandleReloadConfigRequest to one group (`target` host:port); it returns once the group
+    serves the config, so the router may send it traffic. A refusal raises ConfigError."""
+    import grpc
+    from tensorflow_serving.apis import model_management_pb2, model_service_pb2_grpc
+    request = model_management_pb2.ReloadConfigRequest()
+    request.config.CopyFrom(config)
+    with grpc.insecure_channel(target) as channel:
+        response = model_service_pb2_grpc.ModelServiceStub(channel).HandleReloadConfigRequest(
+            request, timeout=timeout)
+    if response.status.error_code:
+        raise ConfigError(f"serving group at {target} refused the config: "
+                          f"{response.status.error_message}")
+
+
+# ---------------------------------------------------------------- the local stack
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port the OS reports free now, for the groups' ports (and tests): something else could
+    take it before the server binds, which local stacks accept."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def _wait_port(port: int, process: subprocess.Popen, what: str, log: pathlib.Path,
+               timeout: float = 180.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ConfigError(f"{what} exited with code {process.returncode}; see {log}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise ConfigError(f"{what} did not open port {port} within {timeout}s; see {log}")
+
+
+class LocalStack:
+    """nginx on (rest_port, grpc_port) in front of two `python -m serving` groups on free ports.
+
+    `start()` returns when all three accept connections and runtime.json names their ports;
+    `tfxp canary ...` then finds them and reloads groups and router on every change.
+    """
+
+    def __init__(self, models_root: pathlib.Path, rest_port: int = 8501, grpc_port: int = 8500,
+                 host: str = "127.0.0.1", server_flags=()):
+        self.models_root = pathlib.Path(models_root).resolve()
+        self.rest_port, self.grpc_port, self.host = rest_port, grpc_port, host
+        self.server_flags = list(server_flags)
+        self.processes: Dict[str, subprocess.Popen] = {}
+        self.groups: Dict[str, Dict[str, int]] = {}
+        self._logs = []
+
+    def start(self) -> "LocalStack":
+        """Start both groups, then nginx in front; refuses when a router already runs for this
+        models root, and stops whatever it started if any part fails."""
+        nginx = nginx_binary()
+        prefix = run_dir(self.models_root)
+        prefix.mkdir(parents=True, exist_ok=True)
+        if read_runtime(self.models_root) is not None:
+            raise ConfigError(f"a router already runs for {self.models_root} "
+                              f"(see {prefix / RUNTIME_FILE}); stop it first")
+        if not (self.models_root / configs.MODELS_CONFIG).exists():
+            configs.generate(self.models_root)
+        configs.write_aux_configs(self.models_root)
+        written = write_group_configs(self.models_root)
+        try:
+            for group in GROUPS:
+                ports = {"rest_port": free_port(), "grpc_port": free_port()}
+                log = prefix / f"{group}.log"
+                handle = open(log, "w")
+                self._logs.append(handle)
+                self.processes[group] = subprocess.Popen(
+                    [sys.executable, "-m", "serving", f"--port={ports['grpc_port']}",
+                     f"--rest_api_port={ports['rest_port']}",
+                     f"--model_config_file={written[group]}",
+                     "--model_config_file_poll_wait_seconds=2",
+                     f"--monitoring_config_file={self.models_root / configs.MONITORING_CONFIG}",
+                     *self.server_flags],
+                    stdout=handle, stderr=subprocess.STDOUT, env=_child_env())
+                self.groups[group] = ports
+            for group in GROUPS:
+                _wait_port(self.groups[group]["rest_port"], self.processes[group],
+                           f"serving group {group}", prefix / f"{group}.log")
+            runtime = {"host": self.host, "rest_port": self.rest_port,
+                       "grpc_port": self.grpc_port, "groups": self.groups}
+            conf = write_nginx_config(self.models_root, runtime)
+            log = prefix / "error.log"
+            self.processes["nginx"] = subprocess.Popen(
+                [nginx, "-p", str(prefix), "-c", str(conf), "-e", str(log), "-g", "daemon off;"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            _wait_port(self.rest_port, self.processes["nginx"], "nginx", log, 30)
+            _wait_port(self.grpc_port, self.processes["nginx"], "nginx", log, 30)
+            configs.write_atomic(prefix / RUNTIME_FILE, json.dumps(runtime, indent=2) + "\n")
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Remove runtime.json first (so `tfxp canary` stops reloading), then end nginx gracefully
+        (SIGQUIT lets it finish requests) and the groups, killing any that take over 20 s."""
+        runtime_file = run_dir(self.models_root) / RUNTIME_FILE
+        if runtime_file.exists():
+            runtime_file.unlink()
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGQUIT if process is self.processes.get("nginx")
+                                    else signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        for handle in self._logs:
+            handle.close()
+
+    def wait(self) -> int:
+        """Block until a process exits or SIGTERM/SIGINT arrives; stop the rest."""
+        stop = []
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.append(1))
+        while not stop and all(p.poll() is None for p in self.processes.values()):
+            time.sleep(0.5)
+        failed = [n for n, p in self.processes.items() if p.poll() not in (None, 0)]
+        self.stop()
+        return 1 if failed else 0
+
+
+def _child_env() -> Dict[str, str]:
+    root = str(pathlib.Path(__file__).resolve().parents[2])
+    path = os.environ.get("PYTHONPATH", "")
+    return dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="2",
+                PYTHONPATH=root + (os.pathsep + path if path else ""))

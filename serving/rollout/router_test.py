@@ -1,0 +1,63 @@
+"""Group configs and the generated nginx config (accepted by `nginx -t` when nginx is installed)."""
+import pytest
+
+from serving.config import configs
+from serving.rollout import router
+
+
+def config_with_canary():
+    config = configs.parse_models_config("""model_config_list {
+      config { name: "census" base_path: "/models/census" model_platform: "tensorflow"
+               model_version_policy { specific { versions: 1 versions: 2 } }
+               version_labels { key: "stable" value: 1 } version_labels { key: "canary" value: 2 } }
+      config { name: "iris" base_path: "/models/iris" model_platform: "tensorflow"
+               model_version_policy { specific { versions: 7 } }
+               version_labels { key: "stable" value: 7 } }
+    }""")
+    return config
+
+
+def test_each_group_serves_one_version_per_model_with_its_label():
+    config = config_with_canary()
+    stable = router.group_config(config, "stable").model_config_list.config
+    canary = router.group_config(config, "canary").model_config_list.config
+    assert [list(e.model_version_policy.specific.versions) for e in stable] == [[1], [7]]
+    assert [dict(e.version_labels) for e in stable] == [{"stable": 1}, {"stable": 7}]
+    assert [list(e.model_version_policy.specific.versions) for e in canary] == [[2], [7]]
+    assert [dict(e.version_labels) for e in canary] == [{"canary": 2}, {"stable": 7}]
+    assert list(configs.model_entry(config, "census").model_version_policy.specific.versions) \
+        == [1, 2]
+
+
+def test_weights_are_checked_and_persisted(tmp_path):
+    assert router.read_weights(tmp_path) == {}
+    router.write_weights(tmp_path, {"census": 12.5})
+    assert router.read_weights(tmp_path) == {"census": 12.5}
+    for bad in (-1, 100.5, "x", 1.234):
+        with pytest.raises(configs.ConfigError):
+            router.check_weight(bad)
+    (tmp_path / router.WEIGHTS_FILE).write_text("{not json")
+    with pytest.raises(configs.ConfigError, match="not a valid router state"):
+        router.read_weights(tmp_path)
+
+
+@pytest.mark.parametrize("weight", [0, 12.5, 100])
+def test_nginx_config_splits_by_weight_and_passes_nginx_t(tmp_path, weight):
+    groups = {"stable": {"rest_port": 9001, "grpc_port": 9002},
+              "canary": {"rest_port": 9003, "grpc_port": 9004}}
+    text = router.render_nginx_config(config_with_canary(), {"census": weight, "iris": 50},
+                                      9501, 9500, groups, tmp_path)
+    if 0 < weight < 100:
+        assert f"{weight}% canary;" in text
+    else:
+        assert "split_clients" not in text
+    assert "iris" not in text  # a weight without a canary routes nothing
+    assert "grpc_pass grpc://tfxp_grpc_$tfxp_grpc_group;" in text and "http2" in text
+    try:
+        router.nginx_binary()
+    except configs.ConfigError:
+        pytest.skip("nginx is not installed (make system-packages)")
+    (tmp_path / "tmp").mkdir()
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(text)
+    router._nginx_test(conf, tmp_path)

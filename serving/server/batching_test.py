@@ -1,0 +1,112 @@
+import threading
+
+import grpc
+import numpy as np
+import pytest
+
+from serving.config import protos
+from serving.server import errors
+from serving.server.batching import BatchScheduler
+
+
+def _params(**fields):
+    params = protos.BatchingParameters()
+    for name, value in fields.items():
+        if name == "allowed_batch_sizes":
+            params.allowed_batch_sizes.extend(value)
+        else:
+            getattr(params, name).value = value
+    return params
+
+
+def _submit_all(scheduler, run, row_counts):
+    """Submit one request per row count from its own thread; return (results, errors) by index."""
+    results, failures = {}, {}
+
+    def client(index, rows):
+        try:
+            inputs = {"x": np.full((rows, 1), index, np.float32)}
+            results[index] = scheduler.submit("m", run, inputs)
+        except errors.ServingError as error:
+            failures[index] = error
+
+    threads = [threading.Thread(target=client, args=(i, n)) for i, n in enumerate(row_counts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    return results, failures
+
+
+def test_concurrent_requests_run_as_one_padded_batch_and_get_their_own_rows():
+    batch_sizes, ran = [], threading.Event()
+
+    def run(inputs):
+        batch_sizes.append(inputs["x"].shape[0])
+        ran.set()
+        return {"y": inputs["x"] * 2}
+
+    scheduler = BatchScheduler(_params(max_batch_size=8, batch_timeout_micros=300_000,
+                                       allowed_batch_sizes=[4, 8]))
+    results, failures = _submit_all(scheduler, run, [1, 2, 2])
+    scheduler.close()
+    assert not failures and batch_sizes == [8]
+    for index, rows in enumerate([1, 2, 2]):
+        np.testing.assert_array_equal(results[index]["y"], np.full((rows, 1), 2.0 * index))
+
+
+def test_a_request_larger_than_the_batch_is_refused_with_tf_servings_words():
+    scheduler = BatchScheduler(_params(max_batch_size=2))
+    with pytest.raises(errors.ServingError, match="larger than maximum input batch size 2") as error:
+        scheduler.submit("m", lambda inputs: inputs, {"x": np.zeros((3, 1))})
+    scheduler.close()
+    assert error.value.code == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_a_model_failure_reaches_every_waiting_client_as_internal():
+    def broken(inputs):
+        raise RuntimeError("kernel exploded")
+
+    scheduler = BatchScheduler(_params(max_batch_size=4, batch_timeout_micros=200_000))
+    results, failures = _submit_all(scheduler, broken, [1, 1])
+    scheduler.close()
+    assert not results and len(failures) == 2
+    assert all(f.code == grpc.StatusCode.INTERNAL and "kernel exploded" in str(f)
+               for f in failures.values())
+
+
+def test_close_answers_queued_requests_unavailable_and_refuses_new_ones():
+    started, release = threading.Event(), threading.Event()
+
+    def slow(inputs):
+        started.set()
+        release.wait(10)
+        return inputs
+
+    scheduler = BatchScheduler(_params(max_batch_size=1, num_batch_threads=1))
+    outcome = {}
+    running = threading.Thread(target=lambda: outcome.update(
+        first=scheduler.submit("m", slow, {"x": np.zeros((1, 1))})))
+    running.start()
+    assert started.wait(10)
+    queued = {}
+
+    def waiting_client():
+        try:
+            scheduler.submit("m", slow, {"x": np.ones((1, 1))})
+        except errors.ServingError as error:
+            queued["error"] = error
+
+    waiter = threading.Thread(target=waiting_client)
+    waiter.start()
+    while not scheduler._queues["m"].tasks:  # pylint: disable=protected-access
+        threading.Event().wait(0.01)
+    scheduler.close()
+    waiter.join(5)
+    assert not waiter.is_alive(), "a queued request was left waiting after close()"
+    assert queued["error"].code == grpc.StatusCode.UNAVAILABLE
+    with pytest.raises(errors.ServingError, match="shutting down"):
+        scheduler.submit("m", slow, {"x": np.zeros((1, 1))})
+    release.set()
+    running.join(5)
+    np.testing.assert_array_equal(outcome["first"]["x"], np.zeros((1, 1)))

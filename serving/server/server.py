@@ -1,0 +1,378 @@
+"""The local model server: tensorflow_model_server's flags, one repository, REST + gRPC.
+
+Must not import TFX (tests/serving asserts it): it is what production's TF Serving container stands
+in for on machines without Docker, and the infra validator starts it in a subprocess.
+"""
+import argparse
+import asyncio
+import logging
+import pathlib
+import signal
+import sys
+import threading
+import time
+from typing import List, Optional
+
+from serving.config import configs
+from serving.server import errors
+
+log = logging.getLogger("tfxp.serving")
+
+DEFAULT_MAX_BODY_BYTES = 64 << 20
+
+# tensorflow_model_server flags the local server accepts but does not implement (GPU, TPU, TFRT,
+# TFLite, TLS, tuning knobs): each is accepted in the same --flag=value form and ignored with a
+# one-line warning, so existing start-up scripts run unchanged.
+IGNORED_FLAGS = (
+    "rest_api_enable_cors_support", "enable_per_model_batching_parameters",
+    "max_num_load_retries", "load_retry_interval_micros", "flush_filesystem_caches",
+    "tensorflow_session_parallelism", "tensorflow_session_config_file",
+    "tensorflow_intra_op_parallelism", "tensorflow_inter_op_parallelism", "use_alts_credentials",
+    "ssl_config_file", "platform_config_file", "per_process_gpu_memory_fraction",
+    "saved_model_tags", "remove_unused_fields_from_bundle_metagraph",
+    "prefer_tflite_model", "num_tflite_pools", "num_tflite_interpreters_per_pool",
+    "num_tflite_interpreters", "use_tflite_model", "xla_cpu_compilation_enabled",
+    "xla_gpu_compilation_enabled", "enable_profiler", "thread_pool_factory_config_file",
+    "mixed_precision", "skip_initialize_tpu", "enable_grpc_healthcheck_service",
+    "num_load_threads", "num_unload_threads", "use_tfrt", "enable_model_single_op_warmup",
+    "tfrt_enable_graph_partition", "enable_fast_path", "gpu_memory_fraction",
+    "enable_session_metadata", "response_tensor_pool", "model_warmup_timeout_seconds",
+)
+
+
+def _bool(text) -> bool:
+    if isinstance(text, bool):
+        return text
+    value = str(text).strip().lower()
+    if value in ("1", "true", "t", "yes", "y"):
+        return True
+    if value in ("0", "false", "f", "no", "n"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+
+
+class _Ignored(argparse.Action):
+    def __call__(self, parser, namespace, values, option_string=None):
+        shown = option_string if values is None else f"{option_string}={values}"
+        namespace.ignored_flags = list(getattr(namespace, "ignored_flags", None) or []) + [shown]
+
+
+def add_server_flags(parser: argparse.ArgumentParser) -> None:
+    """tensorflow_model_server's flags (same names, --flag=value form) plus three local ones."""
+    def flag(name, **kw):
+        parser.add_argument(f"--{name}", **kw)
+
+    def bool_flag(name, default, help_text):
+        flag(name, type=_bool, nargs="?", const=True, default=default, metavar="BOOL",
+             help=help_text)
+
+    flag("port", type=int, default=8500, help="gRPC port (default 8500)")
+    flag("rest_api_port", type=int, default=8501,
+         help="REST port; 0 disables REST (default 8501)")
+    flag("rest_api_num_threads", type=int, default=16, help="REST worker threads")
+    flag("rest_api_timeout_in_ms", type=int, default=30000,
+         help="REST request timeout in ms; <=0 means none (default 30000)")
+    flag("grpc_max_threads", type=int, default=16, help="gRPC worker threads")
+    flag("grpc_socket_path", default="",
+         help="also serve gRPC on this UNIX domain socket (default: none)")
+    flag("grpc_channel_arguments", default="",
+         help="gRPC server channel arguments, comma-separated key=value (e.g. "
+              "grpc.max_concurrent_streams=100)")
+    flag("model_config_file", default="",
+         help="ModelServerConfig text proto (default: serving/models/models.config)")
+    flag("model_config_file_poll_wait_seconds", type=int, default=0,
+         help="re-read --model_config_file every N seconds (0: never)")
+    flag("model_name", default="default", help="model name when no config file is given")
+    flag("model_base_path", default="", help="model base path when no config file is given")
+    flag("file_system_poll_wait_seconds", type=int, default=1,
+         help="scan for new versions every N seconds (0: only at start)")
+    bool_flag("enable_batching", False, "batch concurrent requests on the server")
+    flag("batching_parameters_file", default="", help="BatchingParameters text proto")
+    flag("monitoring_config_file", default="", help="MonitoringConfig text proto (Prometheus)")
+    bool_flag("allow_version_labels", True, "allow version_labels in the model config")
+    bool_flag("allow_version_labels_for_unavailable_models", False,
+              "let labels point at versions that are not loaded yet")
+    bool_flag("enable_model_warmup", True, "replay assets.extra/tf_serving_warmup_requests")
+    flag("num_request_iterations_for_warmup", type=int, default=1,
+         help="times each warmup record is replayed")
+    bool_flag("enable_signature_method_name_check", False,
+              "require predict/classify/regress method names on signatures")
+    flag("version", action="store_true", help="print the version and exit")
+    flag("host", default="127.0.0.1",
+         help="[local server only] address to bind both ports to (default 127.0.0.1)")
+    flag("rest_api_max_body_bytes", type=int, default=DEFAULT_MAX_BODY_BYTES,
+         help="[local server only] larger REST bodies get 413 (default 64 MiB)")
+    flag("models_root", type=pathlib.Path, default=configs.DEFAULT_MODELS_ROOT,
+         help="[local server only] model tree used when no config flags are given")
+    for name in IGNORED_FLAGS:
+        flag(name, action=_Ignored, nargs="?", default=None, help=argparse.SUPPRESS)
+    parser.set_defaults(ignored_flags=[], keeps_unknown_flags=True)
+
+
+def parse_flags(parser: argparse.ArgumentParser, argv: Optional[List[str]]) -> argparse.Namespace:
+    """Parse `argv` the way old tensorflow_model_server start-up scripts need: a --flag only the
+    real server knows is kept in `ignored_flags` (warned about at start) instead of ending the
+    parse. Only a command whose parser went through `add_server_flags` keeps unknown flags; for
+    any other command of the same parser (e.g. `tfxp run --typo`) they stay an error."""
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        if not getattr(args, "keeps_unknown_flags", False):
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        args.ignored_flags = list(args.ignored_flags) + unknown
+    return args
+
+
+def build_parser(prog: str = "python -m serving") -> argparse.ArgumentParser:
+    """The stand-alone parser of `python -m serving`; parsed with `parse_flags`, it is tolerant like
+    `tfxp serve`, so a start-up script written for tensorflow_model_server runs as it is."""
+    parser = argparse.ArgumentParser(prog=prog,
+                                     description="TF-Serving-compatible local model server.")
+    add_server_flags(parser)
+    return parser
+
+
+class ModelServer:
+    """Owns the repository, the data plane and both front ends; `start()` blocks for the initial load."""
+
+    def __init__(self, args):
+        # Flag and config-file mistakes end start-up before TensorFlow is even imported.
+        self.channel_arguments = parse_channel_arguments(args.grpc_channel_arguments)
+        self.config_path, config_dir, self.config = self._initial_config(args)
+        from serving.server.batching import BatchScheduler
+        from serving.server.dataplane import DataPlane
+        from serving.server.metrics import Metrics
+        from serving.server.repository import ModelRepository
+        from serving.server.request_log import RequestLogs
+        from serving.server.warmup import run_warmup
+
+        self.args = args
+        self.metrics = Metrics()
+        self.repository = ModelRepository(
+            config_dir=config_dir,
+            allow_labels=args.allow_version_labels,
+            allow_labels_for_unavailable=args.allow_version_labels_for_unavailable_models,
+            warmup=args.enable_model_warmup, warmup_iterations=args.num_request_iterations_for_warmup,
+            warmup_runner=run_warmup,
+            on_change=lambda n, v, s: self.metrics.model_state.labels(n, str(v)).set(s))
+        batcher = None
+        if args.enable_batching:
+            if args.batching_parameters_file:
+                path = pathlib.Path(args.batching_parameters_file)
+                params = configs.parse_batching_config(path.read_text(), str(path))
+            else:
+                from serving.config import protos
+                params = protos.BatchingParameters()
+            batcher = BatchScheduler(params, on_batch=self.metrics.batch_size.observe)
+        self.batcher = batcher
+        self.request_logs = RequestLogs(config_dir)
+        self.request_logs.configure(self.config)
+        self.dataplane = DataPlane(self.repository, self.metrics, batcher,
+                                   args.enable_signature_method_name_check, self.request_logs)
+        self.metrics_path = None
+        if args.monitoring_config_file:
+            path = pathlib.Path(args.monitoring_config_file)
+            monitoring = configs.parse_monitoring_config(path.read_text(), str(path))
+            if monitoring.prometheus_config.enable:
+                self.metrics_path = monitoring.prometheus_config.path or configs.PROMETHEUS_PATH
+        self._stop = threading.Event()
+        self._config_text = self.config_path.read_text() if self.config_path else None
+        self.grpc_server = None
+        self.rest = None
+        self._loop = None
+        self._threads: List[threading.Thread] = []
+        self.grpc_port = args.port
+        self.rest_port = args.rest_api_port
+
+    @staticmethod
+    def _initial_config(args):
+        from tensorflow_serving.config import model_server_config_pb2
+        if args.model_config_file:
+            path = pathlib.Path(args.model_config_file).resolve()
+            return path, path.parent, configs.read_models_config(path)
+        if args.model_base_path:
+            config = model_server_config_pb2.ModelServerConfig()
+            entry = config.model_config_list.config.add()
+            entry.name = configs.check_model_name(args.model_name)
+            entry.base_path = str(pathlib.Path(args.model_base_path).resolve())
+            entry.model_platform = "tensorflow"
+            return None, None, config
+        root = pathlib.Path(args.models_root).resolve()
+        path = root / configs.MODELS_CONFIG
+        if not path.exists():
+            configs.generate(root)
+            log.info("Generated %s from the models under %s", path, root)
+        if not args.monitoring_config_file and (root / configs.MONITORING_CONFIG).exists():
+            args.monitoring_config_file = str(root / configs.MONITORING_CONFIG)
+        return path, root, configs.read_models_config(path)
+
+    def reload_config(self, config, source: str) -> None:
+        """Apply a new ModelServerConfig (file poll or HandleReloadConfigRequest; `source` names
+        which in the log). Request logging is checked first, so a bad logging config rejects the
+        whole config before any model changes."""
+        log.info("Reloading model config (%s)", source)
+        try:
+            self.request_logs.configure(config)
+        except configs.ConfigError as e:
+            raise errors.invalid_argument(str(e)) from None
+        self.repository.apply_config(config)
+        self.config = config
+
+    def start(self) -> None:
+        """Load the initial config, then open gRPC and REST; returns once both listen. A config
+        that fails to apply is logged, not fatal: the server still starts, as TF Serving does."""
+        from serving.server.grpc_server import make_server
+        from serving.server.rest import RestServer
+        try:
+            self.repository.apply_config(self.config)
+        except errors.ServingError as e:
+            log.error("Initial model config: %s", e.message)
+        addresses = [f"{self.args.host}:{self.args.port}"]
+        if self.args.grpc_socket_path:
+            addresses.append(f"unix:{self.args.grpc_socket_path}")
+        self.grpc_server = make_server(self.dataplane, self.reload_config, addresses,
+                                       self.args.grpc_max_threads, self.channel_arguments)
+        self.grpc_server.start()
+        for address in addresses:
+            log.info("Running gRPC ModelServer at %s ...", address)
+        if self.args.rest_api_port:
+            self.rest = RestServer(self.dataplane, self.args.host, self.args.rest_api_port,
+                                   self.args.rest_api_timeout_in_ms,
+                                   self.args.rest_api_max_body_bytes,
+                                   self.args.rest_api_num_threads, self.metrics_path)
+            ready = threading.Event()
+            failure = []
+            thread = threading.Thread(target=self._rest_loop, args=(ready, failure),
+                                      name="rest-loop", daemon=True)
+            thread.start()
+            ready.wait()
+            if failure:
+                raise failure[0]
+            log.info("Exporting HTTP/REST API at:%s:%d ...", self.args.host,
+                     self.args.rest_api_port)
+        poller = threading.Thread(target=self._poll_loop, name="poller", daemon=True)
+        poller.start()
+        self._threads.append(poller)
+
+    def _rest_loop(self, ready: threading.Event, failure: list) -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        self._loop = loop
+        try:
+            self.rest.start()
+        except Exception as e:  # reported to start(), which raises it in the main thread
+            failure.append(e)
+            ready.set()
+            return
+        ready.set()
+        loop.run_forever()
+
+    def _poll_loop(self) -> None:
+        config_every = self.args.model_config_file_poll_wait_seconds if self.config_path else 0
+        fs_every = self.args.file_system_poll_wait_seconds
+        next_config = time.monotonic() + config_every
+        next_fs = time.monotonic() + fs_every
+        while not self._stop.wait(0.2):
+            now = time.monotonic()
+            if config_every > 0 and now >= next_config:
+                next_config = now + config_every
+                self._poll_config()
+            if fs_every > 0 and now >= next_fs:
+                next_fs = now + fs_every
+                try:
+                    self.repository.poll()
+                except Exception:  # a poll failure must never stop serving
+                    log.exception("File system poll failed")
+
+    def _poll_config(self) -> None:
+        try:
+            text = self.config_path.read_text()
+        except OSError as e:
+            log.error("Cannot read %s: %s", self.config_path, e)
+            return
+        if text == self._config_text:
+            return
+        self._config_text = text
+        try:
+            config = configs.parse_models_config(text, str(self.config_path))
+            self.reload_config(config, f"poll of {self.config_path}")
+        except (configs.ConfigError, errors.ServingError) as e:
+            log.error("Model config reload failed: %s", getattr(e, "message", e))
+
+    def wait(self) -> None:
+        """Block the main thread until `request_stop()` (a signal), so signals stay deliverable."""
+        self._stop.wait()
+
+    def request_stop(self) -> None:
+        """Make `wait()` return (signal handlers call this; `stop()` then shuts down)."""
+        self._stop.set()
+
+    def stop(self) -> None:
+        """Shut down: gRPC gets 2 s to finish calls in flight, then batching and request logs
+        close (flushing what was sampled)."""
+        self._stop.set()
+        if self.grpc_server is not None:
+            self.grpc_server.stop(grace=2)
+        if self.rest is not None and self._loop is not None:
+            self._loop.call_soon_threadsafe(self.rest.stop)
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        if self.batcher is not None:
+            self.batcher.close()
+        self.request_logs.close()
+
+
+def parse_channel_arguments(text: str) -> List[tuple]:
+    """--grpc_channel_arguments `key=value,...` -> gRPC server options; integer values become ints
+    (as TF Serving's server.cc does), everything else stays a string."""
+    options = []
+    for item in filter(None, (part.strip() for part in (text or "").split(","))):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise configs.ConfigError(
+                f"--grpc_channel_arguments: {item!r} is not key=value (expected e.g. "
+                "grpc.max_concurrent_streams=100,grpc.keepalive_time_ms=60000)")
+        value = value.strip()
+        try:
+            options.append((key.strip(), int(value)))
+        except ValueError:
+            options.append((key.strip(), value))
+    return options
+
+
+def _configure_logging() -> None:
+    root = logging.getLogger("tfxp")
+    if not root.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname).1s %(message)s"))
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
+        root.propagate = False
+    logging.getLogger("tornado.access").setLevel(logging.ERROR)
+
+
+def run(args) -> int:
+    """Entry point shared by `tfxp serve` and `python -m serving`; returns the exit code."""
+    _configure_logging()
+    if getattr(args, "version", False):
+        import tensorflow as tf
+        print(f"TensorFlow ModelServer: tfxp-local (TF Serving 2.16.1 API)\n"
+              f"TensorFlow Library: {tf.__version__}")
+        return 0
+    for flag in getattr(args, "ignored_flags", None) or []:
+        log.warning("Ignoring %s: not supported by the local server", flag)
+    try:
+        server = ModelServer(args)
+        server.start()
+    except (configs.ConfigError, OSError) as e:
+        log.error("Failed to start server: %s", e)
+        return 1
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: server.request_stop())
+    server.wait()
+    log.info("Shutting down")
+    server.stop()
+    return 0
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """`python -m serving`: parse tensorflow_model_server's flags and serve until a signal."""
+    return run(parse_flags(build_parser(), argv))
