@@ -20,15 +20,14 @@ import multiprocessing
 import os
 import pathlib
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from typing import Dict, Optional
 
 from serving.rollout import router
+from serving.server.process import ServerProcess, free_port
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 CENSUS_ROOT = REPO / "serving" / "models" / "census"
@@ -85,7 +84,7 @@ def _start_server(model_dir: pathlib.Path, tmp: pathlib.Path, batching: bool,
     base = tmp / kind / "census"
     base.mkdir(parents=True)
     os.symlink(model_dir, base / "1")
-    grpc_port, rest_port = router.free_port(), router.free_port()
+    grpc_port, rest_port = free_port(), free_port()
     flags = [f"--port={grpc_port}", f"--rest_api_port={rest_port}",
              "--file_system_poll_wait_seconds=0"]
     if request_logging:
@@ -103,21 +102,8 @@ def _start_server(model_dir: pathlib.Path, tmp: pathlib.Path, batching: bool,
         config.write_text("max_batch_size { value: 16 } batch_timeout_micros { value: 2000 } "
                           "num_batch_threads { value: 1 } max_enqueued_batches { value: 64 }")
         flags += ["--enable_batching=true", f"--batching_parameters_file={config}"]
-    env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="2",
-               PYTHONPATH=str(REPO))
-    process = subprocess.Popen([sys.executable, "-m", "serving", *flags], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{rest_port}/v1/models/census", timeout=1)
-            return process, grpc_port, rest_port
-        except OSError:
-            if process.poll() is not None:
-                raise RuntimeError("benchmark server exited during start-up")
-            time.sleep(0.3)
-    process.kill()
-    raise RuntimeError("benchmark server did not start within 120 s")
+    server = ServerProcess(flags, grpc_port=grpc_port, rest_port=rest_port)
+    return server.wait_ready(["census"], timeout=120), grpc_port, rest_port
 
 
 def _latency_samples(fn, n: int, idle_s: float = 0.0):
@@ -407,9 +393,8 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0) -> Dict:
                 "grpc_16_clients_no_model": grpc_rate(False, STATUS_METHOD, status_request),
             }
         finally:
-            for process, _, _ in servers.values():
-                process.terminate()
-                process.wait(15)
+            for server, _, _ in servers.values():
+                server.stop()
         base = result["in_process"]["p50_ms"]
         tput = result["throughput_rps"]
         result["ratios"] = {
@@ -480,7 +465,7 @@ def run_router(model_dir=None, n: int = 1000) -> Dict:
         (root / "census").mkdir(parents=True)
         os.symlink(pathlib.Path(model_dir).resolve(), root / "census" / "1")
         configs.generate(root)
-        stack = router.LocalStack(root, router.free_port(), router.free_port()).start()
+        stack = router.LocalStack(root, free_port(), free_port()).start()
         serialized = example_bytes(row)
         body = json.dumps({"instances": [{"b64": base64.b64encode(serialized).decode()}]}).encode()
         request = predict_pb2.PredictRequest()

@@ -23,13 +23,8 @@ import logging
 import os
 import pathlib
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
-import json
 from typing import List
 
 from tfx import types
@@ -38,14 +33,13 @@ from tfx.dsl.component.experimental.decorators import component
 from tfx.types import artifact_utils, standard_artifacts
 from tfx.utils import io_utils, path_utils
 
-from serving.rollout.router import free_port
+from serving.server.process import ServerProcess, ServerProcessError
 
 log = logging.getLogger("tfxp.infra_validator")
 
 BLESSED_KEY, MODEL_FLAG_KEY = "blessed", "has_model"
 BLESSED_FILE, NOT_BLESSED_FILE = "INFRA_BLESSED", "INFRA_NOT_BLESSED"
 MODEL_NAME = "infra-validation-model"
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 def eval_examples(examples: types.Artifact, limit: int, split: str = "eval") -> List[bytes]:
@@ -84,29 +78,6 @@ def _warmup_requests(model_path: str, serialized: List[bytes], signature: str):
     return requests
 
 
-def _wait_available(rest: str, process: subprocess.Popen, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"model server exited with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"http://{rest}/v1/models/{MODEL_NAME}", timeout=2) as r:
-                states = json.loads(r.read())["model_version_status"]
-        except urllib.error.HTTPError:
-            time.sleep(0.3)
-            continue
-        except OSError:
-            time.sleep(0.3)
-            continue
-        if any(s["state"] == "AVAILABLE" for s in states):
-            return
-        failed = [s for s in states if s["state"] == "END" and s["status"]["error_code"] != "OK"]
-        if failed:
-            raise RuntimeError(f"model failed to load: {failed[0]['status']['error_message']}")
-        time.sleep(0.3)
-    raise RuntimeError(f"model not available after {timeout:.0f}s")
-
-
 def validate(model_path: str, serialized_examples: List[bytes], signature: str = "serving_default",
              timeout: float = 300.0):
     """Serve `model_path` in a subprocess and send one request per example. Returns the requests
@@ -118,34 +89,20 @@ def validate(model_path: str, serialized_examples: List[bytes], signature: str =
     with tempfile.TemporaryDirectory(prefix="infra-validation-") as tmp:
         version_dir = pathlib.Path(tmp) / MODEL_NAME / str(int(time.time()))
         shutil.copytree(model_path, version_dir)
-        grpc_port, rest_port = free_port(), free_port()
-        env = dict(os.environ, TF_USE_LEGACY_KERAS="1",
-                   PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT),
-                                                             os.environ.get("PYTHONPATH")])))
-        with open(pathlib.Path(tmp) / "server.log", "w+") as server_log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "serving", f"--port={grpc_port}",
-                 f"--rest_api_port={rest_port}", f"--model_name={MODEL_NAME}",
-                 f"--model_base_path={version_dir.parent}", "--file_system_poll_wait_seconds=0"],
-                env=env, stdout=server_log, stderr=subprocess.STDOUT)
+        with ServerProcess([f"--model_name={MODEL_NAME}",
+                            f"--model_base_path={version_dir.parent}",
+                            "--file_system_poll_wait_seconds=0"]) as server:
             try:
-                _wait_available(f"127.0.0.1:{rest_port}", process, timeout)
-                channel = grpc.insecure_channel(f"127.0.0.1:{grpc_port}")
-                stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
-                for request in requests:
-                    stub.Predict(request, timeout=60)
-                channel.close()
-            except (RuntimeError, grpc.RpcError) as e:
-                server_log.seek(0)
-                tail = "".join(server_log.readlines()[-5:])
-                detail = e.details() if isinstance(e, grpc.RpcError) else str(e)
-                raise RuntimeError(f"{detail}\n--- server log tail ---\n{tail}") from None
-            finally:
-                process.terminate()
-                try:
-                    process.wait(15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+                server.wait_ready([MODEL_NAME], timeout)
+                with grpc.insecure_channel(server.grpc) as channel:
+                    stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
+                    for request in requests:
+                        stub.Predict(request, timeout=60)
+            except ServerProcessError as e:
+                raise RuntimeError(str(e)) from None
+            except grpc.RpcError as e:
+                tail = "".join(server.log().splitlines(keepends=True)[-5:])
+                raise RuntimeError(f"{e.details()}\n--- server log tail ---\n{tail}") from None
     return requests
 
 

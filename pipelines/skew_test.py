@@ -7,14 +7,7 @@ from tensorflow_serving.apis import prediction_log_pb2
 
 from data import settings, validation
 from pipelines import skew
-
-NUMERIC = {"age", "fnlwgt", "education_num", "capital_gain", "capital_loss", "hours_per_week"}
-
-
-def _rows(split):
-    lines = (settings.SAMPLES_ROOT / "census" / split / f"census_{split}.csv").read_text().splitlines()
-    header = lines[0].split(",")
-    return [dict(zip(header, line.split(","))) for line in lines[1:]]
+from pipelines.testing import CENSUS_NUMERIC, census_sample_rows
 
 
 def _example(row) -> tf.train.Example:
@@ -22,7 +15,7 @@ def _example(row) -> tf.train.Example:
     for key, value in row.items():
         if key == "income" or value == "":
             continue
-        if key in NUMERIC:
+        if key in CENSUS_NUMERIC:
             example.features.feature[key].int64_list.value.append(int(value))
         else:
             example.features.feature[key].bytes_list.value.append(value.encode())
@@ -44,8 +37,8 @@ def raw_predict_log(rows) -> prediction_log_pb2.PredictionLog:
     for key in rows[0]:
         if key == "income":
             continue
-        values = [int(r[key]) if key in NUMERIC else r[key].encode() for r in rows]
-        array = np.array(values, dtype=np.int64 if key in NUMERIC else object)
+        values = [int(r[key]) if key in CENSUS_NUMERIC else r[key].encode() for r in rows]
+        array = np.array(values, dtype=np.int64 if key in CENSUS_NUMERIC else object)
         request.inputs[key].CopyFrom(tf.make_tensor_proto(array))
     return log
 
@@ -72,7 +65,7 @@ def version_dir(tmp_path_factory):
 
 
 def test_rows_are_rebuilt_from_classify_regress_and_predict_logs(tmp_path):
-    rows = _rows("eval")[:3]
+    rows = census_sample_rows("eval")[:3]
     regress = prediction_log_pb2.PredictionLog()
     with_context = regress.regress_log.request.input.example_list_with_context
     with_context.context.CopyFrom(_example({"race": "White"}))
@@ -92,7 +85,7 @@ def test_rows_are_rebuilt_from_classify_regress_and_predict_logs(tmp_path):
 
 
 def test_requests_drawn_from_the_eval_split_show_no_skew(version_dir, tmp_path):
-    rows = _rows("eval")
+    rows = census_sample_rows("eval")
     logs = write_logs(tmp_path / "requests.tfrecord", [classify_log(rows[i:i + 50])
                                               for i in range(0, len(rows), 50)])
     result, _, _ = skew.measure("census", version_dir, skew.read_request_examples(logs))
@@ -103,7 +96,7 @@ def test_requests_drawn_from_the_eval_split_show_no_skew(version_dir, tmp_path):
 
 
 def test_requests_with_only_one_race_are_skewed(version_dir, tmp_path):
-    rows = [dict(r, race="Black") for r in _rows("eval")]
+    rows = [dict(r, race="Black") for r in census_sample_rows("eval")]
     logs = write_logs(tmp_path / "requests.tfrecord", [raw_predict_log(rows[i:i + 100])
                                               for i in range(0, len(rows), 100)])
     result, training, serving = skew.measure("census", version_dir,

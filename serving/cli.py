@@ -33,6 +33,17 @@ def _failed(command: str, error: Exception) -> int:
     return 1
 
 
+def serving_parser(prog: str = "tfxp") -> argparse.ArgumentParser:
+    """The serve, predict and canary subcommands on a parser of their own, registered as
+    pipelines/cli.py registers them on `tfxp` (for tests and embedding)."""
+    parser = argparse.ArgumentParser(prog=prog)
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    add_serve_parser(subparsers)
+    add_predict_parser(subparsers)
+    add_canary_parser(subparsers)
+    return parser
+
+
 def add_serve_parser(subparsers) -> argparse.ArgumentParser:
     """`tfxp serve [tensorflow_model_server flags]`; unknown flags are warned about, not fatal."""
     from serving.server.server import add_server_flags

@@ -1,29 +1,17 @@
 """The serve/predict/canary subcommands on a parent parser: tensorflow_model_server's flag forms,
 clear flag errors, and the canary commands' exit codes (no server needed)."""
-import argparse
 import json
 
 import pytest
 
 from serving import cli
-from serving.config.configs_test import fake_versions
+from serving.config.testing import fake_versions
 from serving.rollout import canary
 from serving.server import server
 
 
-def main_parser():
-    """A `tfxp`-like parent parser with the serving subcommands, as pipelines/cli.py registers
-    them."""
-    parser = argparse.ArgumentParser(prog="tfxp")
-    subparsers = parser.add_subparsers(dest="command", required=True)
-    cli.add_serve_parser(subparsers)
-    cli.add_predict_parser(subparsers)
-    cli.add_canary_parser(subparsers)
-    return parser
-
-
 def test_serve_accepts_tensorflow_model_server_flags_and_warns_on_the_rest():
-    args = server.parse_flags(main_parser(), [
+    args = server.parse_flags(cli.serving_parser(), [
         "serve", "--port=9000", "--rest_api_port=9001", "--model_config_file=/srv/tfs/m.config",
         "--enable_batching", "--allow_version_labels_for_unavailable_models=false",
         "--model_config_file_poll_wait_seconds=5", "--use_tfrt=true",
@@ -40,14 +28,14 @@ def test_serve_accepts_tensorflow_model_server_flags_and_warns_on_the_rest():
 
 def test_bad_flag_values_are_clear_errors(capsys):
     with pytest.raises(SystemExit):
-        main_parser().parse_args(["serve", "--enable_batching=maybe"])
+        cli.serving_parser().parse_args(["serve", "--enable_batching=maybe"])
     assert "expected true or false" in capsys.readouterr().err
 
 
 def test_canary_cli_round_trip(tmp_path, capsys):
     fake_versions(tmp_path, "census", 1, 2)
     canary.on_push(tmp_path, "census", 1)
-    parser = main_parser()
+    parser = cli.serving_parser()
     args = parser.parse_args(["canary", f"--models_root={tmp_path}", "start", "census"])
     assert args.func(args) == 0
     assert json.loads(capsys.readouterr().out)["census"]["canary"] == 2

@@ -143,6 +143,39 @@ def test_the_serving_layer_check_sees_a_rollout_import_and_tensorflow(tmp_path):
     assert _serving_violations(module, "rollout") == ["upward.py:2 imports serving.cli"]
 
 
+def _test_module_imports(path: pathlib.Path) -> Iterator[Tuple[int, str]]:
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names = [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [(node.lineno, node.module)]
+        else:
+            continue
+        for line, name in names:
+            if name.split(".")[0] in (*ALLOWED_IMPORTS, "tests") and any(part.endswith("_test") or part.startswith("test_")
+                    for part in name.split(".")):
+                yield line, name
+
+
+def test_no_module_imports_a_test_module():
+    """Shared fakes live in testing modules (serving/*/testing.py, pipelines/testing.py,
+    tests/serving/helpers.py), so no test module is imported by another."""
+    found = [f"{path.relative_to(ROOT)}:{line} imports {name}"
+             for package in [*ALLOWED_IMPORTS, "tests"]
+             for path in _sources(package)
+             for line, name in _test_module_imports(path)]
+    assert not found, "imports of test modules:\n" + "\n".join(found)
+
+
+def test_the_test_import_check_sees_a_test_module(tmp_path):
+    module = tmp_path / "uses_a_fake.py"
+    module.write_text("from serving.config.configs_test import fake_versions\n"
+                      "from serving.config.testing import fake_versions\n"
+                      "from tests.serving.test_rest_api import http\nimport numpy.testing\n")
+    assert [name for _, name in _test_module_imports(module)] == [
+        "serving.config.configs_test", "tests.serving.test_rest_api"]
+
+
 def _undocumented(tree: ast.AST, where: str) -> List[str]:
     missing = []
 

@@ -4,30 +4,10 @@ import pathlib
 
 import pytest
 from google.protobuf import text_format
-from tensorflow_serving.config import model_server_config_pb2
 
 from serving.config import configs, protos
 from serving.config.configs import ConfigError
-
-
-def saved_model_folder(path: pathlib.Path) -> pathlib.Path:
-    """A folder that counts as a SavedModel for the config writers: they look for saved_model.pb
-    only, so tests need no TensorFlow export."""
-    path.mkdir(parents=True, exist_ok=True)
-    (path / "saved_model.pb").write_bytes(b"")
-    return path
-
-
-def fake_versions(root: pathlib.Path, model: str, *versions: int) -> None:
-    """Pushed versions of `model` under `root`, as saved_model_folder."""
-    for v in versions:
-        saved_model_folder(root / model / str(v))
-
-
-def parse_written_config(root: pathlib.Path):
-    """models.config parsed by TF Serving's proto directly, not by the module under test."""
-    return text_format.Parse((root / "models.config").read_text(),
-                             model_server_config_pb2.ModelServerConfig())
+from serving.config.testing import fake_versions, parse_written_config, saved_model_folder
 
 
 def test_padded_version_folders_are_that_version_and_keep_their_name(tmp_path):
@@ -104,3 +84,4 @@ def test_unparseable_configs_name_the_file():
         configs.parse_batching_config("max_batch_size { value: 8 } allowed_batch_sizes: 4")
     with pytest.raises(ConfigError, match="no field named"):
         configs.parse_batching_config("enable_large_batch_splitting: true")
+

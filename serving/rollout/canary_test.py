@@ -3,7 +3,7 @@ every rewrite is validated and atomic (no server needed)."""
 import pytest
 
 from serving.config.configs import ConfigError
-from serving.config.configs_test import fake_versions, parse_written_config
+from serving.config.testing import fake_versions, parse_written_config
 from serving.rollout import canary
 
 

@@ -6,24 +6,11 @@ import pathlib
 import yaml
 
 from serving.config import configs
-from serving.config.configs_test import fake_versions
 from serving.rollout import canary, manifests, router
+from serving.rollout.testing import CANARY_V, STABLE_V, sample_state
 
 SERVING = pathlib.Path(__file__).resolve().parent
 K8S_DIR = SERVING / "k8s"
-STABLE_V, CANARY_V = 1700000000, 1700086400
-
-
-def sample_state(root: pathlib.Path, weight=10) -> pathlib.Path:
-    """models.config with census stable and canary at `weight`, and router.json."""
-    fake_versions(root, "census", STABLE_V, CANARY_V)
-    config = configs.build_models_config(root)
-    configs.set_served_versions(configs.model_entry(config, "census"), STABLE_V)
-    configs.write_models_config(root, config)
-    canary.start(root, "census", CANARY_V, weight=weight)
-    return root
-
-
 def test_committed_manifests_match_the_generator(tmp_path):
     root = sample_state(tmp_path / "models")
     written = manifests.write_manifests(root, tmp_path / "k8s")

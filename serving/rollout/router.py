@@ -26,12 +26,13 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 from typing import Dict, Optional
 
 from serving.config import configs
 from serving.config.configs import CANARY, STABLE, ConfigError
+# free_port stays importable here for callers written before serving.server.process held it.
+from serving.server.process import ServerProcess, ServerProcessError, free_port  # noqa: F401
 
 GROUPS = (STABLE, CANARY)
 WEIGHTS_FILE = "router.json"
@@ -352,14 +353,6 @@ def send_reload(target: str, config, timeout: float = 120.0) -> None:
 
 # ---------------------------------------------------------------- the local stack
 
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port the OS reports free now, for the groups' ports (and tests): something else could
-    take it before the server binds, which local stacks accept."""
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
-
-
 def _wait_port(port: int, process: subprocess.Popen, what: str, log: pathlib.Path,
                timeout: float = 180.0) -> None:
     deadline = time.monotonic() + timeout
@@ -387,8 +380,8 @@ class LocalStack:
         self.rest_port, self.grpc_port, self.host = rest_port, grpc_port, host
         self.server_flags = list(server_flags)
         self.processes: Dict[str, subprocess.Popen] = {}
+        self.servers: Dict[str, ServerProcess] = {}
         self.groups: Dict[str, Dict[str, int]] = {}
-        self._logs = []
 
     def start(self) -> "LocalStack":
         """Start both groups, then nginx in front; refuses when a router already runs for this
@@ -405,22 +398,20 @@ class LocalStack:
         written = write_group_configs(self.models_root)
         try:
             for group in GROUPS:
-                ports = {"rest_port": free_port(), "grpc_port": free_port()}
-                log = prefix / f"{group}.log"
-                handle = open(log, "w")
-                self._logs.append(handle)
-                self.processes[group] = subprocess.Popen(
-                    [sys.executable, "-m", "serving", f"--port={ports['grpc_port']}",
-                     f"--rest_api_port={ports['rest_port']}",
-                     f"--model_config_file={written[group]}",
+                server = ServerProcess(
+                    [f"--model_config_file={written[group]}",
                      "--model_config_file_poll_wait_seconds=2",
                      f"--monitoring_config_file={self.models_root / configs.MONITORING_CONFIG}",
-                     *self.server_flags],
-                    stdout=handle, stderr=subprocess.STDOUT, env=_child_env())
-                self.groups[group] = ports
+                     *self.server_flags], log_path=prefix / f"{group}.log")
+                self.servers[group] = server
+                self.processes[group] = server.process
+                self.groups[group] = {"rest_port": server.rest_port,
+                                      "grpc_port": server.grpc_port}
             for group in GROUPS:
-                _wait_port(self.groups[group]["rest_port"], self.processes[group],
-                           f"serving group {group}", prefix / f"{group}.log")
+                try:
+                    self.servers[group].wait_ready()
+                except ServerProcessError as e:
+                    raise ConfigError(f"serving group {group}: {e}") from None
             runtime = {"host": self.host, "rest_port": self.rest_port,
                        "grpc_port": self.grpc_port, "groups": self.groups}
             conf = write_nginx_config(self.models_root, runtime)
@@ -451,8 +442,8 @@ class LocalStack:
                 process.wait(20)
             except subprocess.TimeoutExpired:
                 process.kill()
-        for handle in self._logs:
-            handle.close()
+        for server in self.servers.values():
+            server.stop()
 
     def wait(self) -> int:
         """Block until a process exits or SIGTERM/SIGINT arrives; stop the rest."""
@@ -464,10 +455,3 @@ class LocalStack:
         failed = [n for n, p in self.processes.items() if p.poll() not in (None, 0)]
         self.stop()
         return 1 if failed else 0
-
-
-def _child_env() -> Dict[str, str]:
-    root = str(pathlib.Path(__file__).resolve().parents[2])
-    path = os.environ.get("PYTHONPATH", "")
-    return dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="2",
-                PYTHONPATH=root + (os.pathsep + path if path else ""))

@@ -61,12 +61,6 @@ class DataPlane:
         logger = self.request_logs.get(name)
         return logger if logger is not None and logger.sampled() else None
 
-    def resolve(self, name: str, version: Optional[int] = None,
-                label: Optional[str] = None) -> LoadedModel:
-        """For REST predict, which needs the signature's dtypes to decode the JSON body before it
-        can call `predict`."""
-        return self.repository.resolve(name, version, label)
-
     def _run(self, model: LoadedModel, signature: Signature,
              inputs: Dict[str, np.ndarray], output_filter=None) -> Dict[str, np.ndarray]:
         if self.batcher is None or not signature.batchable:
@@ -78,14 +72,14 @@ class DataPlane:
         return {k: outputs[k] for k in wanted}
 
     def _timed(self, name: str, api: str, protocol: str, fn, version: Optional[int] = None,
-               label: Optional[str] = None, model: Optional[LoadedModel] = None):
-        """Resolve (unless `model` is given), call fn(model) and record the outcome under the
-        resolved version and its label, so a failing version is counted as itself (canary watch
-        compares versions by these numbers)."""
+               label: Optional[str] = None):
+        """Resolve, call fn(model) and record the outcome under the resolved version and its
+        label, so a failing version is counted as itself (canary watch compares versions by these
+        numbers)."""
         start = time.perf_counter()
+        model = None
         try:
-            if model is None:
-                model = self.resolve(name, version, label)
+            model = self.repository.resolve(name, version, label)
             result = fn(model)
         except errors.ServingError as e:
             self.metrics.observe(name, model.version if model else None, api, protocol, 0,
@@ -113,32 +107,23 @@ class DataPlane:
         """For failures before the data plane is reached (e.g. a body that is not JSON)."""
         self.metrics.observe(name, None, api, protocol, 0, error.code.name)
 
-    def predict(self, model: LoadedModel, signature: Signature, inputs: Dict[str, np.ndarray],
-                output_filter: Iterable[str] = (), protocol: str = "grpc"):
-        """Run a resolved signature (REST resolves first to learn the input dtypes)."""
-        def call(model):
-            sig_lib.check_method(signature, sig_lib.PREDICT_METHOD, "prediction",
-                                 self.method_name_check)
-            signature.check_inputs(inputs)
-            return self._run(model, signature, inputs, output_filter)
-        outputs = self._timed(model.name, "predict", protocol, call, model=model)[1]
-        logger = self._sampled_logger(model.name)
-        if logger is not None:
-            logger.submit("predict", model, signature.name, inputs, outputs)
-        return outputs
-
-    def predict_request(self, name, version, label, signature_name, inputs, output_filter=(),
-                        protocol="grpc", request_proto=None
-                        ) -> Tuple[LoadedModel, Signature, Dict[str, np.ndarray]]:
-        """Resolve and run; `request_proto` (the gRPC PredictRequest) is what a request log
-        records, else the decoded inputs are."""
+    def predict(self, name: str, version: Optional[int], label: Optional[str],
+                signature_name: str, decode: Callable[[Signature], Dict[str, np.ndarray]],
+                output_filter: Iterable[str] = (), protocol: str = "grpc", request_proto=None
+                ) -> Tuple[LoadedModel, Signature, Dict[str, np.ndarray]]:
+        """Predict as TF Serving's handlers do, one call per request: resolve the servable, pick
+        the signature, `decode(signature)` the wire inputs (REST needs the signature's dtypes),
+        check and run. `request_proto` (the gRPC PredictRequest) is what a request log records,
+        else the decoded inputs are."""
         def call(model):
             signature = model.signature(signature_name)
             sig_lib.check_method(signature, sig_lib.PREDICT_METHOD, "prediction",
                                  self.method_name_check)
+            inputs = decode(signature)
             signature.check_inputs(inputs)
-            return signature, self._run(model, signature, inputs, output_filter)
-        model, (signature, outputs) = self._timed(name, "predict", protocol, call, version, label)
+            return signature, inputs, self._run(model, signature, inputs, output_filter)
+        model, (signature, inputs, outputs) = self._timed(name, "predict", protocol, call,
+                                                          version, label)
         logger = self._sampled_logger(model.name)
         if logger is not None:
             logger.submit("predict", model, signature.name,

@@ -55,10 +55,9 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
     def Predict(self, request, context):
         """Decodes the TensorProtos, runs the data plane and encodes the outputs."""
         name, version, label, signature_name = _spec(request)
-        inputs = tensor_codec.request_inputs(request)
-        model, signature, outputs = self.plane.predict_request(
-            name, version, label, signature_name, inputs, request.output_filter, protocol="grpc",
-            request_proto=request)
+        model, signature, outputs = self.plane.predict(
+            name, version, label, signature_name, lambda _: tensor_codec.request_inputs(request),
+            request.output_filter, protocol="grpc", request_proto=request)
         response = predict_pb2.PredictResponse()
         _fill_spec(response.model_spec, model, signature.name)
         for key, value in outputs.items():

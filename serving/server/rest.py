@@ -171,18 +171,21 @@ class ApiHandler(JsonErrorHandler):
         try:
             doc = json_codec.loads(body)
             signature_name = json_codec.signature_name(doc)
-            if api == "predict":
-                model = plane.resolve(name, version, label)
-                signature = model.signature(signature_name)
-                inputs, fmt = json_codec.decode_predict(doc, signature)
-            else:
+            if api != "predict":
                 input_proto = json_codec.decode_examples(doc)
         except errors.ServingError as e:
             plane.record_error(name, api, "rest", e)
             raise
         if api == "predict":
-            outputs = plane.predict(model, signature, inputs, protocol="rest")
-            return json.dumps(json_codec.encode_predict(outputs, fmt))
+            formats = []
+
+            def decode(signature):
+                inputs, fmt = json_codec.decode_predict(doc, signature)
+                formats.append(fmt)
+                return inputs
+            _, _, outputs = plane.predict(name, version, label, signature_name, decode,
+                                          protocol="rest")
+            return json.dumps(json_codec.encode_predict(outputs, formats[0]))
         _, _, result = plane.classify_or_regress(api, name, version, label, signature_name,
                                                  input_proto, protocol="rest")
         encode = (json_codec.encode_classification if api == "classify"

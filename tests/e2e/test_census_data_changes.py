@@ -9,12 +9,11 @@ import pytest
 
 from data import settings, validation
 from pipelines import skew
-from pipelines.skew_test import NUMERIC, _rows
+from pipelines.testing import CENSUS_NUMERIC, census_sample_rows
 from serving.config import configs
 from serving.server import request_log
 from tests.e2e.tfxp import run_tfxp
-from tests.serving.conftest import LocalServer
-from tests.serving.helpers import http
+from tests.serving.helpers import http, local_server
 
 pytestmark = pytest.mark.e2e
 
@@ -126,7 +125,7 @@ def _log_requests_while_serving(workdir, prefix: str, bodies) -> None:
     logging_config.sampling_config.sampling_rate = 1.0
     logging_config.log_collector_config.filename_prefix = prefix
     configs.write_models_config(models, config)
-    server = LocalServer(models)
+    server = local_server(models)
     try:
         for path, body in bodies:
             status, answer = http(server, "POST", path, body)
@@ -144,12 +143,12 @@ def _log_requests_while_serving(workdir, prefix: str, bodies) -> None:
 
 
 def _json_row(row):
-    return {k: int(v) if k in NUMERIC else v for k, v in row.items() if k != "income"}
+    return {k: int(v) if k in CENSUS_NUMERIC else v for k, v in row.items() if k != "income"}
 
 
 def test_served_requests_are_logged_and_tfxp_skew_finds_one_race_not_eval_rows(workdir, first_run):
     """serve -> requests -> request logs -> `tfxp skew` -> report, with the local server."""
-    rows = [_json_row(r) for r in _rows("eval")]
+    rows = [_json_row(r) for r in census_sample_rows("eval")]
     batches = [rows[i:i + 100] for i in range(0, len(rows), 100)]
     _log_requests_while_serving(workdir, "request_logs/eval/census", [
         ("/v1/models/census/versions/1:predict",

@@ -11,7 +11,7 @@ from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 
 from pipelines import cli
-from serving.rollout.router import free_port
+from serving.server.process import free_port
 from tests.kubeflow.fake_kfp import FakeKfp
 
 CRON = "0 0 3 * * *"

@@ -5,21 +5,12 @@ against a real tensorflow_model_server instead; it must serve the models `build_
 (copy the tree from the `model_tree` fixture, or run `python -m tests.serving.conftest DIR`).
 Tests that edit files on disk are marked `local_only` and skipped then.
 """
-import os
 import pathlib
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 
 import pytest
 
-from serving.rollout.router import free_port
-
-REPO = pathlib.Path(__file__).resolve().parents[2]
-EXTERNAL_REST = os.environ.get("TFXP_SERVING_REST")
-EXTERNAL_GRPC = os.environ.get("TFXP_SERVING_GRPC")
+from tests.serving.helpers import EXTERNAL_GRPC, EXTERNAL_REST, local_server
 
 MODELS_CONFIG = """model_config_list {
   config { name: "half" base_path: "/models/half" model_platform: "tensorflow"
@@ -55,54 +46,6 @@ def build_tree(root: pathlib.Path) -> pathlib.Path:
     return root
 
 
-class LocalServer:
-    """`python -m serving` in a subprocess; stdout+stderr go to a log file tests can read."""
-
-    def __init__(self, root: pathlib.Path, *flags: str):
-        self.root = root
-        self.grpc_port, self.rest_port = free_port(), free_port()
-        self.log_path = root.parent / f"server-{self.rest_port}.log"
-        env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="2",
-                   PYTHONPATH=str(REPO))
-        self._log = open(self.log_path, "w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "serving", f"--port={self.grpc_port}",
-             f"--rest_api_port={self.rest_port}",
-             f"--model_config_file={root / 'models.config'}",
-             f"--monitoring_config_file={root / 'monitoring.config'}", *flags],
-            cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT)
-        self.rest = f"127.0.0.1:{self.rest_port}"
-        self.grpc = f"127.0.0.1:{self.grpc_port}"
-        self._wait_ready()
-
-    def _wait_ready(self, timeout: float = 90.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{self.log()}")
-            try:
-                urllib.request.urlopen(f"http://{self.rest}/v1/models/half", timeout=1).read()
-                return
-            except urllib.error.HTTPError:
-                return
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"server not ready after {timeout}s:\n{self.log()}")
-
-    def log(self) -> str:
-        return self.log_path.read_text()
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        self._log.close()
-
-
 class External:
     rest, grpc, root = EXTERNAL_REST, EXTERNAL_GRPC, None
 
@@ -118,7 +61,7 @@ def server(model_tree):
     if EXTERNAL_REST:
         yield External()
         return
-    srv = LocalServer(model_tree, "--rest_api_max_body_bytes=200000")
+    srv = local_server(model_tree, "--rest_api_max_body_bytes=200000")
     yield srv
     srv.stop()
 

@@ -1,10 +1,28 @@
-"""HTTP and gRPC helpers for the conformance tests (exact status codes and JSON bodies), and
-client threads for the tests that change what is served under live traffic."""
+"""The local server for the conformance tests, HTTP and gRPC helpers (exact status codes and JSON
+bodies), and client threads for the tests that change what is served under live traffic."""
 import json
+import os
+import pathlib
 import threading
 import urllib.error
 import urllib.request
 from typing import Optional
+
+from serving.server.process import ServerProcess, free_port
+
+EXTERNAL_REST = os.environ.get("TFXP_SERVING_REST")
+EXTERNAL_GRPC = os.environ.get("TFXP_SERVING_GRPC")
+
+
+def local_server(root: pathlib.Path, *flags: str) -> ServerProcess:
+    """`python -m serving` on `root`'s models.config and monitoring.config, ready for requests;
+    its log (`.log()`) is kept beside `root`. `.root` is the models root."""
+    rest_port = free_port()
+    server = ServerProcess([f"--model_config_file={root / 'models.config'}",
+                            f"--monitoring_config_file={root / 'monitoring.config'}", *flags],
+                           log_path=root.parent / f"server-{rest_port}.log", rest_port=rest_port)
+    server.root = root
+    return server.wait_ready(timeout=90)
 
 
 def http(server, method, path, body=None, raw=None):

@@ -1,7 +1,7 @@
 """`tfxp canary ... --k8s-dir` through the main CLI: weights land in router.json and the routes,
 and refused input changes neither."""
 from pipelines import cli
-from serving.manifests_test import sample_state
+from serving.rollout.testing import sample_state
 from serving.rollout import router
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from serving.config.configs import ConfigError
 from serving.rollout import canary, canary_watch, router
+from serving.server.process import free_port
 from tests.serving.helpers import ClientThreads
 
 MODEL = "split"
@@ -58,7 +59,7 @@ def stack(tmp_path_factory):
     testing.build_affine(root / MODEL / "1", 1.0)
     configs.generate(root)
     testing.build_affine(root / MODEL / "2", 2.0)
-    stack = router.LocalStack(root, router.free_port(), router.free_port()).start()
+    stack = router.LocalStack(root, free_port(), free_port()).start()
     yield stack
     stack.stop()
 

@@ -1,12 +1,11 @@
 """`tfxp predict` against the running server (REST, gRPC, canary split), and no TFX import in the
 server modules."""
 import json
-import os
 import subprocess
 import sys
 
-from serving.cli_test import main_parser
-from tests.serving.conftest import REPO
+from serving.cli import serving_parser
+from serving.server.process import server_env
 
 
 def test_predict_cli_rest_and_grpc_agree(server, tmp_path, capsys):
@@ -16,7 +15,7 @@ def test_predict_cli_rest_and_grpc_agree(server, tmp_path, capsys):
     grpc_port = server.grpc.rsplit(":", 1)[1]
     common = ["predict", "--model=census", f"--csv={rows}", f"--host={host}",
               f"--rest_port={rest_port}", f"--grpc_port={grpc_port}"]
-    parser = main_parser()
+    parser = serving_parser()
     outputs = []
     for extra in ([], ["--grpc"], ["--signature=serving_raw"]):
         args = parser.parse_args(common + extra)
@@ -35,7 +34,7 @@ def test_canary_split_reports_per_label(server, tmp_path, capsys):
     rows = tmp_path / "rows.json"
     rows.write_text(json.dumps({"instances": [[1.0, 2.0]]}))
     host, port = server.rest.rsplit(":", 1)
-    args = main_parser().parse_args(["predict", "--model=half", f"--json={rows}",
+    args = serving_parser().parse_args(["predict", "--model=half", f"--json={rows}",
                                       f"--host={host}", f"--rest_port={port}",
                                       "--canary-fraction=0.3", "--requests=20"])
     assert args.func(args) == 0
@@ -47,12 +46,12 @@ def test_canary_split_reports_per_label(server, tmp_path, capsys):
 
 def test_server_modules_never_import_tfx():
     code = ("import sys\n"
-            "import serving.server.server, serving.server.grpc_server, serving.server.rest, serving.server.dataplane, "
-            "serving.server.repository, serving.server.batching, serving.client, serving.cli, serving.rollout.canary, "
-            "serving.server.warmup, serving.config.protos\n"
+            "import serving.server.server, serving.server.grpc_server, serving.server.rest, "
+            "serving.server.dataplane, serving.server.repository, serving.server.batching, "
+            "serving.client, serving.cli, serving.rollout.canary, serving.server.warmup, "
+            "serving.config.protos\n"
             "bad = sorted(m for m in sys.modules if m == 'tfx' or m.startswith('tfx.'))\n"
             "assert not bad, bad\n")
-    env = dict(os.environ, PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="3")
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+    result = subprocess.run([sys.executable, "-c", code], env=server_env(), capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]

@@ -7,9 +7,6 @@ Serving's REST API document (tensorflow/serving g3doc/api_rest.md) and its handl
 TFXP_SERVING_REST / TFXP_SERVING_GRPC set, the same tests run against a real server; the ones
 marked local_only start their own local server or edit files.
 """
-import os
-import subprocess
-import sys
 import time
 
 import grpc
@@ -20,8 +17,8 @@ from tensorflow.core.framework import types_pb2
 from tensorflow_serving.apis import (classification_pb2, inference_pb2, predict_pb2,
                                      regression_pb2)
 
-from tests.serving.conftest import EXTERNAL_REST, REPO, LocalServer
-from tests.serving.helpers import http, stubs
+from serving.server.process import run_to_exit
+from tests.serving.helpers import EXTERNAL_REST, http, local_server, stubs
 
 
 def _examples(*values):
@@ -181,10 +178,7 @@ def test_declared_tensor_size_is_checked_before_allocating(server):
 def test_bad_model_config_file_exits_non_zero_with_the_parser_message(tmp_path):
     config = tmp_path / "models.config"
     config.write_text('model_config_list { config { name: "x" bogus_field: 1 } }\n')
-    env = dict(os.environ, PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2")
-    done = subprocess.run([sys.executable, "-m", "serving", "--port=0", "--rest_api_port=0",
-                           f"--model_config_file={config}"], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = run_to_exit(["--port=0", "--rest_api_port=0", f"--model_config_file={config}"])
     assert done.returncode != 0
     assert "Error parsing text-format tensorflow.serving.ModelServerConfig" in done.stderr
     assert 'has no field named "bogus_field"' in done.stderr
@@ -204,7 +198,7 @@ def logging_server(tmp_path_factory, model_tree):
         'log_collector_config { filename_prefix: "logs/tf1_half" } } } }\n')
     (root / "monitoring.config").write_text("prometheus_config { enable: true }\n")
     socket_path = root / "grpc.sock"
-    srv = LocalServer(root, f"--grpc_socket_path={socket_path}",
+    srv = local_server(root, f"--grpc_socket_path={socket_path}",
                       "--grpc_channel_arguments=grpc.max_receive_message_length=4096")
     srv.socket_path = socket_path
     yield srv
@@ -230,10 +224,8 @@ def test_grpc_socket_path_and_channel_arguments(logging_server):
 
 @pytest.mark.local_only
 def test_bad_grpc_channel_arguments_stop_start_up(tmp_path):
-    env = dict(os.environ, PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="2")
-    done = subprocess.run([sys.executable, "-m", "serving", "--port=0", "--rest_api_port=0",
-                           f"--model_base_path={tmp_path}", "--grpc_channel_arguments=nonsense"],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    done = run_to_exit(["--port=0", "--rest_api_port=0", f"--model_base_path={tmp_path}",
+                        "--grpc_channel_arguments=nonsense"])
     assert done.returncode != 0 and "is not key=value" in done.stderr
 
 

@@ -14,8 +14,7 @@ from serving.config import configs
 from serving.rollout import canary
 from serving.server import testing
 from serving.server.warmup import predict_log, write_warmup_file
-from tests.serving.conftest import LocalServer
-from tests.serving.helpers import ClientThreads, http, stubs
+from tests.serving.helpers import ClientThreads, http, local_server, stubs
 
 pytestmark = pytest.mark.local_only
 
@@ -35,7 +34,7 @@ def live(tmp_path_factory):
     (root / "batching.config").write_text(
         "max_batch_size { value: 8 } batch_timeout_micros { value: 1000 } "
         "num_batch_threads { value: 2 } max_enqueued_batches { value: 100 }")
-    srv = LocalServer(root, "--model_config_file_poll_wait_seconds=1",
+    srv = local_server(root, "--model_config_file_poll_wait_seconds=1",
                       "--file_system_poll_wait_seconds=1", "--enable_batching=true",
                       f"--batching_parameters_file={root / 'batching.config'}")
     yield srv
