@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.core.example import example_pb2
 from tensorflow.core.framework import types_pb2
-from tensorflow.core.protobuf import saved_model_pb2
+from tensorflow.core.protobuf import config_pb2, saved_model_pb2
 from tensorflow_serving.apis import classification_pb2, get_model_metadata_pb2, regression_pb2
 
 from serving.server import errors
@@ -178,7 +178,12 @@ class FunctionSignature(Signature):
 class SessionSignature(Signature):
     """A TF1 graph SavedModel signature run as TF Serving runs it: one session over the MetaGraph,
     feeding and fetching the signature's tensors by name. dtypes come from the graph's tensors
-    (a TensorInfo's declared dtype and shape are not trusted: TF1 exports often get them wrong)."""
+    (a TensorInfo's declared dtype and shape are not trusted: TF1 exports often get them wrong).
+
+    Feeds go through the C++ `Session::MakeCallable`/`RunCallable` (TF Serving calls the C++
+    `Session::Run`), not Python's `Session.run`: Python refuses a feed whose shape differs from the
+    placeholder's declared one ("Cannot feed value of shape ..."), the C++ session does not, so the
+    graph's kernels decide, and their refusal is INVALID_ARGUMENT in TensorFlow's words."""
 
     def __init__(self, name: str, signature_def, session, graph):
         def spec(key, info):
@@ -197,9 +202,10 @@ class SessionSignature(Signature):
             with self._lock:
                 call = self._callables.get(key)
                 if call is None:
-                    call = self.session.make_callable(
-                        [self.signature_def.outputs[k].name for k in fetches],
-                        feed_list=[self.signature_def.inputs[k].name for k in feeds])
+                    options = config_pb2.CallableOptions(
+                        feed=[self.signature_def.inputs[k].name for k in feeds],
+                        fetch=[self.signature_def.outputs[k].name for k in fetches])
+                    call = self.session._make_callable_from_options(options)
                     self._callables[key] = call
         return call
 
@@ -213,7 +219,15 @@ class SessionSignature(Signature):
             values = self._callable(feeds, keys)(*[inputs[k] for k in feeds])
         except (tf.errors.OpError, ValueError, TypeError) as e:
             raise _tf_error(e) from None
-        return dict(zip(keys, values))
+        return {k: _as_array(v) for k, v in zip(keys, values)}
+
+
+def _as_array(value) -> np.ndarray:
+    """A fetched value as an array: the C++ callable returns scalars (0-d tensors) as numpy scalars
+    or, for strings, as bytes."""
+    if isinstance(value, np.ndarray):
+        return value
+    return np.asarray(value, dtype=object if isinstance(value, bytes) else None)
 
 
 def _flat_caller(function, inputs):

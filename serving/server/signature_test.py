@@ -13,6 +13,8 @@ def models(tmp_path_factory):
     return {
         "tf1": LoadedModel.load("tf1", 123, testing.build_tf1_half_plus_two(root / "00000123")),
         "tf2": LoadedModel.load("tf2", 1, testing.build_affine(root / "affine", 2.0)),
+        "shapes": LoadedModel.load("shapes", 1,
+                                   testing.build_tf1_declared_shapes(root / "shapes")),
     }
 
 
@@ -53,3 +55,15 @@ def test_dtype_checked_shapes_left_to_tensorflow(models):
     with pytest.raises(errors.ServingError, match="to be float but string"):
         signature.check_inputs({"x": np.array([["a", "b"]], object)})
     signature.check_inputs({"x": np.ones([1, 3], np.float32)})
+
+
+@pytest.mark.parametrize("shape", [(), (3,), (2, 3), (1, 2, 1)])
+def test_a_placeholder_declaring_none_1_takes_what_its_kernels_accept(models, shape):
+    """The C++ session's feed semantics: no check against the declared [None, 1]."""
+    x = np.arange(int(np.prod(shape)), dtype=np.float32).reshape(shape)
+    out = models["shapes"].signature("column").run({"x": x})
+    assert isinstance(out["y"], np.ndarray) and out["y"].shape == shape
+    np.testing.assert_array_equal(out["y"], x * 0.5 + 2)
+    with pytest.raises(errors.ServingError, match=r"In\[0\]") as info:
+        models["shapes"].signature("matrix").run({"x": x})
+    assert info.value.code.name == "INVALID_ARGUMENT"

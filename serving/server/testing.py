@@ -157,6 +157,45 @@ class _Square(tf.Module):
         return {"y": x * x + self.bias}
 
 
+# Placeholder shapes of build_tf1_declared_shapes: signature name -> declared shape (None: unknown
+# rank). Each computes y = 0.5 * x + 2 elementwise, so every shape TF's kernels accept answers.
+DECLARED_SHAPES = {"column": [None, 1], "vector": [None], "two_rows": [2, None], "any_rank": None}
+
+
+def build_tf1_declared_shapes(path: pathlib.Path) -> pathlib.Path:
+    """A TF1 graph SavedModel (tf.compat.v1 Builder, as TF Serving's half_plus_two) whose
+    placeholders declare the shapes in DECLARED_SHAPES, each its own predict signature with
+    precise TensorInfo; `matrix` (x [None, 1] -> matmul(x, [[2]])) lets the MatMul kernel refuse
+    what is not a matrix; `classify` and `regress` take serialized tf.Examples through a
+    placeholder declared [1] (an export for one example at a time) and answer 0.5 * x + 2."""
+    v1 = tf.compat.v1
+    graph = tf.Graph()
+    with graph.as_default(), v1.Session(graph=graph) as session:
+        half = v1.Variable(0.5, name="half")
+        session.run(v1.global_variables_initializer())
+        build = v1.saved_model.signature_def_utils.build_signature_def
+        info = v1.saved_model.build_tensor_info
+        signatures = {}
+        for name, shape in DECLARED_SHAPES.items():
+            x = v1.placeholder(tf.float32, shape=shape, name=f"x_{name}")
+            y = tf.add(half * x, 2.0, name=f"y_{name}")
+            signatures[name] = build({"x": info(x)}, {"y": info(y)}, PREDICT_METHOD)
+        x = v1.placeholder(tf.float32, shape=[None, 1], name="x_matrix")
+        signatures["matrix"] = build({"x": info(x)}, {"y": info(tf.matmul(x, [[2.0]]))},
+                                     PREDICT_METHOD)
+        serialized = v1.placeholder(tf.string, shape=[1], name="tf_example")
+        parsed = v1.io.parse_example(serialized, {"x": v1.io.FixedLenFeature([1], tf.float32)})
+        scores = tf.add(half * parsed["x"], 2.0, name="y_from_example")
+        signatures["classify"] = build({"inputs": info(serialized)}, {"scores": info(scores)},
+                                       CLASSIFY_METHOD)
+        signatures["regress"] = build({"inputs": info(serialized)}, {"outputs": info(scores)},
+                                      REGRESS_METHOD)
+        builder = v1.saved_model.Builder(str(path))
+        builder.add_meta_graph_and_variables(session, ["serve"], signature_def_map=signatures)
+        builder.save()
+    return path
+
+
 def build_tf2_module(path: pathlib.Path) -> pathlib.Path:
     """A plain TF2 tf.Module export (y = x * x + 1 over float vectors), a model this project did
     not train."""

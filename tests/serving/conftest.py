@@ -21,6 +21,7 @@ MODELS_CONFIG = """model_config_list {
   config { name: "tf1_half" base_path: "/models/tf1_half" model_platform: "tensorflow" }
   config { name: "tf2_square" base_path: "/models/tf2_square" model_platform: "tensorflow" }
   config { name: "keras_sum" base_path: "/models/keras_sum" model_platform: "tensorflow" }
+  config { name: "tf1_shapes" base_path: "/models/tf1_shapes" model_platform: "tensorflow" }
 }
 """
 
@@ -28,11 +29,13 @@ MODELS_CONFIG = """model_config_list {
 def build_tree(root: pathlib.Path) -> pathlib.Path:
     """half/1 (x*2), half/2 (x*3), census/1, broken/1 (ok) and broken/2 (corrupt saved_model.pb),
     and models this project did not train, in padded version folders: a TF1 Builder export with
-    imprecise TensorInfo (tf1_half/00000123), a TF2 tf.Module (tf2_square/00000007) and a Keras
+    imprecise TensorInfo (tf1_half/00000123), a TF1 graph whose placeholders declare shapes
+    (tf1_shapes/1, testing.DECLARED_SHAPES), a TF2 tf.Module (tf2_square/00000007) and a Keras
     Sequential model (keras_sum/00000001)."""
     from serving.config import configs
     from serving.server import testing
     testing.build_tf1_half_plus_two(root / "tf1_half" / "00000123")
+    testing.build_tf1_declared_shapes(root / "tf1_shapes" / "1")
     testing.build_tf2_module(root / "tf2_square" / "00000007")
     testing.build_keras_sequential(root / "keras_sum" / "00000001")
     testing.build_affine(root / "half" / "1", 2.0)
