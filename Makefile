@@ -75,9 +75,10 @@ bench: setup
 	$(PY) -m bench
 
 # nginx on 8500/8501 in front of a stable and a canary serving group (`tfxp router`);
-# `tfxp serve` alone still runs one server without a router.
+# `tfxp serve` alone still runs one server without a router. `make serve SSL_CONFIG=ssl.config`
+# terminates TLS on both ports with TF Serving's SSLConfig (mutual TLS with client_verify).
 serve: env system-packages
-	$(TFXP) router
+	$(TFXP) router $(if $(SSL_CONFIG),--ssl_config_file=$(SSL_CONFIG))
 
 clean:
 	rm -rf tfx_root serving/models serving/generated reports bench/results

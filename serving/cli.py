@@ -213,6 +213,11 @@ def add_router_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=8500, help="router gRPC port (default 8500)")
     parser.add_argument("--rest_api_port", "--rest-api-port", type=int, default=8501,
                         help="router REST port (default 8501)")
+    parser.add_argument("--ssl_config_file", "--ssl-config-file", type=pathlib.Path,
+                        default=None,
+                        help="TF Serving's SSLConfig text proto: nginx terminates TLS on both "
+                             "ports with its key and certificate, and with client_verify admits "
+                             "only clients whose certificate custom_ca signed")
     return parser
 
 
@@ -222,10 +227,12 @@ def _router(args) -> int:
     each model's traffic by its canary weight."""
     from serving.rollout import router
     try:
-        stack = router.LocalStack(args.models_root, args.rest_api_port, args.port).start()
+        stack = router.LocalStack(args.models_root, args.rest_api_port, args.port,
+                                  ssl_config_file=args.ssl_config_file).start()
     except (configs.ConfigError, OSError) as e:
         return _failed("router", e)
-    print(f"router: REST 127.0.0.1:{args.rest_api_port}, gRPC 127.0.0.1:{args.port}; groups "
+    tls = " (TLS)" if args.ssl_config_file else ""
+    print(f"router{tls}: REST 127.0.0.1:{args.rest_api_port}, gRPC 127.0.0.1:{args.port}; groups "
           + ", ".join(f"{g} REST {p['rest_port']} gRPC {p['grpc_port']}"
                       for g, p in stack.groups.items()), flush=True)
     return stack.wait()

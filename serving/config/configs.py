@@ -324,6 +324,49 @@ def parse_monitoring_config(text: str, source: str = MONITORING_CONFIG):
     return config
 
 
+def parse_ssl_config(text: str, source: str = "--ssl_config_file"):
+    """TF Serving's SSLConfig text proto (--ssl_config_file): the fields hold PEM text, not file
+    names. The key and certificate must be a matching pair and any custom CA must parse, so a bad
+    file stops start-up with the reason instead of leaving a port that accepts nobody."""
+    import ssl
+    from serving.config import protos
+    config = _parse_text_proto(text, protos.SSLConfig(), source)
+    if not config.server_key or not config.server_cert:
+        raise ConfigError(f"{source}: server_key and server_cert must both hold PEM text")
+    for field in ("server_key", "server_cert", "custom_ca"):
+        value = getattr(config, field)
+        if value and "-----BEGIN " not in value:
+            raise ConfigError(
+                f"{source}: {field} holds no PEM block ({value[:60]!r}); SSLConfig fields hold "
+                "the PEM text itself, not a file name")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    with tempfile.TemporaryDirectory(prefix="ssl-check-") as folder:
+        cert, key = pathlib.Path(folder) / "cert.pem", pathlib.Path(folder) / "key.pem"
+        cert.write_text(config.server_cert)
+        key.write_text(config.server_key)
+        try:
+            context.load_cert_chain(cert, key)
+        except ssl.SSLError as e:
+            raise ConfigError(f"{source}: server_key and server_cert are not a usable pair "
+                              f"({e.reason or e})") from None
+    if config.custom_ca:
+        try:
+            context.load_verify_locations(cadata=config.custom_ca)
+        except ssl.SSLError as e:
+            raise ConfigError(f"{source}: custom_ca is not a PEM CA certificate "
+                              f"({e.reason or e})") from None
+    return config
+
+
+def read_ssl_config(path: pathlib.Path):
+    """parse_ssl_config of a file; a missing or unreadable file is a ConfigError naming it."""
+    try:
+        text = pathlib.Path(path).read_text()
+    except OSError as e:
+        raise ConfigError(f"--ssl_config_file={path}: {e.strerror or e}") from None
+    return parse_ssl_config(text, f"--ssl_config_file={path}")
+
+
 def write_aux_configs(models_root: pathlib.Path) -> Dict[str, pathlib.Path]:
     """Write the default batching.config and monitoring.config unless they already exist."""
     written = {}

@@ -5,7 +5,7 @@ import pathlib
 import pytest
 from google.protobuf import text_format
 
-from serving.config import configs, protos
+from serving.config import configs, protos, testing
 from serving.config.configs import ConfigError
 from serving.config.testing import fake_versions, parse_written_config, saved_model_folder
 
@@ -85,3 +85,28 @@ def test_unparseable_configs_name_the_file():
     with pytest.raises(ConfigError, match="no field named"):
         configs.parse_batching_config("enable_large_batch_splitting: true")
 
+
+def test_ssl_config_holds_a_matching_pem_pair_and_ca(tmp_path):
+    materials = testing.tls_materials()
+    path = testing.write_ssl_config(tmp_path / "ssl.config", materials, client_verify=True)
+    config = configs.read_ssl_config(path)
+    assert config.client_verify and config.custom_ca == materials["ca"]
+
+
+@pytest.mark.parametrize("fields, needle", [
+    ({"server_key": "/etc/tls/key.pem"}, "server_key holds no PEM block"),
+    ({"custom_ca": "ca.pem"}, "custom_ca holds no PEM block"),
+    ({"server_cert": ""}, "server_key and server_cert must both hold PEM text"),
+    ({"server_key": "stranger_key"}, "server_key and server_cert are not a usable pair"),
+])
+def test_ssl_configs_that_cannot_work_stop_start_up_with_the_reason(tmp_path, fields, needle):
+    materials = testing.tls_materials()
+    values = {k: materials.get(v, v) for k, v in fields.items()}
+    text = protos.SSLConfig(server_key=materials["server_key"],
+                            server_cert=materials["server_cert"], custom_ca=materials["ca"])
+    for field, value in values.items():
+        setattr(text, field, value)
+    with pytest.raises(ConfigError, match=needle):
+        configs.parse_ssl_config(text_format.MessageToString(text))
+    with pytest.raises(ConfigError, match="No such file"):
+        configs.read_ssl_config(tmp_path / "absent.config")

@@ -1,12 +1,12 @@
-"""TF Serving's batching and monitoring config messages.
+"""TF Serving's batching, monitoring and SSL config messages.
 
-tensorflow-serving-api 2.16.1 ships model_server_config_pb2 but not session_bundle_config_pb2 or
-monitoring_config_pb2, and no protoc is installable next to protobuf 4.25. So the two files are
-registered here from descriptors that transcribe the official .proto sources
-(tensorflow_serving/servables/tensorflow/session_bundle_config.proto and
-tensorflow_serving/config/monitoring_config.proto): same file names, package, message names, field
-names, numbers and types, so a batching.config / monitoring.config that parses here parses in
-tensorflow_model_server. Fields added after the versions transcribed (e.g. BatchingParameters'
+tensorflow-serving-api 2.16.1 ships model_server_config_pb2 but not session_bundle_config_pb2,
+monitoring_config_pb2 or ssl_config_pb2, and no protoc is installable next to protobuf 4.25. So the
+three files are registered here from descriptors that transcribe the official .proto sources
+(tensorflow_serving/servables/tensorflow/session_bundle_config.proto,
+tensorflow_serving/config/monitoring_config.proto and tensorflow_serving/config/ssl_config.proto):
+same file names, package, message names, field names, numbers and types, so a batching.config /
+monitoring.config / --ssl_config_file that parses here parses in tensorflow_model_server. Fields added after the versions transcribed (e.g. BatchingParameters'
 large-batch-splitting options) are rejected with a clear parse error rather than guessed.
 """
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
@@ -69,10 +69,23 @@ def _monitoring_config_file():
     return fp
 
 
+def _ssl_config_file():
+    fp = descriptor_pb2.FileDescriptorProto(
+        name="tensorflow_serving/config/ssl_config.proto",
+        package="tensorflow.serving", syntax="proto3")
+    ssl = fp.message_type.add(name="SSLConfig")
+    for name, number in (("server_key", 1), ("server_cert", 2), ("custom_ca", 3)):
+        _field(ssl, name, number, _F.TYPE_STRING)
+    _field(ssl, "client_verify", 4, _F.TYPE_BOOL)
+    return fp
+
+
 _SBC = _register(_session_bundle_config_file())
 _MON = _register(_monitoring_config_file())
+_SSL = _register(_ssl_config_file())
 
 SessionBundleConfig = message_factory.GetMessageClass(_SBC.message_types_by_name["SessionBundleConfig"])
 BatchingParameters = message_factory.GetMessageClass(_SBC.message_types_by_name["BatchingParameters"])
 PrometheusConfig = message_factory.GetMessageClass(_MON.message_types_by_name["PrometheusConfig"])
 MonitoringConfig = message_factory.GetMessageClass(_MON.message_types_by_name["MonitoringConfig"])
+SSLConfig = message_factory.GetMessageClass(_SSL.message_types_by_name["SSLConfig"])

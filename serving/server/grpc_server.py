@@ -1,6 +1,9 @@
 """gRPC front end: the official tensorflow_serving.apis servicers over the data plane."""
 import concurrent.futures
 import logging
+import os
+import pathlib
+from typing import Optional
 
 import grpc
 from tensorflow_serving.apis import (classification_pb2, model_management_pb2, model_service_pb2_grpc,
@@ -125,10 +128,32 @@ class ModelService(model_service_pb2_grpc.ModelServiceServicer):
         return response
 
 
+def default_root_certificates() -> bytes:
+    """The roots gRPC trusts when none are given (its bundled roots.pem, or the file
+    GRPC_DEFAULT_SSL_ROOTS_FILE_PATH names, as gRPC core reads them)."""
+    path = os.environ.get("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH") or (
+        pathlib.Path(grpc.__file__).parent / "_cython" / "_credentials" / "roots.pem")
+    return pathlib.Path(path).read_bytes()
+
+
+def server_credentials(ssl_config) -> grpc.ServerCredentials:
+    """TF Serving's BuildServerCredentialsFromSSLConfigFile: the key/certificate pair, client
+    certificates required and verified when client_verify is set (against custom_ca, else gRPC's
+    default roots, which the C++ server falls back to), custom_ca otherwise only as given."""
+    roots = ssl_config.custom_ca.encode() if ssl_config.custom_ca else None
+    if ssl_config.client_verify and roots is None:
+        roots = default_root_certificates()
+    return grpc.ssl_server_credentials(
+        [(ssl_config.server_key.encode(), ssl_config.server_cert.encode())],
+        root_certificates=roots, require_client_auth=ssl_config.client_verify)
+
+
 def make_server(dataplane: DataPlane, reload_config, addresses, max_workers: int,
-                channel_arguments=()) -> grpc.Server:
+                channel_arguments=(), credentials: Optional[grpc.ServerCredentials] = None
+                ) -> grpc.Server:
     """One gRPC server on every address (`host:port`, `unix:/path`); `channel_arguments` (from
-    --grpc_channel_arguments) override the defaults, as in TF Serving."""
+    --grpc_channel_arguments) override the defaults, as in TF Serving. With `credentials`
+    (--ssl_config_file) every address, the UNIX socket included, is TLS only, as in TF Serving."""
     options = dict([("grpc.max_receive_message_length", -1),
                     ("grpc.max_send_message_length", -1), ("grpc.so_reuseport", 0)])
     options.update(channel_arguments)
@@ -140,7 +165,8 @@ def make_server(dataplane: DataPlane, reload_config, addresses, max_workers: int
         ModelService(dataplane, reload_config), server)
     for address in addresses:
         try:
-            bound = server.add_insecure_port(address)
+            bound = (server.add_insecure_port(address) if credentials is None
+                     else server.add_secure_port(address, credentials))
         except RuntimeError:
             bound = 0
         if bound == 0:

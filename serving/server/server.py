@@ -21,14 +21,16 @@ log = logging.getLogger("tfxp.serving")
 DEFAULT_MAX_BODY_BYTES = 64 << 20
 
 # tensorflow_model_server flags the local server accepts but does not implement (GPU, TPU, TFRT,
-# TFLite, TLS, tuning knobs): each is accepted in the same --flag=value form and ignored with a
-# one-line warning, so existing start-up scripts run unchanged.
+# TFLite, tuning knobs): each is accepted in the same --flag=value form and ignored with a
+# one-line warning, so existing start-up scripts run unchanged. None of them narrows who may
+# connect or what is trusted: such a flag is implemented (--ssl_config_file) or refused at
+# start-up (--use_alts_credentials), never ignored.
 IGNORED_FLAGS = (
     "rest_api_enable_cors_support", "enable_per_model_batching_parameters",
     "max_num_load_retries", "load_retry_interval_micros", "flush_filesystem_caches",
     "tensorflow_session_parallelism", "tensorflow_session_config_file",
-    "tensorflow_intra_op_parallelism", "tensorflow_inter_op_parallelism", "use_alts_credentials",
-    "ssl_config_file", "platform_config_file", "per_process_gpu_memory_fraction",
+    "tensorflow_intra_op_parallelism", "tensorflow_inter_op_parallelism",
+    "platform_config_file", "per_process_gpu_memory_fraction",
     "saved_model_tags", "remove_unused_fields_from_bundle_metagraph",
     "prefer_tflite_model", "num_tflite_pools", "num_tflite_interpreters_per_pool",
     "num_tflite_interpreters", "use_tflite_model", "xla_cpu_compilation_enabled",
@@ -75,6 +77,11 @@ def add_server_flags(parser: argparse.ArgumentParser) -> None:
     flag("grpc_max_threads", type=int, default=16, help="gRPC worker threads")
     flag("grpc_socket_path", default="",
          help="also serve gRPC on this UNIX domain socket (default: none)")
+    flag("ssl_config_file", default="",
+         help="SSLConfig text proto (server_key, server_cert, custom_ca, client_verify): TLS on "
+              "the gRPC port, mutual TLS with client_verify (default: plaintext)")
+    bool_flag("use_alts_credentials", False,
+              "ALTS credentials on the gRPC port: not available locally, start-up fails when set")
     flag("grpc_channel_arguments", default="",
          help="gRPC server channel arguments, comma-separated key=value (e.g. "
               "grpc.max_concurrent_streams=100)")
@@ -137,6 +144,13 @@ class ModelServer:
     def __init__(self, args):
         # Flag and config-file mistakes end start-up before TensorFlow is even imported.
         self.channel_arguments = parse_channel_arguments(args.grpc_channel_arguments)
+        if args.use_alts_credentials:
+            raise configs.ConfigError(
+                "--use_alts_credentials: ALTS (Google Cloud's workload credentials) is not "
+                "available to the local server; refusing to start without the credentials asked "
+                "for (use --ssl_config_file for TLS)")
+        self.ssl_config = (configs.read_ssl_config(args.ssl_config_file)
+                           if args.ssl_config_file else None)
         self.config_path, config_dir, self.config = self._initial_config(args)
         from serving.server.batching import BatchScheduler
         from serving.server.dataplane import DataPlane
@@ -220,7 +234,7 @@ class ModelServer:
     def start(self) -> None:
         """Load the initial config, then open gRPC and REST; returns once both listen. A config
         that fails to apply is logged, not fatal: the server still starts, as TF Serving does."""
-        from serving.server.grpc_server import make_server
+        from serving.server.grpc_server import make_server, server_credentials
         from serving.server.rest import RestServer
         try:
             self.repository.apply_config(self.config)
@@ -229,11 +243,15 @@ class ModelServer:
         addresses = [f"{self.args.host}:{self.args.port}"]
         if self.args.grpc_socket_path:
             addresses.append(f"unix:{self.args.grpc_socket_path}")
+        credentials = None if self.ssl_config is None else server_credentials(self.ssl_config)
         self.grpc_server = make_server(self.dataplane, self.reload_config, addresses,
-                                       self.args.grpc_max_threads, self.channel_arguments)
+                                       self.args.grpc_max_threads, self.channel_arguments,
+                                       credentials)
         self.grpc_server.start()
+        security = ("" if self.ssl_config is None else " (TLS, client certificates required)"
+                    if self.ssl_config.client_verify else " (TLS)")
         for address in addresses:
-            log.info("Running gRPC ModelServer at %s ...", address)
+            log.info("Running gRPC ModelServer at %s%s ...", address, security)
         if self.args.rest_api_port:
             self.rest = RestServer(self.dataplane, self.args.host, self.args.rest_api_port,
                                    self.args.rest_api_timeout_in_ms,
