@@ -31,12 +31,17 @@ def _register(file_proto):
         return pool.Add(file_proto) and pool.FindFileByName(file_proto.name)
 
 
+def _serving_file(name: str, dependency=()):
+    """An empty proto3 file of package tensorflow.serving named as in TF Serving's source tree."""
+    return descriptor_pb2.FileDescriptorProto(name=f"tensorflow_serving/{name}",
+                                              package="tensorflow.serving", syntax="proto3",
+                                              dependency=list(dependency))
+
+
 def _session_bundle_config_file():
-    fp = descriptor_pb2.FileDescriptorProto(
-        name="tensorflow_serving/servables/tensorflow/session_bundle_config.proto",
-        package="tensorflow.serving", syntax="proto3",
-        dependency=["google/protobuf/wrappers.proto", "tensorflow/core/protobuf/config.proto",
-                    "tensorflow/core/protobuf/named_tensor.proto"])
+    fp = _serving_file("servables/tensorflow/session_bundle_config.proto",
+                       ["google/protobuf/wrappers.proto", "tensorflow/core/protobuf/config.proto",
+                        "tensorflow/core/protobuf/named_tensor.proto"])
     sbc = fp.message_type.add(name="SessionBundleConfig")
     _field(sbc, "session_target", 1, _F.TYPE_STRING)
     _field(sbc, "session_config", 2, _F.TYPE_MESSAGE, type_name=".tensorflow.ConfigProto")
@@ -57,9 +62,7 @@ def _session_bundle_config_file():
 
 
 def _monitoring_config_file():
-    fp = descriptor_pb2.FileDescriptorProto(
-        name="tensorflow_serving/config/monitoring_config.proto",
-        package="tensorflow.serving", syntax="proto3")
+    fp = _serving_file("config/monitoring_config.proto")
     prom = fp.message_type.add(name="PrometheusConfig")
     _field(prom, "enable", 1, _F.TYPE_BOOL)
     _field(prom, "path", 2, _F.TYPE_STRING)
@@ -70,9 +73,7 @@ def _monitoring_config_file():
 
 
 def _ssl_config_file():
-    fp = descriptor_pb2.FileDescriptorProto(
-        name="tensorflow_serving/config/ssl_config.proto",
-        package="tensorflow.serving", syntax="proto3")
+    fp = _serving_file("config/ssl_config.proto")
     ssl = fp.message_type.add(name="SSLConfig")
     for name, number in (("server_key", 1), ("server_cert", 2), ("custom_ca", 3)):
         _field(ssl, name, number, _F.TYPE_STRING)
