@@ -153,7 +153,8 @@ class ModelServer:
             allow_labels_for_unavailable=args.allow_version_labels_for_unavailable_models,
             warmup=args.enable_model_warmup, warmup_iterations=args.num_request_iterations_for_warmup,
             warmup_runner=run_warmup,
-            on_change=lambda n, v, s: self.metrics.model_state.labels(n, str(v)).set(s))
+            on_change=lambda n, v, s: self.metrics.model_state.labels(n, str(v)).set(s),
+            load_observer=self.metrics.tf_serving)
         batcher = None
         if args.enable_batching:
             if args.batching_parameters_file:
