@@ -13,7 +13,9 @@ import pytest
 import tensorflow as tf
 from tensorflow_serving.apis import predict_pb2
 
-from serving import configs, router, testing
+from serving.config import configs
+from serving.rollout import router
+from serving.server import testing
 from tests.serving.conftest import LocalServer
 from tests.serving.helpers import http, stubs
 

@@ -1,7 +1,7 @@
 """TF Serving's own families render as its exporter does: names, types, labels, buckets."""
 from prometheus_client.parser import text_string_to_metric_families
 
-from serving import metrics
+from serving.server import metrics
 
 
 def _families(m: metrics.Metrics):
