@@ -47,7 +47,7 @@ def test_routes_follow_the_canary_weight_and_lifecycle(tmp_path):
     configmap = yaml.safe_load((tmp_path / "k8s" / "configmap.yaml").read_text())
     canary_group = configs.parse_models_config(configmap["data"]["canary.config"])
     assert list(canary_group.model_config_list.config[0].model_version_policy.specific.versions) \
-        == [CANARY_V]
+        == [STABLE_V, CANARY_V]
     canary.promote(root, "census")
     docs = list(yaml.safe_load_all(manifests.write_manifests(root, tmp_path / "k8s")
                                    ["routes.yaml"].read_text()))
@@ -78,4 +78,5 @@ def test_production_files_pin_tf_serving_2_16_and_carry_a_valid_config():
         assert f"--model_config_file=/etc/tfserving/{group}.config" in container["args"]
         group_config = configs.parse_models_config(data[f"{group}.config"])
         configs.validate_models_config(group_config)
-        assert set(configs.model_entry(group_config, "census").version_labels) == {group}
+        labels = {"stable": {"stable"}, "canary": {"stable", "canary"}}[group]
+        assert set(configs.model_entry(group_config, "census").version_labels) == labels

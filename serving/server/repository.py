@@ -84,7 +84,8 @@ class ModelRepository:
     `loader` and `warmup_runner` are injected so tests can load fakes; `on_change(name, version,
     state)` reports each state change (the server feeds its Prometheus gauge); `load_observer`
     (`load(path, ok, seconds)`, `warmup(path, ok, seconds)`) gets each load and warmup attempt,
-    for TF Serving's load and warmup metric families."""
+    for TF Serving's load and warmup metric families; `label_hint` follows the refusal of an
+    unknown label (the canary router says there where the other group's labels are served)."""
 
     def __init__(self, config_dir: Optional[pathlib.Path] = None,
                  allow_labels_for_unavailable: bool = False, allow_labels: bool = True,
@@ -92,7 +93,7 @@ class ModelRepository:
                  loader: Callable[[str, int, pathlib.Path], LoadedModel] = LoadedModel.load,
                  warmup_runner: Optional[Callable] = None,
                  on_change: Optional[Callable[[str, int, int], None]] = None,
-                 load_observer=None):
+                 load_observer=None, label_hint: str = ""):
         self.config_dir = config_dir
         self.allow_labels_for_unavailable = allow_labels_for_unavailable
         self.allow_labels = allow_labels
@@ -102,6 +103,7 @@ class ModelRepository:
         self.warmup_runner = warmup_runner
         self.on_change = on_change
         self.load_observer = load_observer
+        self.label_hint = label_hint
         self._models: Dict[str, ModelState] = {}
         self._lock = threading.Lock()
         self._reconcile_lock = threading.Lock()
@@ -114,7 +116,7 @@ class ModelRepository:
         model = self._models.get(name)
         if label:
             if model is None or label not in model.labels:
-                raise errors.unrecognized_label(label)
+                raise errors.unrecognized_label(label, self.label_hint)
             version = model.labels[label]
         return model, version
 
