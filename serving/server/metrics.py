@@ -155,6 +155,7 @@ class Metrics:
                                       "ModelVersionStatus.State of each version",
                                       ["model", "version"], registry=self.registry)
         self.tf_serving = TFServingFamilies()
+        self._by_key = {}
 
     def observe(self, model: str, version, api: str, protocol: str, seconds: float,
                 code: str = None, label: str = "") -> None:
@@ -162,11 +163,22 @@ class Metrics:
         latency histogram, so errors answered early do not make a version look fast."""
         self.tf_serving.request(model, api, protocol, seconds, code)
         key = (model, str(version) if version is not None else "", label or "", api, protocol)
-        self.requests.labels(*key).inc()
+        requests, latency = self._children(key)
+        requests.inc()
         if code is not None:
             self.errors.labels(*key, code).inc()
         else:
-            self.latency.labels(*key).observe(seconds)
+            latency.observe(seconds)
+
+    def _children(self, key):
+        """The request counter and latency histogram of one label set, looked up once:
+        prometheus_client's `labels()` validates and locks on every call (~20 us each), which the
+        16-client throughput paid on every request."""
+        children = self._by_key.get(key)
+        if children is None:
+            children = self._by_key.setdefault(key, (self.requests.labels(*key),
+                                                     self.latency.labels(*key)))
+        return children
 
     def exposition(self) -> bytes:
         """The Prometheus text format of this server's registry alone (not the process default),
