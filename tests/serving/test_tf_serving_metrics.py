@@ -2,6 +2,8 @@
 a real Prometheus (Debian's, `make system-packages`) scrapes the local server on loopback and
 answers PromQL over TF Serving's own family names, types and labels."""
 import json
+import math
+import pathlib
 import shutil
 import subprocess
 import time
@@ -11,6 +13,7 @@ import urllib.request
 import numpy as np
 import pytest
 import tensorflow as tf
+import yaml
 from tensorflow_serving.apis import predict_pb2
 
 from serving.config import configs
@@ -31,6 +34,20 @@ QUERIES = {
     "loads": 'sum by (status) (:tensorflow:cc:saved_model:load_attempt_count'
              '{model_path=~".*/half/1"})',
 }
+
+
+# The pod label a Kubernetes scrape adds; Flagger's queries select the canary's pods by it.
+POD = "tfserving-canary-5d8f7c9b6-x7k2p"
+FLAGGER = (pathlib.Path(__file__).resolve().parents[2] / "serving" / "rollout" / "k8s" /
+           "alternatives" / "flagger-canary.yaml")
+
+
+def _flagger_queries():
+    """The committed Flagger MetricTemplates' PromQL, as Flagger renders it for this pod."""
+    templates = [d for d in yaml.safe_load_all(FLAGGER.read_text()) if d["kind"] == "MetricTemplate"]
+    assert len(templates) == 2
+    return {t["metadata"]["name"]: t["spec"]["query"].replace("{{ target }}", "tfserving-canary")
+            .replace("{{ interval }}", "30s") for t in templates}
 
 
 def _prometheus_binary() -> str:
@@ -59,7 +76,7 @@ def prometheus(tmp_path):
             "scrape_configs:\n"
             "  - job_name: tfserving\n"
             f"    metrics_path: {configs.PROMETHEUS_PATH}\n"
-            f"    static_configs: [{{targets: ['{target}']}}]\n")
+            f"    static_configs: [{{targets: ['{target}'], labels: {{pod: '{POD}'}}}}]\n")
         log = open(tmp_path / "prometheus.log", "w")
         started.append((subprocess.Popen(
             [_prometheus_binary(), f"--config.file={config}",
@@ -115,5 +132,16 @@ def test_container_queries_return_data_from_tfxp_serve(tmp_path, prometheus):
         with urllib.request.urlopen(url, timeout=10) as response:
             metadata = json.loads(response.read())["data"]
         assert metadata[":tensorflow:serving:request_count"][0]["type"] == "counter"
+        # Flagger's canary analysis (error rate %, p99 ms) over rates: keep traffic flowing
+        flagger, deadline = _flagger_queries(), time.monotonic() + 60
+        while time.monotonic() < deadline:
+            predictions.Predict(request, timeout=30)
+            answers = {name: _query(port, q) for name, q in flagger.items()}
+            numbers = {name: float(r[0]["value"][1]) for name, r in answers.items() if r}
+            if len(numbers) == 2 and not any(math.isnan(v) for v in numbers.values()):
+                break
+            time.sleep(0.3)
+        assert numbers.get("tfserving-error-rate") == 0.0, answers
+        assert 0 < numbers["tfserving-p99-latency"] < 60e3
     finally:
         server.stop()
