@@ -58,3 +58,34 @@ def test_label_values_are_escaped():
     m.tf_serving.load('/odd\\path/"q"/1', True, 0.1)
     sample = _families(m)[":tensorflow:cc:saved_model:load_latency"].samples[0]
     assert sample.labels["model_path"] == '/odd\\path/"q"/1'
+
+
+def test_the_repository_reports_loads_and_warmups(tmp_path):
+    import types
+
+    from serving.config import configs
+    from serving.server.repository import WARMUP_FILE, ModelRepository
+    for version in (1, 2):
+        (tmp_path / "m" / str(version)).mkdir(parents=True)
+        (tmp_path / "m" / str(version) / "saved_model.pb").write_bytes(b"")
+    (tmp_path / "m" / "1" / WARMUP_FILE).parent.mkdir()
+    (tmp_path / "m" / "1" / WARMUP_FILE).write_bytes(b"")
+
+    def loader(name, version, path):
+        if version == 2:
+            raise ValueError("corrupt SavedModel")
+        return types.SimpleNamespace(name=name, version=version, path=path)
+    m = metrics.Metrics()
+    repository = ModelRepository(config_dir=tmp_path, loader=loader,
+                                 warmup_runner=lambda *_: 3, load_observer=m.tf_serving)
+    repository.apply_config(configs.parse_models_config(
+        'model_config_list { config { name: "m" base_path: "m" model_platform: "tensorflow" '
+        'model_version_policy { all {} } } }'))
+    families = _families(m)
+    attempts = {(s.labels["model_path"].rsplit("/", 2)[-2:][1], s.labels["status"]): s.value
+                for s in families[":tensorflow:cc:saved_model:load_attempt_count"].samples}
+    assert attempts == {("1", "success"): 1, ("2", "fail"): 1}
+    warmups = [s for s in families[":tensorflow:serving:model_warmup_latency"].samples
+               if s.name.endswith("_count")]
+    assert [(s.labels["model_path"].endswith("/m/1"), s.labels["status"], s.value)
+            for s in warmups] == [(True, "OK", 1)]
