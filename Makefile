@@ -12,14 +12,15 @@ export TF_USE_LEGACY_KERAS := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-DEBIAN_PACKAGES := dataset-fashion-mnist chromium nginx
+DEBIAN_PACKAGES := dataset-fashion-mnist chromium nginx prometheus
 
 .PHONY: setup env system-packages data run test test-slow test-faults bench serve clean
 
 setup: env system-packages data
 
 # Fashion-MNIST ships as a Debian package; headless Chromium renders the HTML reports in tests;
-# nginx is the local canary router (`make serve`). DEBCONF_NOWARNINGS keeps debconf's "delaying
+# nginx is the local canary router (`make serve`); prometheus scrapes `tfxp serve` in a test of
+# TF Serving's metric names. DEBCONF_NOWARNINGS keeps debconf's "delaying
 # package configuration, since apt-utils is not installed" off the terminal.
 system-packages:
 	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -7,7 +7,7 @@ import time
 from data.settings import PROJECT_ROOT
 from pipelines import quiet
 
-SUITES = ("pipeline", "growth", "serving", "router")
+SUITES = ("pipeline", "growth", "serving", "router", "soak")
 
 
 def _print_serving(result: dict) -> None:
@@ -37,12 +37,27 @@ def _print_router(result: dict) -> None:
     print(f"  added: {result['added_ms']}")
 
 
+def _print_soak(result: dict) -> None:
+    print(f"soak through the router ({result['model']}): {result['seconds']:.0f} s at "
+          f"{result['rate_rps']} req/s, {result['requests']} requests, {result['failed']} failed")
+    print(f"  RSS MiB per group (first window -> last): {result['rss_mb']}; growth "
+          f"{result['rss_growth_mb']}")
+    print(f"  p99 ms per {result['window_s']:.0f} s window: {result['p99_ms_by_window']}; drift "
+          f"{result['p99_drift']}")
+
+
 def main() -> None:
     """`python -m bench`: runs the suites and prints their results as JSON."""
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--only", choices=SUITES, action="append",
                         help="run only this suite (repeatable)")
+    parser.add_argument("--soak-seconds", type=float, default=600.0,
+                        help="length of the soak (default 600 s)")
+    parser.add_argument("--soak-rate", type=float, default=50.0,
+                        help="fixed offered rate of the soak, requests/s (default 50)")
     args = parser.parse_args()
+    if args.soak_seconds <= 0 or args.soak_rate <= 0:
+        parser.error("--soak-seconds and --soak-rate must be positive")
     quiet.import_tensorflow_quietly()
     results = {}
     for suite in args.only or SUITES:
@@ -59,11 +74,18 @@ def main() -> None:
 
             results["serving"] = serving_bench.run()
             _print_serving(results["serving"])
-        else:
+        elif suite == "router":
             from bench import serving_bench
 
             results["router"] = serving_bench.run_router()
             _print_router(results["router"])
+        else:
+            from bench import serving_bench
+
+            results["soak"] = serving_bench.run_soak(seconds=args.soak_seconds,
+                                                     rate=args.soak_rate,
+                                                     window_s=min(60.0, args.soak_seconds))
+            _print_soak(results["soak"])
     out_dir = PROJECT_ROOT / "bench" / "results"
     os.makedirs(out_dir, exist_ok=True)
     out = out_dir / time.strftime("bench-%Y%m%d-%H%M%S.json")

@@ -60,7 +60,9 @@ MEANING = {
     "request_logging": "gRPC Predict to two otherwise identical local servers, request logging off "
                        "and on at sampling_rate 1.0 (TFRecord PredictionLog files), latency in "
                        "alternating blocks and 16-client throughput alternated; slowdown in %",
-    "ratios": "served figure / in-process figure; compare with targets",
+    "ratios": "served figure / in-process figure, and batched gRPC / the no-model RPC ceiling "
+              "(both from the same 16 client processes, alternated over two rounds); compare "
+              "with targets",
     "limits": "extra: the best ratios a server could reach on this machine: transport floor plus "
               "the model call after idle (latency), and the model-free RPC rate (throughput)",
 }
@@ -386,11 +388,17 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0) -> Dict:
                 target = f"127.0.0.1:{servers[batching][1]}"
                 return round(_grpc_throughput(target, method, message.SerializeToString(),
                                               seconds), 1)
+            # batched and no-model rates alternate over two rounds (the ratio of item 9 compares
+            # them), so a load change on a shared machine hits both alike
+            rounds = {"on": [], "ceiling": []}
+            for _ in range(2):
+                rounds["on"].append(grpc_rate(True, PREDICT_METHOD, request))
+                rounds["ceiling"].append(grpc_rate(False, STATUS_METHOD, status_request))
             result["throughput_rps"] = {
                 "in_process_batched_16": round(in_process_batched, 1),
                 "grpc_16_clients_batching_off": grpc_rate(False, PREDICT_METHOD, request),
-                "grpc_16_clients_batching_on": grpc_rate(True, PREDICT_METHOD, request),
-                "grpc_16_clients_no_model": grpc_rate(False, STATUS_METHOD, status_request),
+                "grpc_16_clients_batching_on": round(sum(rounds["on"]) / 2, 1),
+                "grpc_16_clients_no_model": round(sum(rounds["ceiling"]) / 2, 1),
             }
         finally:
             for server, _, _ in servers.values():
@@ -404,6 +412,8 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0) -> Dict:
                 tput["grpc_16_clients_batching_off"] / tput["in_process_batched_16"], 2),
             "batching_on_vs_in_process_batched": round(
                 tput["grpc_16_clients_batching_on"] / tput["in_process_batched_16"], 2),
+            "batching_on_vs_no_model_rpc_ceiling": round(
+                tput["grpc_16_clients_batching_on"] / tput["grpc_16_clients_no_model"], 2),
         }
         floor = result["transport_floor"]
         idle_model = result["in_process_server_call_after_idle"]["p50_ms"]
@@ -421,6 +431,7 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0) -> Dict:
             result["request_logging"]["throughput_slowdown_pct"])
         result["targets"] = {"grpc_p50_vs_in_process": "<= 1.5", "rest_p50_vs_in_process": "<= 2",
                              "batching_on_vs_in_process_batched": ">= 0.7",
+                             "batching_on_vs_no_model_rpc_ceiling": ">= 0.8",
                              "request_logging_p50_slowdown_pct": "<= 5",
                              "request_logging_throughput_slowdown_pct": "<= 5"}
         result["meaning"] = MEANING
@@ -527,3 +538,137 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _rss_mb(pid: int) -> float:
+    """Resident set size of a process in MiB, from /proc (Linux)."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def _fixed_rate_calls(call, rate: float, seconds: float, threads: int = 8):
+    """Call `call()` at `rate` per second for `seconds` on a schedule (request i is due at
+    start + i / rate, so a slow answer does not lower the offered rate while threads are free);
+    returns [(due offset s, latency s, error or None)] per call."""
+    total = int(rate * seconds)
+    start = time.monotonic() + 0.5
+    lock = threading.Lock()
+    next_index = [0]
+    results = []
+
+    def worker():
+        while True:
+            with lock:
+                i = next_index[0]
+                next_index[0] += 1
+            if i >= total:
+                return
+            due = start + i / rate
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            began = time.monotonic()
+            try:
+                call()
+                error = None
+            except Exception as e:  # every failure counts; the soak reports them
+                error = f"{type(e).__name__}: {str(e)[:200]}"
+            results.append((due - start, time.monotonic() - began, error))
+    workers = [threading.Thread(target=worker) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return results
+
+
+def run_soak(model_dir=None, seconds: float = 600.0, rate: float = 50.0,
+             window_s: float = 60.0) -> Dict:
+    """A soak through the canary router: one-row predicts at a fixed rate, gRPC and REST
+    alternating, stable and canary groups (canary weight 20) behind nginx, for `seconds`.
+    Reports failed requests (must be 0), each group's RSS at the first and last window and its
+    growth, and p99 per window with its drift (last window / first window)."""
+    import grpc
+    import numpy as np
+    import tensorflow as tf
+    from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
+
+    from serving.config import configs
+    from serving.rollout import canary
+    from serving.server.examples import example_bytes
+
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix="soak-bench-"))
+    result = {}
+    stack = None
+    try:
+        model_dir, result["model"], row = _bench_model(model_dir, tmp)
+        model_dir = pathlib.Path(model_dir).resolve()
+        root = tmp / "models"
+        (root / "census").mkdir(parents=True)
+        os.symlink(model_dir, root / "census" / "1")
+        configs.generate(root)
+        os.symlink(model_dir, root / "census" / "2")
+        canary.start(root, "census", 2, weight=20)
+        stack = router.LocalStack(root, router.free_port(), router.free_port()).start()
+        serialized = example_bytes(row)
+        body = json.dumps({"instances": [{"b64": base64.b64encode(serialized).decode()}]}).encode()
+        (input_key,) = tf.saved_model.load(str(model_dir)).signatures[
+            "serving_default"].structured_input_signature[1]
+        request = predict_pb2.PredictRequest()
+        request.model_spec.name = "census"
+        request.inputs[input_key].CopyFrom(
+            tf.make_tensor_proto(np.array([serialized], dtype=object)))
+        channel = grpc.insecure_channel(f"127.0.0.1:{stack.grpc_port}")
+        stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
+        local = threading.local()
+        turn = iter(range(1 << 62))
+
+        def call():
+            if next(turn) % 2:
+                stub.Predict(request, timeout=30)
+                return
+            if not hasattr(local, "rest"):
+                local.rest = _rest_caller(stack.rest_port, "POST", "/v1/models/census:predict",
+                                          body)
+            local.rest()
+        pids = {group: stack.processes[group].pid for group in router.GROUPS}
+        rss = {group: [] for group in pids}
+        windows = []
+        elapsed = 0.0
+        while elapsed < seconds:
+            span = min(window_s, seconds - elapsed)
+            calls = _fixed_rate_calls(call, rate, span)
+            latencies = [c[1] for c in calls if c[2] is None]
+            windows.append({"start_s": round(elapsed, 1), "requests": len(calls),
+                            "failed": sum(1 for c in calls if c[2] is not None),
+                            "first_error": next((c[2] for c in calls if c[2]), None),
+                            **(_percentiles(latencies) if latencies else {})})
+            for group, pid in pids.items():
+                rss[group].append(_rss_mb(pid))
+            elapsed += span
+        channel.close()
+        result.update({
+            "seconds": seconds, "rate_rps": rate, "window_s": window_s,
+            "requests": sum(w["requests"] for w in windows),
+            "failed": sum(w["failed"] for w in windows),
+            "rss_mb": {g: {"first_window": v[0], "last_window": v[-1], "max": max(v)}
+                       for g, v in rss.items()},
+            "rss_growth_mb": {g: round(v[-1] - v[0], 1) for g, v in rss.items()},
+            "p99_ms_by_window": [w.get("p99_ms") for w in windows],
+            "p99_drift": (round(windows[-1]["p99_ms"] / windows[0]["p99_ms"], 2)
+                          if windows[0].get("p99_ms") and windows[-1].get("p99_ms") else None),
+            "windows": windows,
+            "meaning": "one-row predicts through nginx (canary weight 20; gRPC and keep-alive "
+                       "REST alternating) at a fixed offered rate; failed must be 0; RSS of each "
+                       "serving group after each window; p99 per window, drift = last / first",
+            "machine": {"cpus": os.cpu_count(),
+                        "load_average_1m": round(os.getloadavg()[0], 2)},
+        })
+    finally:
+        if stack is not None:
+            stack.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return result

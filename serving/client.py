@@ -16,6 +16,8 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
+from serving.config.configs import CANARY, GROUP_HEADER, STABLE
+
 DTYPES = {"DT_FLOAT": np.float32, "DT_DOUBLE": np.float64, "DT_INT32": np.int32,
           "DT_INT64": np.int64, "DT_STRING": object, "DT_BOOL": np.bool_, "DT_HALF": np.float16}
 
@@ -162,9 +164,13 @@ class GrpcClient:
             spec.signature_name = signature
 
     def _rpc(self, method, request):
+        """Call with the group header when the request names a rollout label: nginx and the
+        Gateway route on it, since they cannot read the label inside the gRPC body."""
         import grpc
+        label = request.model_spec.version_label
+        metadata = [(GROUP_HEADER, label)] if label in (STABLE, CANARY) else None
         try:
-            return method(request, timeout=self.timeout)
+            return method(request, timeout=self.timeout, metadata=metadata)
         except grpc.RpcError as e:
             raise ServingClientError(e.details(), e.code().name) from None
 

@@ -28,6 +28,9 @@ BATCHING_CONFIG = "batching.config"
 MONITORING_CONFIG = "monitoring.config"
 PROMETHEUS_PATH = "/monitoring/prometheus/metrics"
 STABLE, CANARY = "stable", "canary"
+# gRPC metadata / HTTP header naming the serving group a request must reach: the canary router
+# cannot read a version label inside a gRPC body, so labelled clients name the group here.
+GROUP_HEADER = "x-tfxp-group"
 DEFAULT_MODELS_ROOT = settings.SERVING_ROOT
 
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")

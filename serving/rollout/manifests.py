@@ -4,8 +4,12 @@
 writes, from the same state the local router uses:
 
 - configmap.yaml: models.config, stable.config, canary.config, batching and monitoring configs;
-- groups.yaml: one Deployment and one Service per group (`tfserving-stable`, `tfserving-canary`),
-  each tensorflow/serving container reading its own group config;
+- groups.yaml: one Deployment, Service and PodDisruptionBudget per group (`tfserving-stable`,
+  `tfserving-canary`), each tensorflow/serving container reading its own group config, non-root
+  on a read-only root filesystem (emptyDir for /tmp), no privilege escalation, no capabilities,
+  RuntimeDefault seccomp, requests and limits from measured figures;
+- network-policy.yaml: only the Gateway's pods reach the serving ports (and the Prometheus
+  scraper the REST port, for the monitoring path);
 - routes.yaml: a Gateway API `HTTPRoute` (REST) and `GRPCRoute` (gRPC) whose weighted backendRefs
   split each model's traffic like the local nginx: label paths and the `x-tfxp-group` header pick
   a group; the gRPC split uses one weight (the smallest canary weight), as nginx does.
@@ -40,9 +44,44 @@ def service_name(group: str) -> str:
     return f"{APP}-{group}"
 
 
+# From measured figures (serving/README.md "Resources"): the local server with the census-like
+# model peaked at 646 MiB RSS (VmHWM) after 8,000 predicts from 16 gRPC clients with batching on,
+# and used one core (a Python server saturates one). Request = peak + ~20%; the limit doubles it
+# so a second version can load beside the serving one (the canary group holds two). The C++
+# TF Serving needs less than this Python stand-in; re-measure per model with the soak's rss_mb.
+CPU_REQUEST, MEMORY_REQUEST, MEMORY_LIMIT = "1", "768Mi", "1536Mi"
+# The image's non-root identity: tensorflow/serving runs as root by default but needs no root:
+# it reads /models and the ConfigMap (both read-only) and writes only temporary files.
+RUN_AS = 65532
+# What TF Serving writes at run time, each an emptyDir under a read-only root filesystem: TF's
+# temporary files (TMPDIR) go to /tmp.
+WRITABLE_PATHS = {"tmp": "/tmp"}
+# Pods of the Gateway implementation carry this label (Gateway API GEP-1762, set by Envoy Gateway,
+# Istio and others for the Gateway they run); overlays change it for another implementation.
+GATEWAY_POD_LABEL = "gateway.networking.k8s.io/gateway-name"
+# The Prometheus server that scrapes /monitoring/prometheus/metrics on the REST port.
+SCRAPER_POD_LABELS = {"app.kubernetes.io/name": "prometheus"}
+
+
+def pod_security_context() -> Dict:
+    """Pod level: non-root with a fixed uid/gid, files created as that group, RuntimeDefault
+    seccomp."""
+    return {"runAsNonRoot": True, "runAsUser": RUN_AS, "runAsGroup": RUN_AS, "fsGroup": RUN_AS,
+            "seccompProfile": {"type": "RuntimeDefault"}}
+
+
+def container_security_context() -> Dict:
+    """Container level: read-only root filesystem, no privilege escalation, every capability
+    dropped (TF Serving binds ports above 1024 and needs none)."""
+    return {"runAsNonRoot": True, "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True, "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"}}
+
+
 def group_objects(group: str, replicas: int = 2) -> List[Dict]:
-    """The group's Deployment and Service. Rolling updates never drop below `replicas` ready
-    pods; readiness waits for the census model, so a pod joins the route only once it serves."""
+    """The group's Deployment, Service and PodDisruptionBudget. Rolling updates never drop below
+    `replicas` ready pods and a node drain never below `replicas - 1`; readiness waits for the
+    census model, so a pod joins the route only once it serves."""
     labels = {"app": APP, "group": group}
     readiness_model = "census"
     deployment = {
@@ -58,6 +97,8 @@ def group_objects(group: str, replicas: int = 2) -> List[Dict]:
                     "prometheus.io/scrape": "true", "prometheus.io/port": str(REST_PORT),
                     "prometheus.io/path": configs.PROMETHEUS_PATH}},
                 "spec": {
+                    "automountServiceAccountToken": False,
+                    "securityContext": pod_security_context(),
                     "containers": [{
                         "name": APP, "image": IMAGE,
                         "args": [f"--port={GRPC_PORT}", f"--rest_api_port={REST_PORT}",
@@ -74,16 +115,22 @@ def group_objects(group: str, replicas: int = 2) -> List[Dict]:
                                            "initialDelaySeconds": 10, "periodSeconds": 5},
                         "livenessProbe": {"tcpSocket": {"port": "grpc"},
                                           "initialDelaySeconds": 30, "periodSeconds": 10},
-                        "resources": {"requests": {"cpu": "1", "memory": "1Gi"},
-                                      "limits": {"memory": "2Gi"}},
+                        "env": [{"name": "TMPDIR", "value": WRITABLE_PATHS["tmp"]}],
+                        "resources": {"requests": {"cpu": CPU_REQUEST, "memory": MEMORY_REQUEST},
+                                      "limits": {"memory": MEMORY_LIMIT}},
+                        "securityContext": container_security_context(),
                         "volumeMounts": [
                             {"name": "models", "mountPath": "/models", "readOnly": True},
-                            {"name": "config", "mountPath": "/etc/tfserving", "readOnly": True}],
+                            {"name": "config", "mountPath": "/etc/tfserving", "readOnly": True},
+                            *({"name": name, "mountPath": path}
+                              for name, path in WRITABLE_PATHS.items())],
                     }],
                     "volumes": [
                         {"name": "models", "persistentVolumeClaim": {"claimName": "tfxp-models",
                                                                      "readOnly": True}},
-                        {"name": "config", "configMap": {"name": CONFIGMAP}}],
+                        {"name": "config", "configMap": {"name": CONFIGMAP}},
+                        *({"name": name, "emptyDir": {"sizeLimit": "256Mi"}}
+                          for name in WRITABLE_PATHS)],
                 }}}}
     service = {
         "apiVersion": "v1", "kind": "Service",
@@ -92,7 +139,30 @@ def group_objects(group: str, replicas: int = 2) -> List[Dict]:
             {"name": "grpc", "port": GRPC_PORT, "targetPort": "grpc",
              "appProtocol": "kubernetes.io/h2c"},
             {"name": "http", "port": REST_PORT, "targetPort": "http"}]}}
-    return [deployment, service]
+    budget = {
+        "apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+        "metadata": {"name": service_name(group), "labels": labels},
+        "spec": {"minAvailable": max(1, replicas - 1), "selector": {"matchLabels": labels}}}
+    return [deployment, service, budget]
+
+
+def network_policy_object() -> Dict:
+    """Only the Gateway's pods reach the serving ports (gRPC and REST); the Prometheus scraper
+    may reach the REST port, where the monitoring path is. Everything else is refused."""
+    def port(number):
+        return {"protocol": "TCP", "port": number}
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": f"{APP}-ingress", "labels": {"app": APP}},
+            "spec": {
+                "podSelector": {"matchLabels": {"app": APP}},
+                "policyTypes": ["Ingress"],
+                "ingress": [
+                    {"from": [{"namespaceSelector": {},
+                               "podSelector": {"matchLabels": {GATEWAY_POD_LABEL: GATEWAY}}}],
+                     "ports": [port(GRPC_PORT), port(REST_PORT)]},
+                    {"from": [{"namespaceSelector": {},
+                               "podSelector": {"matchLabels": dict(SCRAPER_POD_LABELS)}}],
+                     "ports": [port(REST_PORT)]}]}}
 
 
 def _backends(port: int, weight: float) -> List[Dict]:
@@ -177,9 +247,10 @@ def write_manifests(models_root: pathlib.Path, out_dir: pathlib.Path) -> Dict[st
         "groups.yaml": _yaml([o for g in router.GROUPS for o in group_objects(g)]),
         "routes.yaml": _yaml(route_objects(models_config, weights)),
         "gateway.yaml": _yaml([gateway_object()]),
+        "network-policy.yaml": _yaml([network_policy_object()]),
         "kustomization.yaml": HEADER + "resources:\n" + "".join(
             f"  - {n}\n" for n in ("configmap.yaml", "groups.yaml", "gateway.yaml",
-                                   "routes.yaml")),
+                                   "routes.yaml", "network-policy.yaml")),
     }
     written = {}
     for name, text in files.items():

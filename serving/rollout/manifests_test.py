@@ -34,7 +34,7 @@ def test_routes_follow_the_canary_weight_and_lifecycle(tmp_path):
     configmap = yaml.safe_load((tmp_path / "k8s" / "configmap.yaml").read_text())
     canary_group = configs.parse_models_config(configmap["data"]["canary.config"])
     assert list(canary_group.model_config_list.config[0].model_version_policy.specific.versions) \
-        == [CANARY_V]
+        == [STABLE_V, CANARY_V]
     canary.promote(root, "census")
     docs = list(yaml.safe_load_all(manifests.write_manifests(root, tmp_path / "k8s")
                                    ["routes.yaml"].read_text()))
@@ -65,4 +65,66 @@ def test_production_files_pin_tf_serving_2_16_and_carry_a_valid_config():
         assert f"--model_config_file=/etc/tfserving/{group}.config" in container["args"]
         group_config = configs.parse_models_config(data[f"{group}.config"])
         configs.validate_models_config(group_config)
-        assert set(configs.model_entry(group_config, "census").version_labels) == {group}
+        labels = {"stable": {"stable"}, "canary": {"stable", "canary"}}[group]
+        assert set(configs.model_entry(group_config, "census").version_labels) == labels
+
+
+def _committed(kind):
+    return [d for f in sorted(K8S_DIR.glob("*.yaml")) for d in yaml.safe_load_all(f.read_text())
+            if d and d.get("kind") == kind]
+
+
+def test_every_group_runs_hardened_with_measured_resources():
+    deployments = _committed("Deployment")
+    assert len(deployments) == 2
+    for deployment in deployments:
+        pod = deployment["spec"]["template"]["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert pod["securityContext"]["runAsUser"] != 0
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+        assert pod["automountServiceAccountToken"] is False
+        (container,) = pod["containers"]
+        context = container["securityContext"]
+        assert context["allowPrivilegeEscalation"] is False
+        assert context["readOnlyRootFilesystem"] is True
+        assert context["capabilities"] == {"drop": ["ALL"]}
+        mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        for path in manifests.WRITABLE_PATHS.values():
+            assert "emptyDir" in volumes[mounts[path]["name"]], f"{path} must be writable"
+        assert all(mounts[p]["readOnly"] for p in ("/models", "/etc/tfserving"))
+        assert {"name": "TMPDIR", "value": "/tmp"} in container["env"]
+        resources = container["resources"]
+        assert resources["requests"] == {"cpu": manifests.CPU_REQUEST,
+                                         "memory": manifests.MEMORY_REQUEST}
+        assert resources["limits"] == {"memory": manifests.MEMORY_LIMIT}
+
+
+def test_a_disruption_budget_per_group_selects_that_groups_pods():
+    budgets = {b["metadata"]["name"]: b for b in _committed("PodDisruptionBudget")}
+    for deployment in _committed("Deployment"):
+        budget = budgets.pop(deployment["metadata"]["name"])
+        assert budget["apiVersion"] == "policy/v1"
+        assert budget["spec"]["selector"]["matchLabels"] == \
+            deployment["spec"]["template"]["metadata"]["labels"]
+        assert 1 <= budget["spec"]["minAvailable"] < deployment["spec"]["replicas"]
+    assert budgets == {}
+
+
+def test_only_the_gateway_reaches_the_serving_ports():
+    (policy,) = _committed("NetworkPolicy")
+    spec = policy["spec"]
+    assert spec["podSelector"]["matchLabels"] == {"app": "tfserving"}
+    assert spec["policyTypes"] == ["Ingress"]
+    (gateway,) = _committed("Gateway")
+    admitted = {}
+    for rule in spec["ingress"]:
+        (peer,) = rule["from"]
+        labels = tuple(sorted(peer["podSelector"]["matchLabels"].items()))
+        admitted[labels] = sorted(p["port"] for p in rule["ports"])
+    gateway_pods = ((manifests.GATEWAY_POD_LABEL, gateway["metadata"]["name"]),)
+    assert admitted == {gateway_pods: [manifests.GRPC_PORT, manifests.REST_PORT],
+                        tuple(manifests.SCRAPER_POD_LABELS.items()): [manifests.REST_PORT]}
+    kustomization = yaml.safe_load((K8S_DIR / "kustomization.yaml").read_text())
+    assert sorted(kustomization["resources"]) == sorted(
+        p.name for p in K8S_DIR.glob("*.yaml") if p.name != "kustomization.yaml")

@@ -30,7 +30,7 @@ import time
 from typing import Dict, Optional
 
 from serving.config import configs
-from serving.config.configs import CANARY, STABLE, ConfigError
+from serving.config.configs import CANARY, GROUP_HEADER, STABLE, ConfigError
 # free_port stays importable here for callers written before serving.server.process held it.
 from serving.server.process import ServerProcess, ServerProcessError, free_port  # noqa: F401
 
@@ -38,7 +38,6 @@ GROUPS = (STABLE, CANARY)
 WEIGHTS_FILE = "router.json"
 RUN_DIR = "router"
 RUNTIME_FILE = "runtime.json"
-GROUP_HEADER = "x-tfxp-group"
 STICKY_HEADER = "x-user-id"
 
 
@@ -99,7 +98,14 @@ def effective_weights(models_config, weights: Dict[str, float]) -> Dict[str, flo
 
 
 def group_config(models_config, group: str):
-    """The ModelServerConfig one group serves: one version per labelled model, with its label."""
+    """The ModelServerConfig one group serves: per labelled model the group's own version under
+    its label, and the other group's version under that label too when it is older.
+
+    TF Serving answers an unlabeled request with the newest loaded version, so a group can hold
+    an older version without changing what its unlabeled requests get: the canary group also
+    serves the stable version as `stable`, and a `stable` labelled gRPC call succeeds whichever
+    group nginx picks. The stable group cannot hold a newer canary (its unlabeled requests would
+    get it); a `canary` call that reaches it is refused with the hint LocalStack passes."""
     if group not in GROUPS:
         raise ConfigError(f"unknown serving group {group!r}; choose one of {GROUPS}")
     out = type(models_config)()
@@ -113,10 +119,14 @@ def group_config(models_config, group: str):
             continue
         version, label = ((canary, CANARY) if group == CANARY and canary is not None
                           else (stable, STABLE))
+        held = {label: version}
+        for other_label, other in ((STABLE, stable), (CANARY, canary)):
+            if other_label != label and other is not None and other < version:
+                held[other_label] = other
         copy.model_version_policy.Clear()
-        copy.model_version_policy.specific.versions.append(version)
+        copy.model_version_policy.specific.versions.extend(sorted(set(held.values())))
         copy.version_labels.clear()
-        copy.version_labels[label] = version
+        copy.version_labels.update(held)
     return out
 
 
@@ -439,17 +449,20 @@ class LocalStack:
             configs.generate(self.models_root)
         configs.write_aux_configs(self.models_root)
         written = write_group_configs(self.models_root)
+        self.groups = {group: {"rest_port": free_port(), "grpc_port": free_port()}
+                       for group in GROUPS}
         try:
             for group in GROUPS:
+                ports = self.groups[group]
                 server = ServerProcess(
                     [f"--model_config_file={written[group]}",
                      "--model_config_file_poll_wait_seconds=2",
                      f"--monitoring_config_file={self.models_root / configs.MONITORING_CONFIG}",
-                     *self.server_flags], log_path=prefix / f"{group}.log")
+                     f"--unrecognized_label_hint={self.label_hint(group)}",
+                     *self.server_flags], log_path=prefix / f"{group}.log",
+                    grpc_port=ports["grpc_port"], rest_port=ports["rest_port"])
                 self.servers[group] = server
                 self.processes[group] = server.process
-                self.groups[group] = {"rest_port": server.rest_port,
-                                      "grpc_port": server.grpc_port}
             for group in GROUPS:
                 try:
                     self.servers[group].wait_ready()
@@ -471,6 +484,17 @@ class LocalStack:
             self.stop()
             raise
         return self
+
+    def label_hint(self, group: str) -> str:
+        """What a group adds when it refuses a label: the other group may serve it, reached
+        through the router with the group header or on that group's own port."""
+        other = CANARY if group == STABLE else STABLE
+        return (f"this is the {group} serving group behind the tfxp canary router; a label "
+                f"it lacks may be served by the {other} group: through the router send gRPC "
+                f"metadata '{GROUP_HEADER}: {other}' (tfxp predict --grpc --label and "
+                f"serving.client set it), or call the {other} group on "
+                f"127.0.0.1:{self.groups[other]['grpc_port']} (gRPC) / "
+                f"127.0.0.1:{self.groups[other]['rest_port']} (REST)")
 
     def stop(self) -> None:
         """Remove runtime.json first (so `tfxp canary` stops reloading), then end nginx gracefully

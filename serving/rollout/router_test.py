@@ -17,16 +17,33 @@ def config_with_canary():
     return config
 
 
-def test_each_group_serves_one_version_per_model_with_its_label():
+def test_each_group_serves_its_version_and_holds_older_labelled_ones():
     config = config_with_canary()
     stable = router.group_config(config, "stable").model_config_list.config
     canary = router.group_config(config, "canary").model_config_list.config
     assert [list(e.model_version_policy.specific.versions) for e in stable] == [[1], [7]]
     assert [dict(e.version_labels) for e in stable] == [{"stable": 1}, {"stable": 7}]
-    assert [list(e.model_version_policy.specific.versions) for e in canary] == [[2], [7]]
-    assert [dict(e.version_labels) for e in canary] == [{"canary": 2}, {"stable": 7}]
+    # the canary group also holds the older stable version under its label: unlabeled requests
+    # still get the newest (the canary), labelled `stable` ones succeed in either group
+    assert [list(e.model_version_policy.specific.versions) for e in canary] == [[1, 2], [7]]
+    assert [dict(e.version_labels) for e in canary] == [{"canary": 2, "stable": 1},
+                                                        {"stable": 7}]
     assert list(configs.model_entry(config, "census").model_version_policy.specific.versions) \
         == [1, 2]
+
+
+def test_an_older_canary_is_held_by_the_stable_group_and_not_the_reverse():
+    config = configs.parse_models_config("""model_config_list {
+      config { name: "census" base_path: "/models/census" model_platform: "tensorflow"
+               model_version_policy { specific { versions: 3 versions: 5 } }
+               version_labels { key: "stable" value: 5 } version_labels { key: "canary" value: 3 } }
+    }""")
+    (stable,) = router.group_config(config, "stable").model_config_list.config
+    (canary,) = router.group_config(config, "canary").model_config_list.config
+    assert dict(stable.version_labels) == {"stable": 5, "canary": 3}
+    assert list(stable.model_version_policy.specific.versions) == [3, 5]
+    assert dict(canary.version_labels) == {"canary": 3}
+    assert list(canary.model_version_policy.specific.versions) == [3]
 
 
 def test_weights_are_checked_and_persisted(tmp_path):

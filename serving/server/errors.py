@@ -84,9 +84,11 @@ def servable_not_found(name: str, version=None) -> ServingError:
     return not_found(f"Servable not found for request: {request}")
 
 
-def unrecognized_label(label: str) -> ServingError:
-    """A version label the model does not define: INVALID_ARGUMENT, as in TF Serving."""
-    return invalid_argument(f"Unrecognized servable version label: {label}")
+def unrecognized_label(label: str, hint: str = "") -> ServingError:
+    """A version label the model does not define: INVALID_ARGUMENT, in TF Serving's words; `hint`
+    (a serving group behind the canary router) follows them, naming where the label is served."""
+    return invalid_argument(f"Unrecognized servable version label: {label}"
+                            + (f" ({hint})" if hint else ""))
 
 
 def no_versions(name: str) -> ServingError:

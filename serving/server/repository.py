@@ -82,14 +82,18 @@ class ModelRepository:
     """Every configured model's versions and labels; the one place that loads and unloads.
 
     `loader` and `warmup_runner` are injected so tests can load fakes; `on_change(name, version,
-    state)` reports each state change (the server feeds its Prometheus gauge)."""
+    state)` reports each state change (the server feeds its Prometheus gauge); `load_observer`
+    (`load(path, ok, seconds)`, `warmup(path, ok, seconds)`) gets each load and warmup attempt,
+    for TF Serving's load and warmup metric families; `label_hint` follows the refusal of an
+    unknown label (the canary router says there where the other group's labels are served)."""
 
     def __init__(self, config_dir: Optional[pathlib.Path] = None,
                  allow_labels_for_unavailable: bool = False, allow_labels: bool = True,
                  warmup: bool = True, warmup_iterations: int = 1,
                  loader: Callable[[str, int, pathlib.Path], LoadedModel] = LoadedModel.load,
                  warmup_runner: Optional[Callable] = None,
-                 on_change: Optional[Callable[[str, int, int], None]] = None):
+                 on_change: Optional[Callable[[str, int, int], None]] = None,
+                 load_observer=None, label_hint: str = ""):
         self.config_dir = config_dir
         self.allow_labels_for_unavailable = allow_labels_for_unavailable
         self.allow_labels = allow_labels
@@ -98,6 +102,8 @@ class ModelRepository:
         self.loader = loader
         self.warmup_runner = warmup_runner
         self.on_change = on_change
+        self.load_observer = load_observer
+        self.label_hint = label_hint
         self._models: Dict[str, ModelState] = {}
         self._lock = threading.Lock()
         self._reconcile_lock = threading.Lock()
@@ -110,7 +116,7 @@ class ModelRepository:
         model = self._models.get(name)
         if label:
             if model is None or label not in model.labels:
-                raise errors.unrecognized_label(label)
+                raise errors.unrecognized_label(label, self.label_hint)
             version = model.labels[label]
         return model, version
 
@@ -254,11 +260,16 @@ class ModelRepository:
             state.state, state.error = State.LOADING, None
         log.info("Loading servable: {name: %s version: %d} from %s", name, version, path)
         started = time.monotonic()
+        stage = self._observe_load
         try:
             loaded = self.loader(name, version, path)
+            stage(path, True, time.monotonic() - started)
             if self.warmup:
-                self._run_warmup(loaded)
+                stage, warmup_started = self._observe_warmup, time.monotonic()
+                if self._run_warmup(loaded):
+                    stage(path, True, time.monotonic() - warmup_started)
         except Exception as e:  # any load failure must leave the old versions serving
+            stage(path, False, 0.0)
             error = e if isinstance(e, errors.ServingError) else errors.unknown(
                 f"{type(e).__name__}: {e}".split("\n")[0])
             log.error("Loading servable: {name: %s version: %d} failed: %s", name, version,
@@ -282,6 +293,14 @@ class ModelRepository:
         log.info("Unloaded servable version {name: %s version: %d} (in-flight requests keep "
                  "their reference until they finish)", name, version)
         self._changed(name, version, State.END)
+
+    def _observe_load(self, path: pathlib.Path, ok: bool, seconds: float) -> None:
+        if self.load_observer is not None:
+            self.load_observer.load(str(path), ok, seconds)
+
+    def _observe_warmup(self, path: pathlib.Path, ok: bool, seconds: float) -> None:
+        if self.load_observer is not None:
+            self.load_observer.warmup(str(path), ok, seconds)
 
     def _changed(self, name, version, state) -> None:
         if self.on_change is not None:

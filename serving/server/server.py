@@ -60,7 +60,7 @@ class _Ignored(argparse.Action):
 
 
 def add_server_flags(parser: argparse.ArgumentParser) -> None:
-    """tensorflow_model_server's flags (same names, --flag=value form) plus three local ones."""
+    """tensorflow_model_server's flags (same names, --flag=value form) plus four local ones."""
     def flag(name, **kw):
         parser.add_argument(f"--{name}", **kw)
 
@@ -109,6 +109,9 @@ def add_server_flags(parser: argparse.ArgumentParser) -> None:
          help="[local server only] address to bind both ports to (default 127.0.0.1)")
     flag("rest_api_max_body_bytes", type=int, default=DEFAULT_MAX_BODY_BYTES,
          help="[local server only] larger REST bodies get 413 (default 64 MiB)")
+    flag("unrecognized_label_hint", default="",
+         help="[local server only] text added to the 'Unrecognized servable version label' "
+              "refusal; the canary router names there the group that serves the label")
     flag("models_root", type=pathlib.Path, default=configs.DEFAULT_MODELS_ROOT,
          help="[local server only] model tree used when no config flags are given")
     for name in IGNORED_FLAGS:
@@ -167,7 +170,9 @@ class ModelServer:
             allow_labels_for_unavailable=args.allow_version_labels_for_unavailable_models,
             warmup=args.enable_model_warmup, warmup_iterations=args.num_request_iterations_for_warmup,
             warmup_runner=run_warmup,
-            on_change=lambda n, v, s: self.metrics.model_state.labels(n, str(v)).set(s))
+            on_change=lambda n, v, s: self.metrics.model_state.labels(n, str(v)).set(s),
+            load_observer=self.metrics.tf_serving,
+            label_hint=args.unrecognized_label_hint)
         batcher = None
         if args.enable_batching:
             if args.batching_parameters_file:
