@@ -1,6 +1,7 @@
 """The Kubernetes manifests read by the real tools: `kustomize build` (kustomize built from its Go
 module) of the base and of every overlay, then each object decoded strictly with the Kubernetes
-API's Go types and the Gateway API types (kubeflow/oss/cmd/manifestcheck).
+API's Go types, the Gateway API types and Flagger's (kubeflow/oss/cmd/manifestcheck). Manifests
+kept beside the kustomization (serving/k8s/alternatives/*.yaml) are decoded as they are.
 
 A misspelled field (`replica:`, `backendRef:`) or an overlay kustomize refuses fails here, with
 the tool's own message, instead of on a cluster. `make go-tools` builds both binaries once into
@@ -49,8 +50,9 @@ def ensure_tools(project_root: pathlib.Path = settings.PROJECT_ROOT) -> Dict[str
 def kustomize_targets(base: pathlib.Path = settings.K8S_MANIFESTS_DIR,
                       overlays: Optional[pathlib.Path] = settings.K8S_OVERLAYS_DIR
                       ) -> List[pathlib.Path]:
-    """The base and every overlay folder (each holds a kustomization.yaml)."""
-    targets = [base]
+    """The base, every overlay folder (each holds a kustomization.yaml) and the alternative
+    manifests kept beside the base (plain YAML files, decoded without kustomize)."""
+    targets = [base] + sorted((base / "alternatives").glob("*.yaml"))
     if overlays is not None and overlays.is_dir():
         targets += sorted(path.parent for path in overlays.rglob("kustomization.yaml"))
     return targets
@@ -66,13 +68,17 @@ class TargetResult:
 
 
 def check_target(target: pathlib.Path, tools: Dict[str, pathlib.Path]) -> TargetResult:
-    """`kustomize build TARGET | manifestcheck -`: kustomize's error, or one line per object that
-    the API types refuse."""
-    built = subprocess.run([str(tools["kustomize"]), "build", str(target)],
-                           capture_output=True, text=True, check=False)
-    if built.returncode != 0:
-        return TargetResult(target, 0, [f"kustomize build: {built.stderr.strip()}"])
-    checked = subprocess.run([str(tools["manifestcheck"]), "-"], input=built.stdout,
+    """`kustomize build TARGET | manifestcheck -` for a folder (kustomize's error, or one line
+    per object that the API types refuse); a YAML file is decoded as it is."""
+    if target.is_file():
+        manifests = target.read_text()
+    else:
+        built = subprocess.run([str(tools["kustomize"]), "build", str(target)],
+                               capture_output=True, text=True, check=False)
+        if built.returncode != 0:
+            return TargetResult(target, 0, [f"kustomize build: {built.stderr.strip()}"])
+        manifests = built.stdout
+    checked = subprocess.run([str(tools["manifestcheck"]), "-"], input=manifests,
                              capture_output=True, text=True, check=False)
     problems = [line.removeprefix("-: ") for line in checked.stderr.splitlines() if line.strip()]
     if checked.returncode not in (0, 1) or (checked.returncode == 1 and not problems):

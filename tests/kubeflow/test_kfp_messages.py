@@ -8,15 +8,6 @@ import urllib.request
 import pytest
 
 from tests.kubeflow import kfp_messages
-from tests.kubeflow.fake_kfp import FakeKfp
-
-
-@pytest.fixture
-def kfp_api():
-    fake = FakeKfp()
-    url = fake.start()
-    yield fake, url
-    fake.stop()
 
 
 def post(url: str, body) -> urllib.request.Request:

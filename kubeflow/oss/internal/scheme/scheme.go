@@ -1,8 +1,10 @@
 // Package scheme holds the API types the project's manifests may use: the Kubernetes core
-// groups from k8s.io/api and the Gateway API (sigs.k8s.io/gateway-api).
+// groups from k8s.io/api, the Gateway API (sigs.k8s.io/gateway-api) and Flagger's Canary and
+// MetricTemplate (github.com/fluxcd/flagger v1.36.1, the one version the module proxy serves).
 package scheme
 
 import (
+	flaggerv1beta1 "github.com/fluxcd/flagger/pkg/apis/flagger/v1beta1"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
@@ -22,7 +24,7 @@ func New() *runtime.Scheme {
 	for _, add := range []func(*runtime.Scheme) error{
 		corev1.AddToScheme, appsv1.AddToScheme, autoscalingv2.AddToScheme, batchv1.AddToScheme,
 		networkingv1.AddToScheme, policyv1.AddToScheme, rbacv1.AddToScheme,
-		gatewayv1.Install, gatewayv1beta1.Install,
+		gatewayv1.Install, gatewayv1beta1.Install, flaggerv1beta1.AddToScheme,
 	} {
 		if err := add(scheme); err != nil {
 			panic(err)
