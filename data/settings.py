@@ -33,3 +33,10 @@ REPORTS_DIR = _path("TFXP_REPORTS_DIR", PROJECT_ROOT / "reports")
 SAMPLES_ROOT = PROJECT_ROOT / "data" / "samples"
 SCHEMAS_ROOT = PROJECT_ROOT / "data" / "schemas"
 KUBEFLOW_SPECS_DIR = PROJECT_ROOT / "kubeflow" / "specs"
+# Kubernetes manifests that `kustomize build` must accept: the generated base and the folder of
+# overlays (kept outside the base: kustomize refuses an overlay inside its base).
+K8S_MANIFESTS_DIR = PROJECT_ROOT / "serving" / "rollout" / "k8s"
+K8S_OVERLAYS_DIR = PROJECT_ROOT / "serving" / "rollout" / "k8s-overlays"
+# Go tools built from kubeflow/oss (kustomize, manifestcheck) and their module and build caches.
+GO_MODULE_DIR = PROJECT_ROOT / "kubeflow" / "oss"
+GO_CACHE_DIR = PROJECT_ROOT / ".cache" / "go"

@@ -36,7 +36,7 @@ import pathlib
 import subprocess
 import sys
 import time
-from typing import Any, Dict, List, Optional, TextIO
+from typing import Any, Callable, Dict, List, Optional, TextIO
 
 import yaml
 
@@ -204,10 +204,24 @@ def cache_key(executor_input: Dict[str, Any], container: Dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
 
 
-def _resolve_command(container: Dict[str, Any], executor_input: Dict[str, Any],
-                     component: Dict[str, Any], pipeline_name: str, task_name: str,
-                     pipeline_root: str, run_id: str) -> List[str]:
-    """The container's command and args with placeholders resolved by kfp.local's code."""
+@dataclasses.dataclass(frozen=True)
+class TaskLaunch:
+    """What one task's container runs, as the pod would get it: the image, the container's
+    command and args with every placeholder resolved, and the container's own environment from
+    the spec. A launcher (the local subprocess, or a container runtime) turns it into a process."""
+
+    task: str
+    image: str
+    command: List[str]
+    args: List[str]
+    env: Dict[str, str]
+
+
+def task_launch(task_name: str, container: Dict[str, Any], component: Dict[str, Any],
+                executor_input: Dict[str, Any], pipeline_name: str, pipeline_root: str,
+                run_id: str) -> TaskLaunch:
+    """The one place a task becomes image + command + args + env: placeholders (`{{$}}`,
+    pipeline/task names, root, run id) resolved by kfp.local's own placeholder code."""
     from google.protobuf import json_format
     from kfp.local import executor_input_utils, placeholder_utils
     from kfp.pipeline_spec import pipeline_spec_pb2
@@ -216,30 +230,57 @@ def _resolve_command(container: Dict[str, Any], executor_input: Dict[str, Any],
     component_proto = json_format.ParseDict(component, pipeline_spec_pb2.ComponentSpec(),
                                             ignore_unknown_fields=True)
     as_dict = executor_input_utils.executor_input_to_dict(proto, component_proto)
-    command = placeholder_utils.replace_placeholders(
-        list(container.get("command", [])) + list(container.get("args", [])), as_dict,
-        pipeline_resource_name=pipeline_name, task_resource_name=task_name,
-        pipeline_root=pipeline_root, unique_pipeline_id=run_id)
-    if command and command[0] in ("python", "python3"):
-        command[0] = sys.executable
-    return command
+
+    def resolve(parts: List[str]) -> List[str]:
+        return placeholder_utils.replace_placeholders(
+            list(parts), as_dict, pipeline_resource_name=pipeline_name,
+            task_resource_name=task_name, pipeline_root=pipeline_root, unique_pipeline_id=run_id)
+
+    return TaskLaunch(task_name, container.get("image", ""), resolve(container.get("command", [])),
+                      resolve(container.get("args", [])),
+                      {item["name"]: item.get("value", "") for item in container.get("env", [])})
 
 
-def _task_environment(project_root: pathlib.Path) -> Dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        [str(project_root)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
-    env.setdefault("TF_USE_LEGACY_KERAS", "1")
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    return env
+# A launcher runs a TaskLaunch with its output going to the log file; it returns the exit code.
+Launcher = Callable[[TaskLaunch, pathlib.Path], int]
+
+
+@dataclasses.dataclass(frozen=True)
+class LocalProcessLauncher:
+    """Runs a task as a subprocess of this machine's Python: `python` in the container's command
+    is this interpreter and the image's project directory is this checkout (on PYTHONPATH)."""
+
+    project_root: pathlib.Path = settings.PROJECT_ROOT
+
+    def environment(self, launch: TaskLaunch) -> Dict[str, str]:
+        """This process's environment, the container's own variables, and the checkout first on
+        PYTHONPATH."""
+        env = {**os.environ, **launch.env}
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(self.project_root)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+        env.setdefault("TF_USE_LEGACY_KERAS", "1")
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        return env
+
+    def __call__(self, launch: TaskLaunch, log_path: pathlib.Path) -> int:
+        """Runs the task to completion; stdout and stderr go to `log_path`."""
+        command = launch.command + launch.args
+        if command and command[0] in ("python", "python3"):
+            command[0] = sys.executable
+        with open(log_path, "wb") as log:
+            return subprocess.run(command, stdout=log, stderr=subprocess.STDOUT,
+                                  cwd=str(self.project_root), env=self.environment(launch),
+                                  check=False).returncode
 
 
 def run_spec(spec: Dict[str, Any], local_root: pathlib.Path,
              parameters: Optional[Dict[str, Any]] = None,
              project_root: pathlib.Path = settings.PROJECT_ROOT,
-             stream: TextIO = sys.stdout) -> RunResult:
-    """Runs every task of a compiled spec in topological order; raises RunLocalError naming the
-    task and its log when one fails (later tasks do not run, as on a cluster)."""
+             stream: TextIO = sys.stdout, launcher: Optional[Launcher] = None) -> RunResult:
+    """Runs every task of a compiled spec in topological order with `launcher` (default: a
+    local subprocess); raises RunLocalError naming the task and its log when one fails (later
+    tasks do not run, as on a cluster)."""
+    launcher = launcher or LocalProcessLauncher(project_root)
     local_root = pathlib.Path(local_root).resolve()
     mounts = LocalMounts(spec_root(spec), local_root, project_root)
     pipeline_name = spec["pipelineInfo"]["name"]
@@ -299,25 +340,22 @@ def run_spec(spec: Dict[str, Any], local_root: pathlib.Path,
             stream.flush()
             continue
 
-        command = _resolve_command(container, executor_input, component, pipeline_name,
-                                   task_name, str(pipeline_root), run_id)
+        launch = task_launch(task_name, container, component, executor_input, pipeline_name,
+                             str(pipeline_root), run_id)
         log_path = task_root / EXECUTOR_LOGS
         log_path.parent.mkdir(parents=True, exist_ok=True)
         stream.write(f"  {task_name:<22} running ...")
         stream.flush()
         started = time.monotonic()
-        with open(log_path, "wb") as log:
-            finished = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT,
-                                      cwd=str(project_root), env=_task_environment(project_root),
-                                      check=False)
+        returncode = launcher(launch, log_path)
         seconds = time.monotonic() - started
-        if finished.returncode != 0:
+        if returncode != 0:
             stream.write(f" FAILED ({seconds:.1f}s)\n")
             record.add_execution(run_id=run_id, task=task_name, state="failed",
                                  fingerprint=fingerprint, outputs={}, seconds=seconds)
             record.save()
             tail = log_path.read_text(errors="replace").strip().splitlines()[-15:]
-            raise RunLocalError(f"task {task_name} failed (exit code {finished.returncode}); "
+            raise RunLocalError(f"task {task_name} failed (exit code {returncode}); "
                                 f"log: {log_path}\n" + "\n".join(tail))
         stream.write(f" done ({seconds:.1f}s)\n")
         outputs_by_task[task_name] = _record_outputs(record, executor_input)
@@ -404,7 +442,7 @@ def push_outcome(result: RunResult) -> PushOutcome:
 
 def run_model(model: str, sample: bool = False, spec_file: Optional[str] = None,
               local_root: Optional[str] = None, parameters: Optional[Dict[str, Any]] = None,
-              stream: TextIO = sys.stdout) -> RunResult:
+              stream: TextIO = sys.stdout, launcher: Optional[Launcher] = None) -> RunResult:
     """`tfxp kubeflow run-local`: the model's compiled spec on the sample or the prepared data;
     the spec's Pusher labels a new version in the serving config (stable first, then canary)."""
     spec_path = pathlib.Path(spec_file) if spec_file else kubeflow_compile.spec_path(model, sample)
@@ -415,7 +453,7 @@ def run_model(model: str, sample: bool = False, spec_file: Optional[str] = None,
                           str(default_data_root(model, sample)))
     stream.write(f"run-local {spec_path} (root {root}; not an orchestrator: a dry run by KFP v2's "
                  "rules)\n")
-    result = run_spec(spec, root, parameters, stream=stream)
+    result = run_spec(spec, root, parameters, stream=stream, launcher=launcher)
     stream.write(format_times(result) + "\n")
     baseline_task = next((task for task, o in result.outputs.items() if "baseline" in o), None)
     if baseline_task is not None:

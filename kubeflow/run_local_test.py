@@ -1,4 +1,6 @@
 """run-local's KFP rules that need no task to run: order, cache key, mounts, upstream artifacts."""
+import io
+import json
 import pathlib
 
 import pytest
@@ -66,3 +68,43 @@ def test_bucket_and_image_paths_map_to_this_machine(tmp_path):
 def test_a_missing_spec_says_how_to_compile_it(tmp_path):
     with pytest.raises(run_local.RunLocalError, match="tfxp kubeflow compile"):
         run_local.load_spec(tmp_path / "census.yaml")
+
+
+def _one_task_spec():
+    container = {"image": "registry.example/tfxp:1", "command": ["python", "-m", "kubeflow.entrypoint"],
+                 "args": ["--executor_input", "{{$}}", "--task", "{{$.pipeline_task_name}}"],
+                 "env": [{"name": "MODE", "value": "oss"}]}
+    return {"pipelineInfo": {"name": "p"}, "defaultPipelineRoot": "gs://b/tfxp/pipelines/p",
+            "root": {"dag": {"tasks": {"t": {"componentRef": {"name": "comp-t"},
+                                             "taskInfo": {"name": "t"}}}}},
+            "components": {"comp-t": {"executorLabel": "exec-t", "outputDefinitions": {
+                "artifacts": {"out": {"artifactType": {"schemaTitle": "system.Artifact"}}}}}},
+            "deploymentSpec": {"executors": {"exec-t": {"container": container}}}}
+
+
+def test_a_task_becomes_image_command_args_and_env_in_one_place(tmp_path):
+    spec = _one_task_spec()
+    executor_input = {"inputs": {}, "outputs": {"artifacts": {}, "outputFile": str(tmp_path / "o")}}
+    launch = run_local.task_launch("t", spec["deploymentSpec"]["executors"]["exec-t"]["container"],
+                                   spec["components"]["comp-t"], executor_input, "p",
+                                   str(tmp_path), "run-1")
+    assert launch.image == "registry.example/tfxp:1"
+    assert launch.command == ["python", "-m", "kubeflow.entrypoint"]
+    assert launch.args[0] == "--executor_input" and launch.args[2:] == ["--task", "t"]
+    assert json.loads(launch.args[1])["outputs"]["outputFile"] == str(tmp_path / "o")
+    assert launch.env == {"MODE": "oss"}
+
+
+def test_run_spec_hands_every_task_to_the_launcher_and_stops_on_its_exit_code(tmp_path):
+    launched = []
+
+    def launcher(launch, log_path):
+        launched.append(launch)
+        log_path.write_text("launched\n")
+        return 0 if len(launched) == 1 else 3
+
+    result = run_local.run_spec(_one_task_spec(), tmp_path, stream=io.StringIO(),
+                                launcher=launcher)
+    assert [t.state for t in result.tasks] == ["executed"] and launched[0].task == "t"
+    with pytest.raises(run_local.RunLocalError, match="task t failed .exit code 3."):
+        run_local.run_spec(_one_task_spec(), tmp_path, stream=io.StringIO(), launcher=launcher)

@@ -15,7 +15,7 @@ writes, from the same state the local router uses:
   a group; the gRPC split uses one weight (the smallest canary weight), as nginx does.
 
 gateway.yaml (the Gateway the routes attach to) and kustomization.yaml are written too; overlays
-(overlays/production) patch namespace, image and gateway class. Nothing here needs a cluster.
+(serving/rollout/k8s-overlays/production) patch namespace, image and gateway class. Nothing here needs a cluster.
 """
 import pathlib
 from typing import Dict, List

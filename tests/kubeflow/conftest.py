@@ -49,3 +49,14 @@ def compiled_specs(tmp_path_factory) -> Dict[str, Compiled]:
 @pytest.fixture
 def census_spec(compiled_specs) -> pathlib.Path:
     return compiled_specs["census"].require().path
+
+
+@pytest.fixture
+def kfp_api():
+    """A loopback KFP v2beta1 API (fake_kfp.FakeKfp) and its URL, stopped after the test."""
+    from tests.kubeflow.fake_kfp import FakeKfp
+
+    fake = FakeKfp()
+    url = fake.start()
+    yield fake, url
+    fake.stop()

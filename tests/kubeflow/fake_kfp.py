@@ -3,7 +3,9 @@
 It records every request (method, path, query, headers, JSON body or uploaded file) so tests can
 assert on exactly what the client sent, and keeps just enough state (experiments, pipelines,
 versions, recurring runs, runs) to answer the follow-up calls. It is a contract test of the API
-shape, not a KFP backend: nothing is scheduled or run.
+shape, not a KFP backend: nothing is scheduled or run. Every JSON body and query filter is
+checked strictly against KFP's own v2beta1 messages (kfp_messages.py): an unknown or misspelled
+field is answered 400 InvalidArgument, as KFP's API server answers it, and kept in `rejected`.
 """
 import dataclasses
 import email.parser
@@ -15,6 +17,8 @@ import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, List, Optional
+
+from tests.kubeflow import kfp_messages
 
 API = "/apis/v2beta1"
 CREATED_AT = "2026-11-24T00:00:00Z"
@@ -44,6 +48,7 @@ class FakeKfp:
         self.uploads: Dict[str, bytes] = {}
         self.recurring_runs: List[Dict[str, Any]] = []
         self.runs: List[Dict[str, Any]] = []
+        self.rejected: List[str] = []  # what the v2beta1 messages refused, one line per problem
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._server: Optional[ThreadingHTTPServer] = None
@@ -80,6 +85,18 @@ def _matches(item: Dict[str, Any], filter_json: Optional[str]) -> bool:
         if item.get(predicate["key"]) != predicate["stringValue"]:
             return False
     return True
+
+
+def _message_problems(request: Request) -> List[str]:
+    """What KFP's v2beta1 messages refuse in the request's JSON body and its `filter` query."""
+    found = []
+    path = request.path[len(API):] if request.path.startswith(API) else request.path
+    if request.method == "POST" and path in kfp_messages.BODY_MESSAGES:
+        found += kfp_messages.problems(request.body or {}, kfp_messages.BODY_MESSAGES[path])
+    if request.query.get("filter"):
+        found += [f"filter: {p}" for p in kfp_messages.problems(
+            json.loads(request.query["filter"]), kfp_messages.FILTER_MESSAGE)]
+    return found
 
 
 def _same_namespace(item: Dict[str, Any], query: Dict[str, str]) -> bool:
@@ -151,6 +168,11 @@ class _Handler(BaseHTTPRequestHandler):
         request = self._record()
         if not self._authorized(request):
             return
+        refused = _message_problems(request)
+        if refused:
+            self.state.rejected += refused
+            message = "; ".join(refused)
+            return self._reply(400, {"error": message, "code": 3, "message": message})
         with self.state._lock:
             try:
                 self._route(request)

@@ -17,14 +17,6 @@ from tests.kubeflow.fake_kfp import FakeKfp
 CRON = "0 0 3 * * *"
 
 
-@pytest.fixture
-def kfp_api():
-    fake = FakeKfp()
-    url = fake.start()
-    yield fake, url
-    fake.stop()
-
-
 def tfxp(capsys, *args):
     code = cli.main(["kubeflow", *args])
     out, err = capsys.readouterr()

@@ -19,8 +19,7 @@ from tensorflow_serving.apis import predict_pb2
 from serving.config import configs
 from serving.rollout import router
 from serving.server import testing
-from tests.serving.conftest import LocalServer
-from tests.serving.helpers import http, stubs
+from tests.serving.helpers import http, local_server, stubs
 
 QUERIES = {
     # A dashboard's request-rate and error panels, by model and status.
@@ -98,7 +97,7 @@ def test_container_queries_return_data_from_tfxp_serve(tmp_path, prometheus):
         'model_config_list { config { name: "half" base_path: "half" '
         'model_platform: "tensorflow" } }\n')
     configs.write_aux_configs(root)
-    server = LocalServer(root)
+    server = local_server(root)
     try:
         predictions, _ = stubs(server)
         request = predict_pb2.PredictRequest()
