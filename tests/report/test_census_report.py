@@ -174,8 +174,7 @@ def test_index_links_the_run_with_key_metric_and_versions(reported_history):
     assert pushed == ["1"]
 
 
-@pytest.mark.skipif(not os.path.exists(browser.CHROMIUM), reason="Debian chromium missing "
-                    "(`make system-packages` installs it)")
+@pytest.mark.requires("chromium")
 def test_report_renders_in_headless_chromium_without_errors(reported_history):
     from io import BytesIO
 

@@ -21,16 +21,7 @@ ROW = [[1.0, 1.0]]
 
 
 
-def _nginx_installed() -> bool:
-    try:
-        router.nginx_binary()
-        return True
-    except ConfigError:
-        return False
-
-
-pytestmark = pytest.mark.skipif(not _nginx_installed(),
-                                reason="nginx is not installed (make system-packages)")
+pytestmark = pytest.mark.requires("nginx")
 
 
 def build_faulty(path, failure_above: float):
