@@ -30,7 +30,8 @@ def test_every_models_committed_sample_passes_its_own_gate_against_the_full_data
     full_train = settings.PREPARED_ROOT / model / train
     require("prepared-data", full_train.is_dir(), f"{full_train} is missing")
     schema = tfdv.load_schema_text(str(spec.schema_path))
-    statistics = {split: _split_statistics(spec.sample_dir / split) for split in (train, eval_split)}
+    statistics = {split: _split_statistics(spec.sample_dir / split)
+                  for split in (train, eval_split)}
     report = data_gate.check({}, statistics, schema, spec.min_split_examples, train, eval_split,
                              stable_statistics=_split_statistics(full_train),
                              stable_version_dir=str(full_train))
