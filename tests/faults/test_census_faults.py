@@ -109,18 +109,15 @@ def test_sigint_and_sigterm_stop_with_one_line_and_exit_130_and_143(work):
     home, destination = work["home"], work["destination"]
     run = TfxpRun(home, destination)
     run.wait_for(r"StatisticsGen\s+started")
-    time.sleep(0.5)
     run.signal(signal.SIGINT)
     assert run.finish() == 130, run.output
-    assert re.search(r"^Stopped by SIGINT during (StatisticsGen|ExampleValidator|DataGate|"
-                     r"Transform); nothing half-written was left "
+    assert re.search(r"^Stopped by SIGINT during StatisticsGen; nothing half-written was left "
                      r"in the push destination\. Run the same command again to resume: finished "
                      r"steps come from the cache\.$", run.output, re.MULTILINE), run.output
     assert "Traceback" not in run.output
 
     run = TfxpRun(home, destination)
     run.wait_for(r"Transform\s+started")
-    time.sleep(3)
     run.signal(signal.SIGTERM)
     assert run.finish() == 143, run.output
     assert "CsvExampleGen                      cached" in run.output, "a re-run resumes"
@@ -133,7 +130,6 @@ def test_kill_9_during_the_trainer_then_a_rerun_pushes_exactly_one_version(work)
     home, destination = work["home"], work["destination"]
     run = TfxpRun(home, destination)
     run.wait_for(r"Trainer\s+started")
-    time.sleep(5)
     run.kill_minus_9()
 
     code, output = run_to_end(home, destination)
