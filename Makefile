@@ -14,7 +14,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 DEBIAN_PACKAGES := dataset-fashion-mnist chromium nginx prometheus
 
-.PHONY: setup env system-packages data run test test-slow test-faults bench serve clean
+.PHONY: setup env system-packages data run test test-slow test-faults test-runners bench serve clean
 
 setup: env system-packages data
 
@@ -71,6 +71,10 @@ test-slow: setup
 # kill -9, SIGINT/SIGTERM, concurrent runs, a read-only destination, broken ML Metadata.
 test-faults: setup
 	$(PY) -m pytest -m faults
+
+# The census sample on the BeamDagRunner and with `--tune` (the Tuner), which `make test` skips.
+test-runners: setup
+	$(PY) -m pytest -m runners
 
 bench: setup
 	$(PY) -m bench

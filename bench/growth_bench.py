@@ -2,9 +2,11 @@
 
 The pipeline runs fresh on 1x, 4x and 10x the training rows: the real rows repeated, every copy
 after the first with its numeric features jittered (within the curated schema's domains) so that
-the data is not trivially repeated. The eval split stays the real one. Targets: time(10x)/time(1x)
-<= 10 (cost grows no faster than the data) and peak RSS(10x)/peak RSS(1x) <= 2 (the Beam
-components stream; nothing holds a whole split in memory). One more run on 10x uses the Beam
+the data is not trivially repeated. The eval split stays the real one. Targets: CPU
+time(10x)/CPU time(1x) <= 10 (cost grows no faster than the data) and peak RSS(10x)/peak
+RSS(1x) <= 2 (the Beam components stream; nothing holds a whole split in memory). Growth is
+judged on CPU seconds, not wall time: the sizes run one after another, so a change in the
+machine's load between them would show in wall time as growth (or as shrinking). One more run on 10x uses the Beam
 DirectRunner in multi-processing mode, to say whether it pays off at that size on this machine.
 The Trainer runs the model's fixed number of steps at every size, so its cost does not grow.
 """
@@ -20,7 +22,7 @@ from bench.pipeline_bench import component_seconds, format_component_table, tfxp
 from data.settings import PREPARED_ROOT
 
 FACTORS = (1, 4, 10)
-TARGETS = {"time_10x_over_1x": 10.0, "rss_10x_over_1x": 2.0}
+TARGETS = {"cpu_time_10x_over_1x": 10.0, "rss_10x_over_1x": 2.0}
 MULTI_PROCESSING_ARGS = ("--direct_running_mode=multi_processing", "--direct_num_workers=2")
 
 # Jitter per numeric column: (kind, size, lowest, highest) within data/schemas/census.pbtxt.
@@ -124,8 +126,8 @@ def run(work_dir: Optional[str] = None) -> dict:
     for name, target in TARGETS.items():
         verdict = "ok" if ratios[name] <= target else "MISSED"
         print(f"  {name} = {ratios[name]:.2f}  (target <= {target})  {verdict}")
-    print(f"  cpu_time_10x_over_1x = {ratios['cpu_time_10x_over_1x']:.2f}  "
-          "(less sensitive to other load)")
+    print(f"  time_10x_over_1x = {ratios['time_10x_over_1x']:.2f}  (wall time; sequential runs, "
+          "so other load between them shows here: not judged)")
     print(f"  multi-processing / in-process on {largest} = "
           f"{ratios['multi_processing_over_in_process_10x']:.2f}  (< 1 means it pays off)")
     return {"runs": runs, "ratios": ratios, "targets": TARGETS}

@@ -2,8 +2,11 @@
 batching off and on, measured side by side in one run against the local server.
 
 `python -m bench.serving_bench [SAVED_MODEL_DIR]`; the default is the newest pushed census version
-under serving/models/census, else a small stand-in model with the census signatures (said so in
-the output). Servers run as subprocesses, so client and server do not share a GIL; the 16
+under serving/models/census. With no pushed version the benchmark stops and says so; `--stand-in`
+measures a small model with the census signatures instead (named so in the output), whose figures
+do not describe the real model. The in-process, gRPC and REST latencies are measured in
+alternating chunks, so a load change on the shared machine hits all three alike. Servers run as
+subprocesses, so client and server do not share a GIL; the 16
 throughput clients run in separate processes (4 x 4 threads) sending pre-serialized requests, so the
 figure is the server's rate, not the rate one Python client process can produce. Client and
 server share the machine's cores, which the in-process figures do not pay for; the extra
@@ -38,7 +41,8 @@ PREDICT_METHOD = "/tensorflow.serving.PredictionService/Predict"
 STATUS_METHOD = "/tensorflow.serving.ModelService/GetModelStatus"
 MEANING = {
     "in_process": "p50/p99 of one census row through the loaded SavedModel's public signature "
-                  "call in this process (no server); the base of the latency ratios",
+                  "call in this process (no server); the base of the latency ratios; measured "
+                  "in chunks alternating with grpc and rest",
     "in_process_server_call": "extra: the same row through the server's own signature runner "
                               "(serving.server.signature.Signature.run) in this process, no transport",
     "in_process_server_call_after_idle": "extra: as in_process_server_call but after 0.5 ms idle "
@@ -287,11 +291,20 @@ def _request_logging_cpu(request, n: int = 5000) -> Dict:
             "writer_us_per_record": round(writer / n * 1e6, 2)}
 
 
-def _bench_model(model_dir, tmp: pathlib.Path):
+class NoBenchModel(RuntimeError):
+    """No model to measure: nothing pushed and no stand-in asked for."""
+
+
+def _bench_model(model_dir, tmp: pathlib.Path, stand_in: bool = False):
     """(model folder, its description, a request row): the given model, else the pushed census
-    model, else a census-like stand-in built under `tmp`."""
+    model, else (only when asked for with `stand_in`) a census-like stand-in built under `tmp`."""
     model_dir = model_dir or default_model_dir()
     if model_dir is None:
+        if not stand_in:
+            raise NoBenchModel(
+                f"no pushed census model under {CENSUS_ROOT} to benchmark: run `make run` first "
+                "(it pushes one), pass a SavedModel directory, or pass --stand-in to measure a "
+                "small census-like stand-in model (its figures do not describe the real model)")
         return (_stand_in(tmp), "stand-in census-like model (no pushed census model under "
                 f"{CENSUS_ROOT})", {k: ROW[k] for k in ("age", "hours_per_week", "workclass", "sex")})
     return model_dir, str(model_dir), ROW
@@ -323,8 +336,9 @@ def _rest_caller(port: int, method: str, path: str, body: Optional[bytes] = None
     return call
 
 
-def run(model_dir=None, n: int = 300, seconds: float = 4.0) -> Dict:
-    """Measure and return the figures (also printed by main)."""
+def run(model_dir=None, n: int = 300, seconds: float = 4.0, stand_in: bool = False) -> Dict:
+    """Measure and return the figures (also printed by main); `stand_in` allows the stand-in
+    model when nothing is pushed (else NoBenchModel)."""
     import grpc
     import numpy as np
     import tensorflow as tf
@@ -337,7 +351,7 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0) -> Dict:
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="serving-bench-"))
     result = {}
     try:
-        model_dir, result["model"], row = _bench_model(model_dir, tmp)
+        model_dir, result["model"], row = _bench_model(model_dir, tmp, stand_in)
         model_dir = pathlib.Path(model_dir).resolve()
         serialized = example_bytes(row)
         loaded = tf.saved_model.load(str(model_dir))
@@ -345,7 +359,6 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0) -> Dict:
         (input_key,) = signature.structured_input_signature[1]
         one = tf.constant([serialized])
         batch = tf.constant([serialized] * CLIENTS)
-        result["in_process"] = _latency(lambda: signature(**{input_key: one}), n)
         runner = LoadedModel.load("census", 1, model_dir).signature("serving_default")
         one_row = {input_key: np.array([serialized], dtype=object)}
         result["in_process_server_call"] = _latency(lambda: runner.run(one_row), n)
@@ -371,9 +384,11 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0) -> Dict:
             channel = grpc.insecure_channel(f"127.0.0.1:{grpc_port}")
             stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
             model_stub = model_service_pb2_grpc.ModelServiceStub(channel)
-            result["grpc"] = _latency(lambda: stub.Predict(request, timeout=30), n)
-            result["rest"] = _latency(
-                _rest_caller(rest_port, "POST", "/v1/models/census:predict", body), n)
+            result.update(_interleaved({
+                "in_process": lambda: signature(**{input_key: one}),
+                "grpc": lambda: stub.Predict(request, timeout=30),
+                "rest": _rest_caller(rest_port, "POST", "/v1/models/census:predict", body),
+            }, n))
             result["transport_floor"] = {
                 "grpc_get_model_status_p50_ms": _latency(
                     lambda: model_stub.GetModelStatus(status_request, timeout=30), n)["p50_ms"],
@@ -456,7 +471,7 @@ def _interleaved(calls: Dict[str, object], n: int, chunk: int = 25) -> Dict[str,
     return {name: _percentiles(v) for name, v in samples.items()}
 
 
-def run_router(model_dir=None, n: int = 1000) -> Dict:
+def run_router(model_dir=None, n: int = 1000, stand_in: bool = False) -> Dict:
     """The canary router's added latency: one-row predict straight to the stable group and through
     nginx (weight 0, so both reach the same server), REST and gRPC, side by side."""
     import grpc
@@ -471,7 +486,7 @@ def run_router(model_dir=None, n: int = 1000) -> Dict:
     result = {}
     stack = None
     try:
-        model_dir, result["model"], row = _bench_model(model_dir, tmp)
+        model_dir, result["model"], row = _bench_model(model_dir, tmp, stand_in)
         root = tmp / "models"
         (root / "census").mkdir(parents=True)
         os.symlink(pathlib.Path(model_dir).resolve(), root / "census" / "1")
@@ -525,13 +540,18 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=4.0, help="throughput window")
     parser.add_argument("--router", action="store_true",
                         help="only the canary router case: latency through nginx vs direct")
+    parser.add_argument("--stand-in", action="store_true",
+                        help="with no pushed census model, measure a small census-like model")
     args = parser.parse_args(argv)
     if args.model_dir is not None and not (args.model_dir / "saved_model.pb").exists():
         parser.error(f"{args.model_dir} is not a SavedModel directory (no saved_model.pb)")
-    if args.router:
-        result = run_router(args.model_dir, max(args.requests, 100))
-    else:
-        result = run(args.model_dir, args.requests, args.seconds)
+    try:
+        if args.router:
+            result = run_router(args.model_dir, max(args.requests, 100), args.stand_in)
+        else:
+            result = run(args.model_dir, args.requests, args.seconds, args.stand_in)
+    except NoBenchModel as error:
+        parser.exit(2, f"{parser.prog}: {error}\n")
     print(json.dumps(result, indent=2))
     return 0
 
@@ -586,11 +606,12 @@ def _fixed_rate_calls(call, rate: float, seconds: float, threads: int = 8):
 
 
 def run_soak(model_dir=None, seconds: float = 600.0, rate: float = 50.0,
-             window_s: float = 60.0) -> Dict:
+             window_s: float = 60.0, stand_in: bool = False) -> Dict:
     """A soak through the canary router: one-row predicts at a fixed rate, gRPC and REST
     alternating, stable and canary groups (canary weight 20) behind nginx, for `seconds`.
     Reports failed requests (must be 0), each group's RSS at the first and last window and its
-    growth, and p99 per window with its drift (last window / first window)."""
+    growth, and p99 per window with its drift (last window / first window). `stand_in` as in
+    `run`."""
     import grpc
     import numpy as np
     import tensorflow as tf
@@ -604,7 +625,7 @@ def run_soak(model_dir=None, seconds: float = 600.0, rate: float = 50.0,
     result = {}
     stack = None
     try:
-        model_dir, result["model"], row = _bench_model(model_dir, tmp)
+        model_dir, result["model"], row = _bench_model(model_dir, tmp, stand_in)
         model_dir = pathlib.Path(model_dir).resolve()
         root = tmp / "models"
         (root / "census").mkdir(parents=True)

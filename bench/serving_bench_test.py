@@ -6,15 +6,35 @@ import pytest
 from bench import serving_bench
 
 
-def test_serving_benchmark_measures_every_ratio_it_has_a_target_for():
-    result = serving_bench.run(n=20, seconds=0.3)
+@pytest.fixture
+def nothing_pushed(tmp_path, monkeypatch):
+    """An empty census push destination: the benchmarks measure the stand-in only if asked."""
+    monkeypatch.setattr(serving_bench, "CENSUS_ROOT", tmp_path / "census")
+
+
+def test_without_a_pushed_model_the_benchmarks_stop_unless_a_stand_in_is_asked_for(
+        nothing_pushed, capsys):
+    for benchmark in (serving_bench.run, serving_bench.run_router):
+        with pytest.raises(serving_bench.NoBenchModel,
+                           match="no pushed census model under .*census to benchmark: run "
+                                 "`make run` first.*--stand-in"):
+            benchmark(n=20)
+    with pytest.raises(SystemExit, match="2"):
+        serving_bench.main(["--requests", "20"])
+    assert "pass --stand-in to measure" in capsys.readouterr().err
+
+
+def test_serving_benchmark_measures_every_ratio_it_has_a_target_for(nothing_pushed):
+    result = serving_bench.run(n=20, seconds=0.3, stand_in=True)
+    assert result["model"].startswith("stand-in census-like model")
     assert set(result["targets"]) <= set(result["ratios"])
     assert all(result[path]["p50_ms"] > 0 for path in ("in_process", "grpc", "rest"))
     assert result["request_logging"]["records_logged"] > 0
 
 
-def test_router_benchmark_measures_both_apis_direct_and_through_nginx():
-    result = serving_bench.run_router(n=20)
+@pytest.mark.requires("nginx")
+def test_router_benchmark_measures_both_apis_direct_and_through_nginx(nothing_pushed):
+    result = serving_bench.run_router(n=20, stand_in=True)
     for api in ("rest", "grpc"):
         assert result[f"{api}_direct"]["p50_ms"] > 0 and result[f"{api}_via_nginx"]["p50_ms"] > 0
     assert set(result["added_ms"]) == {"rest_p50", "rest_p99", "grpc_p50", "grpc_p99"}
@@ -22,7 +42,7 @@ def test_router_benchmark_measures_both_apis_direct_and_through_nginx():
 
 @pytest.mark.slow
 def test_soak_runs_through_the_router_and_reports_what_it_promises():
-    result = serving_bench.run_soak(seconds=4, rate=20, window_s=2)
+    result = serving_bench.run_soak(seconds=4, rate=20, window_s=2, stand_in=True)
     assert result["requests"] == 80 and result["failed"] == 0, result["windows"]
     assert set(result["rss_growth_mb"]) == {"stable", "canary"}
     assert len(result["p99_ms_by_window"]) == 2 and result["p99_drift"] > 0

@@ -139,11 +139,10 @@ def test_component_reads_example_validator_output_and_writes_its_result(sample, 
     assert "first run" in report.note
 
 
+@pytest.mark.requires("prepared-data")
 def test_the_committed_census_sample_does_not_drift_from_the_full_data(sample):
     """A sample run against a stable version trained on the full prepared data."""
     full = settings.PREPARED_ROOT / "census" / "train" / "census_train.csv"
-    if not full.exists():
-        pytest.skip(f"{full} is not prepared (`tfxp data prepare --model census`)")
     full_statistics = _stats(full.read_text().splitlines())
     report = data_gate.check({}, sample, SCHEMA, MINIMUM, stable_statistics=full_statistics,
                              stable_version_dir="full")

@@ -2,16 +2,12 @@
 import os
 import pathlib
 
-import pytest
 import tensorflow as tf
+from tensorflow_serving.apis import prediction_log_pb2
+from tfx.types import Channel, standard_artifacts
 
-tfx = pytest.importorskip("tfx")
-
-from tensorflow_serving.apis import prediction_log_pb2  # noqa: E402
-from tfx.types import Channel, standard_artifacts  # noqa: E402
-
-from components import infra_validator  # noqa: E402
-from serving.server import testing  # noqa: E402
+from components import infra_validator
+from serving.server import testing
 
 
 def _artifacts(tmp_path: pathlib.Path, model_builder):

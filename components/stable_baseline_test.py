@@ -55,9 +55,10 @@ def test_after_a_rollback_the_baseline_is_what_serves(tmp_path):
     canary.promote(root, "census")
     assert _run(str(root / "census"), tmp_path / "a").get_int_custom_property("stable_version") == 2
     canary.rollback(root, "census")
-    stable = configs.labelled_version_dir(root, "census", "stable").name
     baseline = _run(str(root / "census"), tmp_path / "b")
-    assert baseline.get_int_custom_property("stable_version") == int(stable)
+    assert baseline.get_int_custom_property("stable_version") == 1
+    copied = pathlib.Path(baseline.uri) / "Format-Serving" / "saved_model.pb"
+    assert copied.read_bytes() == b"one"
 
 
 def test_evaluator_drops_an_empty_baseline_and_keeps_a_real_one(tmp_path, monkeypatch):

@@ -51,7 +51,7 @@ def test_tfx_alone_fails_on_the_oss_shape(tmp_path):
     from tfx.orchestration.kubeflow.v2.container import kubeflow_v2_run_executor
 
     executor_input = _oss_input(tmp_path, {"instanceSchema": ""}, extra_outputs=False)
-    with pytest.raises(AttributeError):
+    with pytest.raises(AttributeError, match="'NoneType' object has no attribute 'get'"):
         kubeflow_v2_run_executor.main((_args(executor_input, _inputs_spec(
             anomalies=ANOMALIES_SCHEMA)), []))
 
@@ -115,7 +115,9 @@ def test_oss_shape_runs_a_real_tfx_executor_end_to_end(tmp_path):
     entrypoint.run(_args(executor_input, _inputs_spec(candidate="title: tfx.Model\ntype: object\n"),
                          executor="components.stable_baseline.StableBaseline_Executor"), [])
     output = json.loads(output_file.read_text())
-    assert "executor-logs" not in output.get("artifacts", {})
+    assert list(output["artifacts"]) == ["baseline"], "executor-logs is left out, baseline kept"
+    (baseline,) = output["artifacts"]["baseline"]["artifacts"]
+    assert baseline["uri"] == str(tmp_path / "StableBaseline" / "baseline")
 
 
 def test_remote_uris_are_read_under_the_launcher_mounts_and_recorded_remote(tmp_path):

@@ -43,13 +43,23 @@ def _paths(tmp_path):
 
 
 def test_a_fresh_home_or_a_healthy_database_passes_the_metadata_check(tmp_path):
-    import sqlite3
+    """A real ML Metadata store holding an artifact passes, and the check only reads it."""
+    from ml_metadata.metadata_store import metadata_store
+    from ml_metadata.proto import metadata_store_pb2
 
     paths = _paths(tmp_path)
-    runner.check_metadata(paths)
+    assert runner.check_metadata(paths) is None
+    assert not paths.home.exists(), "checking a fresh home creates nothing"
     paths.home.mkdir(parents=True)
-    sqlite3.connect(paths.metadata_path).execute("CREATE TABLE t (x)").connection.commit()
-    runner.check_metadata(paths)
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = str(paths.metadata_path)
+    store = metadata_store.MetadataStore(config)
+    type_id = store.put_artifact_type(metadata_store_pb2.ArtifactType(name="Examples"))
+    store.put_artifacts([metadata_store_pb2.Artifact(type_id=type_id, uri="/data/examples")])
+    del store
+    written = paths.metadata_path.read_bytes()
+    assert runner.check_metadata(paths) is None
+    assert paths.metadata_path.read_bytes() == written
 
 
 def test_a_corrupt_database_names_what_to_delete(tmp_path):

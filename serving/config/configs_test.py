@@ -53,11 +53,16 @@ def test_generate_writes_three_configs_that_parse_with_the_protos(tmp_path):
     assert monitoring.prometheus_config.path == "/monitoring/prometheus/metrics"
 
 
-def test_base_path_maps_container_root_to_the_config_directory(tmp_path):
-    if pathlib.Path("/models").exists():
-        pytest.skip("/models exists on this machine")
-    assert configs.resolve_base_path("/models/census", tmp_path) == tmp_path / "census"
-    assert configs.resolve_base_path("/srv/m", tmp_path) == pathlib.Path("/srv/m")
+def test_base_path_maps_container_root_to_the_config_directory(tmp_path, monkeypatch):
+    """Outside a container (no /models) a /models path maps beside the config; inside one it
+    stays. CONTAINER_ROOT points into tmp_path so that both cases run on any machine."""
+    container = tmp_path / "container_models"
+    monkeypatch.setattr(configs, "CONTAINER_ROOT", str(container))
+    config_dir = tmp_path / "config"
+    assert configs.resolve_base_path(f"{container}/census", config_dir) == config_dir / "census"
+    assert configs.resolve_base_path("/srv/m", config_dir) == pathlib.Path("/srv/m")
+    container.mkdir()
+    assert configs.resolve_base_path(f"{container}/census", config_dir) == container / "census"
 
 
 @pytest.mark.parametrize("text,needle", [

@@ -34,8 +34,11 @@ def test_arguments_are_checked():
     assert parse_duration("30s") == 30 and parse_duration("500ms") == 0.5
     assert parse_duration("2m") == 120 and parse_duration(3) == 3
     assert parse_steps("10,25,50,100") == [10, 25, 50, 100]
-    for bad in ("0,50", "50,25", "10,200", "x"):
-        with pytest.raises(ConfigError):
+    for bad, reason in (("0,50", "give increasing weights above 0"),
+                        ("50,25", "give increasing weights above 0"),
+                        ("10,200", "invalid canary weight '200'"),
+                        ("x", "invalid canary weight 'x'")):
+        with pytest.raises(ConfigError, match=f"invalid --steps '{bad}': {reason}"):
             parse_steps(bad)
     with pytest.raises(ConfigError, match="invalid duration"):
         parse_duration("soon")

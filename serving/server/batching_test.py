@@ -38,21 +38,45 @@ def _submit_all(scheduler, run, row_counts):
     return results, failures
 
 
+def _wait_for_queued(scheduler, key, tasks: int) -> bool:
+    """Until `tasks` requests wait in the key's queue (woken by each submit; False after 30 s)."""
+    # pylint: disable=protected-access
+    with scheduler._cond:
+        return scheduler._cond.wait_for(
+            lambda: key in scheduler._queues and len(scheduler._queues[key].tasks) >= tasks, 30)
+
+
 def test_concurrent_requests_run_as_one_padded_batch_and_get_their_own_rows():
-    batch_sizes, ran = [], threading.Event()
+    """The only batch thread is held by a full first batch until three requests are queued
+    behind it (events, not a submit window); they then run as one batch of 5 rows padded to 8."""
+    batch_sizes, busy, release = [], threading.Event(), threading.Event()
 
     def run(inputs):
         batch_sizes.append(inputs["x"].shape[0])
-        ran.set()
+        if len(batch_sizes) == 1:
+            busy.set()
+            release.wait(30)
         return {"y": inputs["x"] * 2}
 
-    scheduler = BatchScheduler(_params(max_batch_size=8, batch_timeout_micros=300_000,
-                                       allowed_batch_sizes=[4, 8]))
-    results, failures = _submit_all(scheduler, run, [1, 2, 2])
+    scheduler = BatchScheduler(_params(max_batch_size=8, batch_timeout_micros=0,
+                                       num_batch_threads=1, allowed_batch_sizes=[4, 8]))
+    first = threading.Thread(target=scheduler.submit,
+                             args=("m", run, {"x": np.zeros((8, 1), np.float32)}))
+    first.start()
+    assert busy.wait(30)
+    outcome = {}
+    queued = threading.Thread(target=lambda: outcome.update(zip(
+        ("results", "failures"), _submit_all(scheduler, run, [1, 2, 2]))))
+    queued.start()
+    assert _wait_for_queued(scheduler, "m", 3)
+    release.set()
+    queued.join(30)
+    first.join(30)
     scheduler.close()
-    assert not failures and batch_sizes == [8]
+    assert not outcome["failures"] and batch_sizes == [8, 8]
     for index, rows in enumerate([1, 2, 2]):
-        np.testing.assert_array_equal(results[index]["y"], np.full((rows, 1), 2.0 * index))
+        np.testing.assert_array_equal(outcome["results"][index]["y"],
+                                      np.full((rows, 1), 2.0 * index))
 
 
 def test_a_request_larger_than_the_batch_is_refused_with_tf_servings_words():

@@ -45,10 +45,15 @@ def test_predict_and_regress_logs_rotate_by_size_and_read_back(tmp_path):
 
 
 def test_sampling_rate_is_a_per_request_draw(tmp_path):
+    """TF Serving's rule: each request logs when its own uniform draw is below the rate (not
+    every 1/rate-th request); the seeded logger makes the same draws as random.Random(seed)."""
+    import random
+
     logger = RequestLogger("m", _config(tmp_path / "m", 0.25), seed=1)
-    draws = sum(logger.sampled() for _ in range(4000))
+    draws = [logger.sampled() for _ in range(4000)]
     logger.close()
-    assert 800 < draws < 1200
+    same_seed = random.Random(1)
+    assert draws == [same_seed.random() < 0.25 for _ in range(4000)]
     never = RequestLogger("m", _config(tmp_path / "n", 0.0))
     assert not any(never.sampled() for _ in range(100))
     never.close()

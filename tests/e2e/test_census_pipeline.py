@@ -1,6 +1,7 @@
 """The census pipeline end to end on the committed sample: push, baseline, cache, data gate."""
 import csv
 import pathlib
+import re
 import shutil
 
 import pytest
@@ -38,18 +39,33 @@ def _run(home, serving, *extra):
                     "--serving-dir", str(serving), "--no-infra-validation", *extra)
 
 
+def _run_as_make_run(home, serving):
+    """`tfxp run` as `make run` calls it (infra validation on, default rollout), on the sample,
+    with this test's folders in place of the default ones."""
+    return run_tfxp("run", "--model", "census", "--sample", "--pipeline-root", str(home),
+                    "--serving-dir", str(serving))
+
+
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
     return tmp_path_factory.mktemp("census_e2e")
 
 
 def test_first_run_pushes_version_1_that_predicts_through_both_signatures(workdir):
-    result = _run(workdir / "home", workdir / "serving" / "census")
+    """The first run is the command users type: the candidate is served and answered
+    LocalInfraValidator's requests before the push, and the pushed version carries them as
+    TF Serving warmup records."""
+    result = _run_as_make_run(workdir / "home", workdir / "serving" / "census")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Transform" in result.stdout and "started" in result.stdout
+    assert re.search(r"^\[.*\] LocalInfraValidator +done in ", result.stdout, re.MULTILINE), \
+        result.stdout
+    assert "infra validation: FAILED" not in result.stdout
     assert "no stable version to compare with yet" in result.stdout
     assert "full logs:" in result.stdout
     assert _versions(workdir / "serving" / "census") == [1]
+    warmup = workdir / "serving" / "census" / "1" / "assets.extra" / "tf_serving_warmup_requests"
+    assert sum(1 for _ in tf.data.TFRecordDataset(str(warmup))) > 0
 
     model = tf.saved_model.load(str(workdir / "serving" / "census" / "1"))
     by_example = model.signatures["serving_default"](examples=tf.constant([_example(RAW_ROW)]))

@@ -1,4 +1,5 @@
-"""Slower census variants: BeamDagRunner and the Tuner (`make test-slow`)."""
+"""Slower census variants: BeamDagRunner and the Tuner (`make test-runners`, run by .ci/run;
+also in `make test-slow`)."""
 import json
 import pathlib
 
@@ -7,7 +8,7 @@ import pytest
 from pipelines import run_info
 from tests.e2e.tfxp import run_tfxp
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.runners]
 
 
 def test_beam_dag_runner_runs_the_same_pipeline_and_pushes(tmp_path):

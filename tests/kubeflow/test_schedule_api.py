@@ -3,7 +3,6 @@ against a loopback server implementing the KFP v2beta1 REST endpoints it calls.
 
 This is a contract test of the API (the exact requests KFP receives), not a cluster run."""
 import hashlib
-import time
 
 import pytest
 import yaml
@@ -207,11 +206,14 @@ def test_bad_arguments_fail_before_any_request(kfp_api, census_spec, tmp_path, c
 def test_an_unreachable_host_fails_fast_with_one_line(census_spec, capsys, monkeypatch, command):
     from kubeflow import schedule
 
+    import kfp
+
     monkeypatch.setattr(schedule, "SPECS_DIR", census_spec.parent)
+    clients = []
+    monkeypatch.setattr(kfp, "Client", lambda **options: clients.append(options))
     host = f"http://127.0.0.1:{free_port()}"
-    started = time.monotonic()
     code, _, err = tfxp(capsys, command[0], "--host", host, *command[1:])
-    assert time.monotonic() - started < 5
+    assert clients == [], "the probe stops it before kfp.Client, which retries 5 times 5 s apart"
     assert code == 1
     assert err.count("\n") == 1
     assert f"cannot reach the Kubeflow Pipelines API at {host}" in err
@@ -237,9 +239,7 @@ def test_multi_user_kfp_gets_the_token_and_the_namespace(census_spec, capsys):
         assert fake.calls("GET", "/recurringruns")[-1].query["namespace"] == "team-a"
 
         before = len(fake.requests)
-        started = time.monotonic()
         code, _, err = tfxp(capsys, "list", "--host", url, "--namespace", "team-a")
-        assert time.monotonic() - started < 5
         assert code == 1 and "answered 401" in err and "--token" in err and url in err
         assert len(fake.requests) == before + 1
     finally:

@@ -130,12 +130,32 @@ def test_pipeline_section_lists_components_as_mlmd_recorded_them(reported_histor
     assert run.output("Trainer", "model").uri in html
 
 
+def _category_shares(dataset, name):
+    feature = next(f for f in dataset.features if f.path.step[0] == name)
+    counts = {b.label: b.sample_count for b in feature.string_stats.rank_histogram.buckets}
+    return {label: count / sum(counts.values()) for label, count in counts.items()}
+
+
 def test_drift_note_and_skew_distances_come_from_tfdv(reported_history):
+    """Each categorical feature's train/eval skew is the L-infinity distance of its category
+    shares in StatisticsGen's output (worked out here from the statistics themselves)."""
+    import tensorflow_data_validation as tfdv
+
     page = parse(reported_history.page)
     assert "StatisticsGen was cached" in page.text_by_id["drift-note"]
     skew = page.values(("feature",), comparison="skew")
     assert {"age", "sex", "education"} <= set(f for (f,) in skew)
-    assert all(0.0 <= v <= 1.0 for v in skew.values())
+    statistics = _latest(reported_history).output("StatisticsGen", "statistics").uri
+    train, evaluation = (
+        tfdv.load_stats_binary(os.path.join(statistics, f"Split-{split}", "FeatureStats.pb"))
+        .datasets[0] for split in ("train", "eval"))
+    categorical = [f.path.step[0] for f in train.features if f.HasField("string_stats")]
+    assert {"sex", "education", "race"} <= set(categorical)
+    for name in categorical:
+        shares = _category_shares(train, name), _category_shares(evaluation, name)
+        expected = max(abs(shares[0].get(c, 0.0) - shares[1].get(c, 0.0))
+                       for c in set(shares[0]) | set(shares[1]))
+        assert skew[(name,)] == pytest.approx(expected, abs=1e-6), name
 
 
 def test_training_curves_cover_every_epoch_metric_in_the_tensorboard_logs(reported_history):
@@ -174,8 +194,7 @@ def test_index_links_the_run_with_key_metric_and_versions(reported_history):
     assert pushed == ["1"]
 
 
-@pytest.mark.skipif(not os.path.exists(browser.CHROMIUM), reason="Debian chromium missing "
-                    "(`make system-packages` installs it)")
+@pytest.mark.requires("chromium")
 def test_report_renders_in_headless_chromium_without_errors(reported_history):
     from io import BytesIO
 
@@ -197,8 +216,8 @@ def test_report_renders_in_headless_chromium_without_errors(reported_history):
 
 
 def test_report_build_time_is_recorded(reported_history):
-    assert reported_history.build.seconds < 120
-    assert (ARTIFACTS / "report-build-time.txt").exists()
+    """The time build_reports reports is its own: above zero, within the caller's clock."""
+    assert 0 < reported_history.build.seconds <= reported_history.build_seconds
 
 
 def test_a_shifted_feature_is_flagged_as_drift_with_tfdvs_distance(reported_history):

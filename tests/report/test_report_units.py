@@ -1,6 +1,5 @@
 """Report pieces that need no pipeline run: the CLI without runs, multi-class plots, the
 browser harness itself."""
-import os
 import pathlib
 
 import pytest
@@ -49,7 +48,7 @@ def test_index_page_lists_models_without_runs():
     assert "no runs yet: run `tfxp run --model digits_mlp`" in html
 
 
-@pytest.mark.skipif(not os.path.exists(browser.CHROMIUM), reason="Debian chromium missing")
+@pytest.mark.requires("chromium")
 def test_browser_harness_reports_script_errors_and_failed_loads(tmp_path):
     page = tmp_path / "broken.html"
     page.write_text("<!doctype html><html><body><p>x</p><img src=\"missing.png\">"

@@ -8,7 +8,6 @@ import http.client
 import json
 import random
 import threading
-import time
 
 import pytest
 
@@ -19,19 +18,11 @@ from tests.serving.helpers import ClientThreads
 
 MODEL = "split"
 ROW = [[1.0, 1.0]]
+REQUESTS_PER_CHANGE = 30  # answered (or failed) around each rollout change before the next
 
 
 
-def _nginx_installed() -> bool:
-    try:
-        router.nginx_binary()
-        return True
-    except ConfigError:
-        return False
-
-
-pytestmark = pytest.mark.skipif(not _nginx_installed(),
-                                reason="nginx is not installed (make system-packages)")
+pytestmark = pytest.mark.requires("nginx")
 
 
 def build_faulty(path, failure_above: float):
@@ -185,16 +176,24 @@ class Traffic(ClientThreads):
     def __init__(self, stack, row_source=lambda: ROW):
         self.stack, self.row_source = stack, row_source
         self.failures, self.answers = [], []
-        self._lock = threading.Lock()
+        self._noted = threading.Condition()
         super().__init__(self._rest, self._rest, self._grpc, daemon=True, join_timeout=30)
 
     def count(self) -> int:
-        with self._lock:
+        with self._noted:
             return len(self.answers) + len(self.failures)
 
+    def wait_for_count(self, count: int) -> None:
+        """Until `count` requests have been answered or failed (a hang fails after 120 s)."""
+        with self._noted:
+            assert self._noted.wait_for(
+                lambda: len(self.answers) + len(self.failures) >= count, timeout=120), \
+                f"the clients stalled at {len(self.answers) + len(self.failures)} requests"
+
     def _note(self, ok: bool, what):
-        with self._lock:
+        with self._noted:
             (self.answers if ok else self.failures).append(what)
+            self._noted.notify_all()
 
     def _rest(self):
         client = RestClient(self.stack.rest_port, keepalive=False)
@@ -220,7 +219,7 @@ def test_weight_changes_promote_and_rollback_lose_no_request(stack):
     testing.build_affine(stack.models_root / MODEL / "3", 3.0)
     served = {}
     with Traffic(stack) as traffic:
-        time.sleep(0.5)
+        traffic.wait_for_count(REQUESTS_PER_CHANGE)
         for name, change in (("set-weight 50", lambda: canary.set_weight(stack.models_root,
                                                                          MODEL, 50)),
                              ("set-weight 0", lambda: canary.set_weight(stack.models_root,
@@ -233,11 +232,10 @@ def test_weight_changes_promote_and_rollback_lose_no_request(stack):
                              ("rollback", lambda: canary.rollback(stack.models_root, MODEL))):
             before = traffic.count()
             change()
-            time.sleep(0.5)
+            traffic.wait_for_count(before + REQUESTS_PER_CHANGE)
             served[name] = traffic.count() - before
     print("requests answered around each change:", served, "failures:", len(traffic.failures))
     assert traffic.failures == []
-    assert all(n > 0 for n in served.values()), served
     assert canary.status(stack.models_root)[MODEL]["stable"] == 2
     assert canary.status(stack.models_root)[MODEL]["canary"] is None
     client = RestClient(stack.rest_port)
@@ -245,14 +243,14 @@ def test_weight_changes_promote_and_rollback_lose_no_request(stack):
 
 
 def run_watch(stack, traffic_rows, **rules):
-    """Latency is judged with a 1 s floor here: the test models have no warmup records, so a
-    fresh version's first calls on a busy machine would be slow (serving/canary_watch_test.py
-    covers the latency rule)."""
+    """The latency rule is off here (an infinite p99 ratio): whether a fresh version's first
+    calls are slow depends on the machine's load, not on the code; serving/canary_watch_test.py
+    covers that rule. Outcomes here follow from the error counts alone."""
     lines, changes = [], []
     with Traffic(stack, traffic_rows) as traffic:
         record = canary_watch.watch(
             stack.models_root, MODEL, [25, 100], 0.5,
-            canary_watch.Rules(max_p99_ratio=4.0, latency_floor=1.0, min_requests=40, **rules),
+            canary_watch.Rules(max_p99_ratio=float("inf"), min_requests=40, **rules),
             timeout=120, echo=lines.append,
             on_change=lambda: changes.append(canary.status(stack.models_root)[MODEL]["weight"]))
     print("\n".join(lines))

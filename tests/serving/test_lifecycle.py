@@ -1,8 +1,10 @@
 """Lifecycle against a running local server: canary start/promote/rollback, config reload by poll
 and by HandleReloadConfigRequest, hot swap under a concurrent client loop, failed loads, warmup."""
+import collections
 import shutil
 import threading
 import time
+import urllib.request
 
 import grpc
 import numpy as np
@@ -130,8 +132,9 @@ def test_hot_swap_failed_load_keeps_old_version_then_new_one_takes_over(live):
         testing.build_affine(staging, 30.0)
         shutil.move(str(staging), str(root / "latest" / "3"))
         _wait_for(lambda: _scale(live, "latest"), 30.0)
-    assert loop.failures == []
-    assert {10.0, 30.0} >= loop.values
+        _wait_for(lambda: 30.0 in loop.values, True)
+    assert loop.failures == [] and loop.count > 0
+    assert loop.values == {10.0, 30.0}
     status = http(live, "GET", "/v1/models/latest/versions/2")[1]["model_version_status"][0]
     assert status["state"] == "END" and status["status"]["error_message"]
     assert "Keeping version 1 of model latest serving" in live.log()
@@ -174,7 +177,19 @@ def test_warmup_records_run_and_a_failing_warmup_fails_the_load(live, tmp_path):
     assert "Number of warmup records read: 2." in live.log()
 
 
+def _batch_size_buckets(server):
+    """le -> cumulative count of the server's batch-size histogram (0 before any batch)."""
+    text = urllib.request.urlopen(
+        f"http://{server.rest}/monitoring/prometheus/metrics").read().decode()
+    counts = {line.split("le=")[1].split("}")[0].strip('"'): float(line.split()[-1])
+              for line in text.splitlines() if line.startswith("tfxp_serving_batch_size_bucket")}
+    return collections.defaultdict(float, counts)
+
+
 def test_batching_merges_concurrent_requests(live):
+    """Only this burst's batches count: earlier tests' traffic is subtracted."""
+    before = _batch_size_buckets(live)
+
     def burst():
         for _ in range(10):
             _scale(live, "m", "stable")
@@ -183,9 +198,7 @@ def test_batching_merges_concurrent_requests(live):
         t.start()
     for t in threads:
         t.join()
-    import urllib.request
-    text = urllib.request.urlopen(
-        f"http://{live.rest}/monitoring/prometheus/metrics").read().decode()
-    counts = {line.split("le=")[1].split("}")[0].strip('"'): float(line.split()[-1])
-              for line in text.splitlines() if line.startswith("tfxp_serving_batch_size_bucket")}
-    assert counts["1.0"] < counts["+Inf"], "no batch ever held more than one row"
+    after = _batch_size_buckets(live)
+    batches, single_row = (after[le] - before[le] for le in ("+Inf", "1.0"))
+    assert batches > 0, "the burst's requests ran in no batch at all"
+    assert single_row < batches, "no batch of the burst held more than one row"

@@ -155,15 +155,26 @@ def test_version_that_fails_to_load_reports_error_status(server):
     assert "Loading servable: {name: broken version: 2} failed" in server.log()
 
 
-@pytest.mark.local_only
-def test_prometheus_metrics_per_model_and_version(server):
-    http(server, "POST", "/v1/models/half/versions/1:predict", {"instances": [[1.0, 1.0]]})
-    http(server, "POST", "/v1/models/half:predict", raw=b"{bad")
+def _samples(server):
+    """{series (name and labels): value} of the server's Prometheus exposition."""
     import urllib.request
     text = urllib.request.urlopen(
         f"http://{server.rest}/monitoring/prometheus/metrics").read().decode()
-    assert ('tfxp_serving_requests_total{api="predict",label="stable",model="half",protocol="rest",'
-            'version="1"}') in text
-    assert "tfxp_serving_request_latency_seconds_bucket" in text
-    assert ('tfxp_serving_request_errors_total{api="predict",code="INVALID_ARGUMENT",label="",'
-            'model="half",protocol="rest",version=""}') in text
+    return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines() if line and not line.startswith("#")}
+
+
+@pytest.mark.local_only
+def test_prometheus_metrics_per_model_and_version(server):
+    """Each request moves its own series by one (earlier tests' requests are subtracted)."""
+    served = 'api="predict",label="stable",model="half",protocol="rest",version="1"'
+    series = {"requests": f"tfxp_serving_requests_total{{{served}}}",
+              "latency": f"tfxp_serving_request_latency_seconds_count{{{served}}}",
+              "errors": 'tfxp_serving_request_errors_total{api="predict",code="INVALID_ARGUMENT",'
+                        'label="",model="half",protocol="rest",version=""}'}
+    before = _samples(server)
+    http(server, "POST", "/v1/models/half/versions/1:predict", {"instances": [[1.0, 1.0]]})
+    http(server, "POST", "/v1/models/half:predict", raw=b"{bad")
+    after = _samples(server)
+    assert {name: after[s] - before.get(s, 0.0) for name, s in series.items()} == {
+        "requests": 1.0, "latency": 1.0, "errors": 1.0}
