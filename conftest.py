@@ -13,7 +13,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def _nginx() -> bool:
-    from serving import configs, router
+    from serving.config import configs
+    from serving.rollout import router
     try:
         router.nginx_binary()
         return True
