@@ -14,7 +14,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 DEBIAN_PACKAGES := dataset-fashion-mnist chromium nginx
 
-.PHONY: setup env system-packages data run test test-slow test-faults bench serve clean
+.PHONY: setup env system-packages data run test test-slow test-faults bench serve clean image test-image
 
 setup: env system-packages data
 
@@ -70,6 +70,18 @@ test-slow: setup
 # kill -9, SIGINT/SIGTERM, concurrent runs, a read-only destination, broken ML Metadata.
 test-faults: setup
 	$(PY) -m pytest -m faults
+
+# The Kubeflow component image, built here with buildah on a debootstrap base (kubeflow/image.py);
+# the base, pip's downloads and buildah's layers are cached, so a rebuild redoes what changed.
+CONTAINER_PACKAGES := buildah podman runc debootstrap
+
+image: env
+	@$(MAKE) --no-print-directory system-packages DEBIAN_PACKAGES="$(CONTAINER_PACKAGES)"
+	$(TFXP) kubeflow image build
+
+# The census sample through `run-local --container podman`, and a broken image refused at build.
+test-image: image
+	$(PY) -m pytest -m image
 
 bench: setup
 	$(PY) -m bench

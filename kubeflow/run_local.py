@@ -237,9 +237,10 @@ def _task_environment(project_root: pathlib.Path) -> Dict[str, str]:
 def run_spec(spec: Dict[str, Any], local_root: pathlib.Path,
              parameters: Optional[Dict[str, Any]] = None,
              project_root: pathlib.Path = settings.PROJECT_ROOT,
-             stream: TextIO = sys.stdout) -> RunResult:
+             stream: TextIO = sys.stdout, launcher=None) -> RunResult:
     """Runs every task of a compiled spec in topological order; raises RunLocalError naming the
-    task and its log when one fails (later tasks do not run, as on a cluster)."""
+    task and its log when one fails (later tasks do not run, as on a cluster). `launcher` (a
+    kubeflow.container.PodmanLauncher) runs each task in its image instead of in-process."""
     local_root = pathlib.Path(local_root).resolve()
     mounts = LocalMounts(spec_root(spec), local_root, project_root)
     pipeline_name = spec["pipelineInfo"]["name"]
@@ -307,17 +308,21 @@ def run_spec(spec: Dict[str, Any], local_root: pathlib.Path,
         stream.flush()
         started = time.monotonic()
         with open(log_path, "wb") as log:
-            finished = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT,
-                                      cwd=str(project_root), env=_task_environment(project_root),
-                                      check=False)
+            if launcher is None:
+                returncode = subprocess.run(
+                    command, stdout=log, stderr=subprocess.STDOUT, cwd=str(project_root),
+                    env=_task_environment(project_root), check=False).returncode
+            else:
+                returncode = launcher.run(command, container, log,
+                                          executor_input["outputs"]["outputFile"])
         seconds = time.monotonic() - started
-        if finished.returncode != 0:
+        if returncode != 0:
             stream.write(f" FAILED ({seconds:.1f}s)\n")
             record.add_execution(run_id=run_id, task=task_name, state="failed",
                                  fingerprint=fingerprint, outputs={}, seconds=seconds)
             record.save()
             tail = log_path.read_text(errors="replace").strip().splitlines()[-15:]
-            raise RunLocalError(f"task {task_name} failed (exit code {finished.returncode}); "
+            raise RunLocalError(f"task {task_name} failed (exit code {returncode}); "
                                 f"log: {log_path}\n" + "\n".join(tail))
         stream.write(f" done ({seconds:.1f}s)\n")
         outputs_by_task[task_name] = _record_outputs(record, executor_input)
@@ -404,7 +409,7 @@ def push_outcome(result: RunResult) -> PushOutcome:
 
 def run_model(model: str, sample: bool = False, spec_file: Optional[str] = None,
               local_root: Optional[str] = None, parameters: Optional[Dict[str, Any]] = None,
-              stream: TextIO = sys.stdout) -> RunResult:
+              stream: TextIO = sys.stdout, container: Optional[str] = None) -> RunResult:
     """`tfxp kubeflow run-local`: the model's compiled spec on the sample or the prepared data;
     the spec's Pusher labels a new version in the serving config (stable first, then canary)."""
     spec_path = pathlib.Path(spec_file) if spec_file else kubeflow_compile.spec_path(model, sample)
@@ -415,7 +420,8 @@ def run_model(model: str, sample: bool = False, spec_file: Optional[str] = None,
                           str(default_data_root(model, sample)))
     stream.write(f"run-local {spec_path} (root {root}; not an orchestrator: a dry run by KFP v2's "
                  "rules)\n")
-    result = run_spec(spec, root, parameters, stream=stream)
+    result = run_spec(spec, root, parameters, stream=stream,
+                      launcher=_launcher(container, spec, root, parameters))
     stream.write(format_times(result) + "\n")
     baseline_task = next((task for task, o in result.outputs.items() if "baseline" in o), None)
     if baseline_task is not None:
@@ -436,3 +442,18 @@ def run_model(model: str, sample: bool = False, spec_file: Optional[str] = None,
     else:
         stream.write(f"  pushed: version {pushed.version} (already pushed)\n")
     return result
+
+
+def _launcher(container: Optional[str], spec: Dict[str, Any], root: pathlib.Path,
+              parameters: Dict[str, Any]):
+    """None (tasks in-process), or the `--container podman` launcher: the local root at the
+    spec's pipeline root, the data root read-only."""
+    if container is None:
+        return None
+    from kubeflow import container as kubeflow_container
+
+    if container != "podman":
+        raise RunLocalError(f"--container {container!r}: only podman is supported")
+    return kubeflow_container.PodmanLauncher(
+        spec_root(spec), root.resolve(), settings.PROJECT_ROOT,
+        read_only=[pathlib.Path(parameters[kubeflow_compile.DATA_ROOT_PARAMETER])])
