@@ -46,7 +46,7 @@ def _add_compile(commands) -> None:
                        help="every registered model, each also as <model>-sample.yaml (the "
                             "spec `run-local --sample` runs) unless --sample is given")
     parser.add_argument("--image", required=True,
-                        help="the component image built from kubeflow/Dockerfile, "
+                        help="the component image built from kubeflow/Containerfile, "
                              "e.g. us-docker.pkg.dev/PROJECT/REPO/tfxp:TAG")
     parser.add_argument("--pipeline-root", required=True, metavar="ROOT",
                         help="bucket or shared folder for artifacts (ROOT/pipelines), pushed "

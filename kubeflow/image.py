@@ -4,12 +4,15 @@ buildah (no Docker engine, no registry).
 Nothing can be pulled, so the Containerfile's `FROM debian:bookworm-slim` resolves to a local base:
 a `debootstrap --variant=minbase bookworm` root filesystem imported as
 localhost/debian:bookworm-slim, with the apt sources of the official image. The root filesystem
-tarball, debootstrap's .debs and pip's downloads are kept under `.cache/image/`, and buildah keeps
-its layers, so a rebuild only redoes the layers whose inputs changed.
+tarball, debootstrap's .debs, a wheelhouse of the lock and pip's built wheels are kept under
+`.cache/image/`, and buildah keeps its layers, so a rebuild only redoes the layers whose inputs
+changed, and a cold build on a machine that has built before downloads nothing.
 """
 import dataclasses
+import hashlib
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -26,6 +29,11 @@ DEFAULT_TAG = "localhost/tfxp-component:latest"
 BASE_IMAGE = "localhost/debian:bookworm-slim"
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
 PIP_CACHE_MOUNT = "/var/cache/tfxp-pip"
+WHEELHOUSE_MOUNT = "/var/cache/tfxp-wheels"
+CONSTRAINTS = settings.PROJECT_ROOT / "requirements" / "constraints.txt"
+EXTRAS = settings.PROJECT_ROOT / "requirements" / "extras.txt"
+# Build backends pip needs offline for the few pins that are sources only (pyfarmhash, crcmod).
+BUILD_BACKENDS = ("pip", "setuptools", "wheel")
 # The sandbox refuses raising these rlimits, and crun refuses its hybrid cgroups (env README).
 RUNTIME_OPTIONS = ("--runtime", "runc")
 ULIMITS = ("--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024")
@@ -58,6 +66,7 @@ class BuildResult:
     size_bytes: int
     seconds: float
     base_seconds: float
+    download_seconds: float
 
 
 def missing_tools() -> List[str]:
@@ -127,13 +136,47 @@ def _slim_like(rootfs: pathlib.Path) -> None:
                 path.unlink()
 
 
+def installed_pins(containerfile: pathlib.Path = CONTAINERFILE) -> List[str]:
+    """The `name==version` requirements the Containerfile installs besides -r extras.txt, plus
+    the pinned build backends, read from the file so the wheelhouse cannot drift from it."""
+    pins = re.findall(r"\b[a-z][a-z0-9-]*==[0-9][0-9.]*\b", containerfile.read_text())
+    locked = dict(line.split("==", 1) for line in CONSTRAINTS.read_text().splitlines()
+                  if "==" in line and not line.startswith("#"))
+    return sorted(set(pins) | {f"{name}=={locked[name]}" for name in BUILD_BACKENDS})
+
+
+def fill_wheelhouse(wheelhouse: pathlib.Path, stream: TextIO = sys.stdout) -> float:
+    """Downloads every file the image's pip install needs (the lock's wheels, the sources of the
+    few pins without one, and their build backends) into `wheelhouse`, once per lock: the
+    image then installs with `--no-index` from it. pip's HTTP cache cannot do this here (the
+    proxy's responses are not cacheable). Returns the seconds spent."""
+    started = time.monotonic()
+    wanted = hashlib.sha256(CONSTRAINTS.read_bytes() + EXTRAS.read_bytes() +
+                            " ".join(installed_pins()).encode()).hexdigest()
+    stamp = wheelhouse / ".filled-for"
+    if stamp.exists() and stamp.read_text() == wanted:
+        return 0.0
+    wheelhouse.mkdir(parents=True, exist_ok=True)
+    stream.write(f"pip download of the lock into {wheelhouse}\n")
+    stream.flush()
+    _run([sys.executable, "-m", "pip", "download", "-q", "--ignore-requires-python",
+          "-c", str(CONSTRAINTS), "-d", str(wheelhouse), *installed_pins(), "-r", str(EXTRAS)],
+         "pip download")
+    stamp.write_text(wanted)
+    return time.monotonic() - started
+
+
 def build_command(tag: str, context: pathlib.Path, containerfile: pathlib.Path,
-                  ignore_file: pathlib.Path, pip_cache: pathlib.Path) -> List[str]:
-    """The buildah command: layers kept, never a pull, chroot isolation, pip's cache mounted."""
+                  ignore_file: pathlib.Path, cache_dir: pathlib.Path) -> List[str]:
+    """The buildah command: layers kept, never a pull, chroot isolation, and the wheelhouse and
+    pip's cache (built wheels) mounted for the install step only, so neither is in the image."""
+    pip_options = (f"--no-index --find-links={WHEELHOUSE_MOUNT} "
+                   f"--cache-dir={PIP_CACHE_MOUNT}")
+    volumes = ["--volume", f"{cache_dir / 'wheels'}:{WHEELHOUSE_MOUNT}:ro",
+               "--volume", f"{cache_dir / 'pip'}:{PIP_CACHE_MOUNT}"]
     return ["buildah", "bud", "--layers", "--pull=never", "--isolation", "chroot",
-            *RUNTIME_OPTIONS, *ULIMITS, "--ignorefile", str(ignore_file),
-            "--volume", f"{pip_cache}:{PIP_CACHE_MOUNT}",
-            "--build-arg", f"PIP_CACHE_MOUNT={PIP_CACHE_MOUNT}",
+            *RUNTIME_OPTIONS, *ULIMITS, "--ignorefile", str(ignore_file), *volumes,
+            "--build-arg", f"TFXP_PIP_OPTIONS={pip_options}",
             "-f", str(containerfile), "-t", tag, str(context)]
 
 
@@ -154,17 +197,20 @@ def build(tag: str = DEFAULT_TAG, context: pathlib.Path = settings.PROJECT_ROOT,
                          f"{' '.join(TOOLS)} from Debian's packages)")
     started = time.monotonic()
     base_seconds = ensure_base(cache_dir, stream)
-    pip_cache = cache_dir / "pip"
-    pip_cache.mkdir(parents=True, exist_ok=True)
-    command = build_command(tag, context, CONTAINERFILE, ignore_file, pip_cache)
+    download_seconds = fill_wheelhouse(cache_dir / "wheels", stream)
+    (cache_dir / "pip").mkdir(parents=True, exist_ok=True)
+    command = build_command(tag, context, CONTAINERFILE, ignore_file, cache_dir)
     stream.write(" ".join(command) + "\n")
     stream.flush()
     _run(command, "buildah bud", stream=stream, env={**os.environ, "BUILDAH_LAYERS": "true"})
-    return BuildResult(tag, image_size(tag), time.monotonic() - started, base_seconds)
+    return BuildResult(tag, image_size(tag), time.monotonic() - started, base_seconds,
+                       download_seconds)
 
 
 def describe(result: BuildResult) -> str:
     """The line printed after a build: tag, size and time."""
-    base = f", base {result.base_seconds:.0f}s" if result.base_seconds else ""
+    parts = [f"{what} {seconds:.0f}s" for what, seconds in
+             (("base", result.base_seconds), ("pip download", result.download_seconds)) if seconds]
+    detail = f" (of which {', '.join(parts)})" if parts else ""
     return (f"image {result.tag}: {result.size_bytes / 2**20:.0f} MiB, built in "
-            f"{result.seconds:.0f}s{base}")
+            f"{result.seconds:.0f}s{detail}")

@@ -1,0 +1,112 @@
+"""The component image, built here with buildah from kubeflow/Containerfile, and the census sample
+run through `run-local --container podman`: every task in the image, as the image's own user,
+pushing the same blessed model as the in-process run of the same spec. A task that exits non-zero
+in the container fails the run with its last log lines, and an image whose build context lacks a
+module the specs name is refused by the build's `python -m kubeflow.verify` step (`make
+test-image`; the build is cached, so only a fresh machine pays for debootstrap and pip)."""
+import io
+import pathlib
+import subprocess
+
+import pytest
+
+from kubeflow import compile as kubeflow_compile
+from kubeflow import image as kubeflow_image
+from kubeflow import run_local
+
+pytestmark = pytest.mark.image
+SPEC_ROOT = "/mnt/tfxp"
+IMAGE_UID = 1000  # the Containerfile's `tfxp` user
+
+
+@pytest.fixture(scope="module")
+def image_tag():
+    result = kubeflow_image.build(stream=io.StringIO())
+    print("\n" + kubeflow_image.describe(result))
+    return result.tag
+
+
+@pytest.fixture(scope="module")
+def runs(image_tag, tmp_path_factory):
+    compiled = kubeflow_compile.compile_model(
+        "census", image=image_tag, pipeline_root=SPEC_ROOT, sample=True,
+        out_dir=tmp_path_factory.mktemp("specs"))
+    results = {}
+    for how, container in (("in-process", None), ("podman", "podman")):
+        root = tmp_path_factory.mktemp(how)
+        results[how] = (root, run_local.run_model("census", sample=True,
+                                                  spec_file=str(compiled.path),
+                                                  local_root=str(root), container=container))
+    print("\n" + _side_by_side(results["in-process"][1], results["podman"][1]))
+    return results
+
+
+def _side_by_side(in_process, podman) -> str:
+    lines = [f"{'task':<22} {'in-process':>10} {'podman':>8}"]
+    for task in in_process.tasks:
+        lines.append(f"{task.task:<22} {task.seconds:9.1f}s {podman.task(task.task).seconds:7.1f}s")
+    lines.append(f"{'total':<22} {sum(t.seconds for t in in_process.tasks):9.1f}s "
+                 f"{sum(t.seconds for t in podman.tasks):7.1f}s")
+    return "\n".join(lines)
+
+
+def _pushed_dir(result) -> pathlib.Path:
+    return pathlib.Path(result.outputs["VersionedPusher"]["pushed_model"]["metadata"][
+        "pushed_destination"])
+
+
+def test_every_task_ran_in_the_image_as_its_user(runs):
+    root, result = runs["podman"]
+    assert {t.state for t in result.tasks} == {"executed"}
+    for task in result.tasks:
+        written = [p for p in (result.run_root / task.task).iterdir()
+                   if p.name != run_local.EXECUTOR_LOGS]
+        assert written, task.task
+        assert {p.stat().st_uid for p in written} == {IMAGE_UID}, task.task
+    assert _pushed_dir(result).stat().st_uid == IMAGE_UID
+    assert root in _pushed_dir(result).parents
+
+
+def test_the_image_pushes_the_model_the_in_process_run_pushes(runs):
+    in_process, podman = runs["in-process"][1], runs["podman"][1]
+    for result in (in_process, podman):
+        assert result.outputs["Evaluator"]["blessing"]["metadata"]["blessed"] == 1
+        assert run_local.push_outcome(result).version == 1
+    assert _model_bytes(_pushed_dir(podman)) == _model_bytes(_pushed_dir(in_process))
+
+
+def _model_bytes(model_dir: pathlib.Path):
+    """Every file of a pushed SavedModel by relative path (variables, graph, assets)."""
+    return {p.relative_to(model_dir).as_posix(): p.read_bytes()
+            for p in sorted(model_dir.rglob("*")) if p.is_file()}
+
+
+def test_a_task_failing_in_the_container_fails_the_run_with_its_last_lines(image_tag, tmp_path):
+    spec = {
+        "pipelineInfo": {"name": "fails"},
+        "defaultPipelineRoot": f"{SPEC_ROOT}/pipelines/fails",
+        "root": {"dag": {"tasks": {"Broken": {"componentRef": {"name": "comp-broken"}}}}},
+        "components": {"comp-broken": {"executorLabel": "exec-broken"}},
+        "deploymentSpec": {"executors": {"exec-broken": {"container": {
+            "image": image_tag, "command": ["python", "-c"],
+            "args": ["import os, sys; print('uid', os.getuid(), sys.executable); sys.exit(3)"],
+        }}}},
+    }
+    launcher = run_local._launcher("podman", spec, tmp_path, {
+        kubeflow_compile.DATA_ROOT_PARAMETER: str(tmp_path)})
+    with pytest.raises(run_local.RunLocalError,
+                       match=r"task Broken failed \(exit code 3\)(.|\n)*uid 1000 /opt/venv/bin/python"):
+        run_local.run_spec(spec, tmp_path, stream=io.StringIO(), launcher=launcher)
+
+
+def test_an_image_missing_a_module_is_refused_at_build_time(image_tag, tmp_path):
+    ignore = tmp_path / "broken.dockerignore"
+    ignore.write_text(kubeflow_image.IGNORE_FILE.read_text() + "models/census/model.py\n")
+    broken = "localhost/tfxp-component:broken-context"
+    try:
+        with pytest.raises(kubeflow_image.ImageError,
+                           match=r"buildah bud failed(.|\n)*models\.census\.model\.run_fn"):
+            kubeflow_image.build(tag=broken, ignore_file=ignore, stream=io.StringIO())
+    finally:
+        subprocess.run(["podman", "rmi", "--ignore", broken], capture_output=True, check=False)
+    assert not kubeflow_image.image_exists(broken)
