@@ -12,6 +12,7 @@ machine's paths, so the run's record reads as an in-process run's does.
 import dataclasses
 import pathlib
 import re
+import shlex
 import subprocess
 from typing import Any, BinaryIO, Dict, List, Sequence
 
@@ -100,7 +101,8 @@ class PodmanLauncher:
             output_file: str) -> int:
         """Runs a task whose command run_local resolved for this machine: the interpreter the
         spec names (not this checkout's), its args with container paths, the spec's env. The
-        task's output and podman's own errors go to `log`; returns the exit code."""
+        podman command (to re-run the task by hand), the task's output and podman's own errors
+        go to `log`; returns the exit code."""
         image = container.get("image", "")
         if not kubeflow_image.image_exists(image):
             raise ContainerError(f"no image {image!r} in the local container storage: build it "
@@ -111,8 +113,10 @@ class PodmanLauncher:
         if spec_command and argv:
             argv[0] = spec_command[0]
         env = {item["name"]: item.get("value", "") for item in container.get("env", [])}
-        finished = subprocess.run(self.command(image, argv, env), stdout=log,
-                                  stderr=subprocess.STDOUT, check=False)
+        podman = self.command(image, argv, env)
+        log.write(("$ " + shlex.join(podman) + "\n").encode())
+        log.flush()
+        finished = subprocess.run(podman, stdout=log, stderr=subprocess.STDOUT, check=False)
         written = pathlib.Path(output_file)
         if written.exists():
             written.write_text(self.to_local(written.read_text()))

@@ -10,7 +10,9 @@ import subprocess
 
 import pytest
 
+from data import settings
 from kubeflow import compile as kubeflow_compile
+from kubeflow import container
 from kubeflow import image as kubeflow_image
 from kubeflow import run_local
 
@@ -55,16 +57,19 @@ def _pushed_dir(result) -> pathlib.Path:
         "pushed_destination"])
 
 
-def test_every_task_ran_in_the_image_as_its_user(runs):
+def test_every_task_ran_in_the_image_on_the_specs_paths(runs):
     root, result = runs["podman"]
+    assert not pathlib.Path(SPEC_ROOT).exists()  # the spec's paths exist only in the container
     assert {t.state for t in result.tasks} == {"executed"}
     for task in result.tasks:
-        written = [p for p in (result.run_root / task.task).iterdir()
-                   if p.name != run_local.EXECUTOR_LOGS]
-        assert written, task.task
-        assert {p.stat().st_uid for p in written} == {IMAGE_UID}, task.task
-    assert _pushed_dir(result).stat().st_uid == IMAGE_UID
-    assert root in _pushed_dir(result).parents
+        command = task.log_path.read_text().splitlines()[0]
+        assert command.startswith("$ podman --runtime runc run --rm"), task.task
+        assert "--network none" in command and f"{root}:{SPEC_ROOT}:U" in command, task.task
+        assert f" {kubeflow_image.DEFAULT_TAG} python -m kubeflow.entrypoint " in command
+        assert f"{SPEC_ROOT}/pipelines/" in command and str(root) not in command.split(
+            kubeflow_image.DEFAULT_TAG)[1], task.task
+    pushed = _pushed_dir(result)
+    assert root in pushed.parents and pushed.stat().st_uid == IMAGE_UID
 
 
 def test_the_image_pushes_the_model_the_in_process_run_pushes(runs):
@@ -92,8 +97,7 @@ def test_a_task_failing_in_the_container_fails_the_run_with_its_last_lines(image
             "args": ["import os, sys; print('uid', os.getuid(), sys.executable); sys.exit(3)"],
         }}}},
     }
-    launcher = run_local._launcher("podman", spec, tmp_path, {
-        kubeflow_compile.DATA_ROOT_PARAMETER: str(tmp_path)})
+    launcher = container.PodmanLauncher(SPEC_ROOT, tmp_path, settings.PROJECT_ROOT)
     with pytest.raises(run_local.RunLocalError,
                        match=r"task Broken failed \(exit code 3\)(.|\n)*uid 1000 /opt/venv/bin/python"):
         run_local.run_spec(spec, tmp_path, stream=io.StringIO(), launcher=launcher)
