@@ -12,7 +12,6 @@ import dataclasses
 import hashlib
 import os
 import pathlib
-import re
 import shutil
 import subprocess
 import sys
@@ -31,9 +30,6 @@ DEBIAN_MIRROR = "http://deb.debian.org/debian"
 PIP_CACHE_MOUNT = "/var/cache/tfxp-pip"
 WHEELHOUSE_MOUNT = "/var/cache/tfxp-wheels"
 CONSTRAINTS = settings.PROJECT_ROOT / "requirements" / "constraints.txt"
-EXTRAS = settings.PROJECT_ROOT / "requirements" / "extras.txt"
-# Build backends pip needs offline for the few pins that are sources only (pyfarmhash, crcmod).
-BUILD_BACKENDS = ("pip", "setuptools", "wheel")
 # The sandbox refuses raising these rlimits, and crun refuses its hybrid cgroups (env README).
 RUNTIME_OPTIONS = ("--runtime", "runc")
 ULIMITS = ("--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024")
@@ -136,32 +132,23 @@ def _slim_like(rootfs: pathlib.Path) -> None:
                 path.unlink()
 
 
-def installed_pins(containerfile: pathlib.Path = CONTAINERFILE) -> List[str]:
-    """The `name==version` requirements the Containerfile installs besides -r extras.txt, plus
-    the pinned build backends, read from the file so the wheelhouse cannot drift from it."""
-    pins = re.findall(r"\b[a-z][a-z0-9-]*==[0-9][0-9.]*\b", containerfile.read_text())
-    locked = dict(line.split("==", 1) for line in CONSTRAINTS.read_text().splitlines()
-                  if "==" in line and not line.startswith("#"))
-    return sorted(set(pins) | {f"{name}=={locked[name]}" for name in BUILD_BACKENDS})
-
-
 def fill_wheelhouse(wheelhouse: pathlib.Path, stream: TextIO = sys.stdout) -> float:
-    """Downloads every file the image's pip install needs (the lock's wheels, the sources of the
-    few pins without one, and their build backends) into `wheelhouse`, once per lock: the
-    image then installs with `--no-index` from it. pip's HTTP cache cannot do this here (the
-    proxy's responses are not cacheable). Returns the seconds spent."""
+    """Downloads every pin of the lock (wheels, and the sources of the few pins without one)
+    into `wheelhouse`, once per lock: the image then installs with `--no-index` from it. Every
+    pin, without resolving: this machine's Python is not the image's (3.11.7 here, Debian's
+    3.11.2 there), and markers such as redis' `python_full_version < "3.11.3"` pull packages
+    only the image needs. pip's HTTP cache cannot do this here (the proxy's responses are not
+    cacheable). Returns the seconds spent."""
     started = time.monotonic()
-    wanted = hashlib.sha256(CONSTRAINTS.read_bytes() + EXTRAS.read_bytes() +
-                            " ".join(installed_pins()).encode()).hexdigest()
+    wanted = hashlib.sha256(CONSTRAINTS.read_bytes()).hexdigest()
     stamp = wheelhouse / ".filled-for"
     if stamp.exists() and stamp.read_text() == wanted:
         return 0.0
     wheelhouse.mkdir(parents=True, exist_ok=True)
     stream.write(f"pip download of the lock into {wheelhouse}\n")
     stream.flush()
-    _run([sys.executable, "-m", "pip", "download", "-q", "--ignore-requires-python",
-          "-c", str(CONSTRAINTS), "-d", str(wheelhouse), *installed_pins(), "-r", str(EXTRAS)],
-         "pip download")
+    _run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--ignore-requires-python",
+          "-d", str(wheelhouse), "-r", str(CONSTRAINTS)], "pip download")
     stamp.write_text(wanted)
     return time.monotonic() - started
 
