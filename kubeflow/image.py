@@ -155,13 +155,14 @@ def fill_wheelhouse(wheelhouse: pathlib.Path, stream: TextIO = sys.stdout) -> fl
 
 def build_command(tag: str, context: pathlib.Path, containerfile: pathlib.Path,
                   ignore_file: pathlib.Path, cache_dir: pathlib.Path) -> List[str]:
-    """The buildah command: layers kept, never a pull, chroot isolation, and the wheelhouse and
-    pip's cache (built wheels) mounted for the install step only, so neither is in the image."""
+    """The buildah command: layers kept, no working container left by a failed step, never a
+    pull, chroot isolation, and the wheelhouse and pip's cache (built wheels) mounted for the
+    install step only, so neither is in the image."""
     pip_options = (f"--no-index --find-links={WHEELHOUSE_MOUNT} "
                    f"--cache-dir={PIP_CACHE_MOUNT}")
     volumes = ["--volume", f"{cache_dir / 'wheels'}:{WHEELHOUSE_MOUNT}:ro",
                "--volume", f"{cache_dir / 'pip'}:{PIP_CACHE_MOUNT}"]
-    return ["buildah", "bud", "--layers", "--pull=never", "--isolation", "chroot",
+    return ["buildah", "bud", "--layers", "--force-rm", "--pull=never", "--isolation", "chroot",
             *RUNTIME_OPTIONS, *ULIMITS, "--ignorefile", str(ignore_file), *volumes,
             "--build-arg", f"TFXP_PIP_OPTIONS={pip_options}",
             "-f", str(containerfile), "-t", tag, str(context)]
