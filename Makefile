@@ -14,7 +14,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 DEBIAN_PACKAGES := dataset-fashion-mnist chromium nginx prometheus
 
-.PHONY: setup env system-packages data run test test-slow test-faults test-runners bench serve clean
+.PHONY: setup env system-packages data run test test-slow test-faults test-runners bench serve clean image test-image
 
 setup: env system-packages data
 
@@ -75,6 +75,18 @@ test-faults: setup
 # The census sample on the BeamDagRunner and with `--tune` (the Tuner), which `make test` skips.
 test-runners: setup
 	$(PY) -m pytest -m runners
+
+# The Kubeflow component image, built here with buildah on a debootstrap base (kubeflow/image.py);
+# the base, pip's downloads and buildah's layers are cached, so a rebuild redoes what changed.
+CONTAINER_PACKAGES := buildah podman runc debootstrap
+
+image: env
+	@$(MAKE) --no-print-directory system-packages DEBIAN_PACKAGES="$(CONTAINER_PACKAGES)"
+	$(TFXP) kubeflow image build
+
+# The census sample through `run-local --container podman`, and a broken image refused at build.
+test-image: image
+	$(PY) -m pytest -m image
 
 bench: setup
 	$(PY) -m bench

@@ -30,6 +30,7 @@ def add_kubeflow_parser(subparsers) -> None:
         _add_lifecycle(commands, action, help_text)
     _add_run_once(commands)
     _add_run_local(commands)
+    _add_image(commands)
 
 
 def _add_compile(commands) -> None:
@@ -45,7 +46,7 @@ def _add_compile(commands) -> None:
                        help="every registered model, each also as <model>-sample.yaml (the "
                             "spec `run-local --sample` runs) unless --sample is given")
     parser.add_argument("--image", required=True,
-                        help="the component image built from kubeflow/Dockerfile, "
+                        help="the component image built from kubeflow/Containerfile, "
                              "e.g. us-docker.pkg.dev/PROJECT/REPO/tfxp:TAG")
     parser.add_argument("--pipeline-root", required=True, metavar="ROOT",
                         help="bucket or shared folder for artifacts (ROOT/pipelines), pushed "
@@ -238,6 +239,9 @@ def _add_run_local(commands) -> None:
                              "tfx_root/kubeflow-local/<model>[-sample])")
     parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                         help="a run parameter of the spec, e.g. data_root=DIR")
+    parser.add_argument("--container", choices=["podman"],
+                        help="run each task inside the spec's image with podman (build it with "
+                             "`make image`; the spec's pipeline root must be an absolute path)")
     parser.set_defaults(func=_run_local_command)
 
 
@@ -251,10 +255,35 @@ def _run_local_command(args) -> int:
         return 1
     try:
         run_local.run_model(args.model, sample=args.sample, spec_file=args.spec,
-                            local_root=args.pipeline_root, parameters=parameters)
+                            local_root=args.pipeline_root, parameters=parameters,
+                            container=args.container)
     except run_local.RunLocalError as error:
         print(f"tfxp kubeflow run-local: error: {error}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _add_image(commands) -> None:
+    parser = commands.add_parser(
+        "image", help="build the component image here (buildah, no Docker engine)",
+        description="Builds kubeflow/Containerfile with buildah on a debootstrap base; see "
+                    "docs/kubeflow.md, 'The image, built here'.")
+    actions = parser.add_subparsers(dest="image_command", required=True)
+    build = actions.add_parser("build", help="build the image (cached), print its size and time")
+    build.add_argument("--tag", default=None, help="image tag (default "
+                       "localhost/tfxp-component:latest, the tag run-local specs name)")
+    build.set_defaults(func=_image_build_command)
+
+
+def _image_build_command(args) -> int:
+    from kubeflow import image
+
+    try:
+        result = image.build(tag=args.tag or image.DEFAULT_TAG)
+    except image.ImageError as error:
+        print(f"tfxp kubeflow image build: error: {error}", file=sys.stderr)
+        return 1
+    print(image.describe(result))
     return 0
 
 

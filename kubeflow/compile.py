@@ -1,7 +1,7 @@
 """Compiles each model's pipeline into a Kubeflow Pipelines v2 spec (YAML) with TFX's
 KubeflowV2DagRunner, from the same `create_pipeline` the local runners use.
 
-Every task runs in one image (kubeflow/Dockerfile) that has this project installed at
+Every task runs in one image (kubeflow/Containerfile) that has this project installed at
 IMAGE_PROJECT_DIR: user code is referenced by importable function paths, the curated schemas
 are read from that directory, and ML Metadata is the cluster's (no connection config here).
 """
@@ -171,7 +171,7 @@ def compile_model(model: str, image: str, pipeline_root: str,
     `out_dir/<model>[-sample].yaml`, with cluster paths under `pipeline_root` and every task
     in `image`. ValueError for a missing image or an unusable pipeline root."""
     if not image:
-        raise ValueError("--image is required: the component image built from kubeflow/Dockerfile")
+        raise ValueError("--image is required: the component image built from kubeflow/Containerfile")
     started = time.monotonic()
     spec = registry.get(model)
     paths = cluster_paths(spec, pipeline_root, data_root)

@@ -215,6 +215,7 @@ class TaskLaunch:
     command: List[str]
     args: List[str]
     env: Dict[str, str]
+    output_file: str
 
 
 def task_launch(task_name: str, container: Dict[str, Any], component: Dict[str, Any],
@@ -238,7 +239,8 @@ def task_launch(task_name: str, container: Dict[str, Any], component: Dict[str, 
 
     return TaskLaunch(task_name, container.get("image", ""), resolve(container.get("command", [])),
                       resolve(container.get("args", [])),
-                      {item["name"]: item.get("value", "") for item in container.get("env", [])})
+                      {item["name"]: item.get("value", "") for item in container.get("env", [])},
+                      executor_input["outputs"]["outputFile"])
 
 
 # A launcher runs a TaskLaunch with its output going to the log file; it returns the exit code.
@@ -442,7 +444,7 @@ def push_outcome(result: RunResult) -> PushOutcome:
 
 def run_model(model: str, sample: bool = False, spec_file: Optional[str] = None,
               local_root: Optional[str] = None, parameters: Optional[Dict[str, Any]] = None,
-              stream: TextIO = sys.stdout, launcher: Optional[Launcher] = None) -> RunResult:
+              stream: TextIO = sys.stdout, container: Optional[str] = None) -> RunResult:
     """`tfxp kubeflow run-local`: the model's compiled spec on the sample or the prepared data;
     the spec's Pusher labels a new version in the serving config (stable first, then canary)."""
     spec_path = pathlib.Path(spec_file) if spec_file else kubeflow_compile.spec_path(model, sample)
@@ -453,7 +455,8 @@ def run_model(model: str, sample: bool = False, spec_file: Optional[str] = None,
                           str(default_data_root(model, sample)))
     stream.write(f"run-local {spec_path} (root {root}; not an orchestrator: a dry run by KFP v2's "
                  "rules)\n")
-    result = run_spec(spec, root, parameters, stream=stream, launcher=launcher)
+    result = run_spec(spec, root, parameters, stream=stream,
+                      launcher=_launcher(container, spec, root, parameters))
     stream.write(format_times(result) + "\n")
     baseline_task = next((task for task, o in result.outputs.items() if "baseline" in o), None)
     if baseline_task is not None:
@@ -474,3 +477,18 @@ def run_model(model: str, sample: bool = False, spec_file: Optional[str] = None,
     else:
         stream.write(f"  pushed: version {pushed.version} (already pushed)\n")
     return result
+
+
+def _launcher(container: Optional[str], spec: Dict[str, Any], root: pathlib.Path,
+              parameters: Dict[str, Any]):
+    """None (tasks in-process, LocalProcessLauncher), or the `--container podman` launcher: the
+    local root at the spec's pipeline root, the data root read-only."""
+    if container is None:
+        return None
+    from kubeflow import container as kubeflow_container
+
+    if container != "podman":
+        raise RunLocalError(f"--container {container!r}: only podman is supported")
+    return kubeflow_container.PodmanLauncher(
+        spec_root(spec), root.resolve(), settings.PROJECT_ROOT,
+        read_only=[pathlib.Path(parameters[kubeflow_compile.DATA_ROOT_PARAMETER])])

@@ -3,7 +3,7 @@
 A KFP task runs `python -m kubeflow.entrypoint --executor_class_path <class>` in the
 component image, and its parameters name user functions (`run_fn`, `preprocessing_fn`, ...) by
 dotted path. A wrong path only fails on the cluster, mid-run; this finds it at build time.
-`python -m kubeflow.verify` runs in the image build (kubeflow/Dockerfile) and in the tests.
+`python -m kubeflow.verify` runs in the image build (kubeflow/Containerfile) and in the tests.
 """
 import dataclasses
 import importlib
