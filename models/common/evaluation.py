@@ -33,3 +33,17 @@ def multiclass_eval_config(label_key: str, thresholds):
             tfma.MetricConfig(class_name="SparseCategoricalCrossentropy"),
             tfma.MetricConfig(class_name="MultiClassConfusionMatrixPlot"),
         ])])
+
+
+def capped_metric(class_name: str, ceiling: float, max_relative_rise: float, **config):
+    """An error metric (lower is better) that blocks the push on the overall slice when it is
+    above `ceiling` or more than `max_relative_rise` (a fraction) above the last blessed model."""
+    import tensorflow_model_analysis as tfma
+
+    return tfma.MetricConfig(class_name=class_name, per_slice_thresholds=[
+        tfma.PerSliceMetricThreshold(slicing_specs=[tfma.SlicingSpec()],
+                                     threshold=tfma.MetricThreshold(
+            value_threshold=tfma.GenericValueThreshold(upper_bound={"value": ceiling}),
+            change_threshold=tfma.GenericChangeThreshold(
+                direction=tfma.MetricDirection.LOWER_IS_BETTER,
+                relative={"value": max_relative_rise})))], **config)
