@@ -110,10 +110,12 @@ def classify_column(name: str, values: pd.Series) -> Column:
     if distinct <= 1:
         what = "no values" if distinct == 0 else f"one value ({present.iloc[0]!r})"
         return Column(name, "constant", f"{what}: it cannot tell rows apart", **facts)
-    if _is_id_like(name, present, len(values)):
-        return Column(name, "id", f"an identifier ({distinct} distinct values in "
-                                  f"{len(values)} rows): it names rows, it does not describe them",
-                      **facts)
+    identifier = Column(name, "id", f"an identifier ({distinct} distinct values in "
+                                    f"{len(values)} rows): it names rows, it does not describe "
+                                    "them", **facts)
+    numeric = pd.api.types.is_numeric_dtype(present) and not pd.api.types.is_bool_dtype(present)
+    if numeric and _is_id_like(name, present, len(values)):
+        return identifier
     if pd.api.types.is_bool_dtype(present):
         return Column(name, "categorical", "true/false values", **facts)
     if pd.api.types.is_numeric_dtype(present):
@@ -127,6 +129,8 @@ def classify_column(name: str, values: pd.Series) -> Column:
     if text.str.split().str.len().mean() >= TEXT_MIN_WORDS:
         return Column(name, "text", "free text: excluded (a text model needs its own "
                                     "tokenizer; see models/sentiment_rnn)", **facts)
+    if _is_id_like(name, text, len(values)):
+        return identifier
     if distinct <= VOCABULARY_MAX:
         return Column(name, "categorical", f"{distinct} categories: a vocabulary, missing "
                                            "values get their own category", **facts)
