@@ -8,7 +8,6 @@ import dataclasses
 import importlib.util
 import keyword
 import pathlib
-import pprint
 import shutil
 import string
 from typing import Dict, List, Optional, Sequence
@@ -102,7 +101,14 @@ KEY_METRICS = {"binary": "auc", "multiclass": "sparse_categorical_accuracy",
 
 
 def _literal(value) -> str:
-    return pprint.pformat(value, width=96, sort_dicts=False)
+    """A Python literal of `value`: on one line when short, else one item per line."""
+    text = repr(value)
+    if len(text) <= 80 or not isinstance(value, (list, dict)) or not value:
+        return text
+    if isinstance(value, dict):
+        items = [f"    {key!r}: {item!r}," for key, item in value.items()]
+        return "{\n" + "\n".join(items) + "\n}"
+    return "[\n" + "\n".join(f"    {item!r}," for item in value) + "\n]"
 
 
 def _render(template: str, values: Dict[str, str]) -> str:
@@ -147,10 +153,6 @@ def new_model(name: str, csv_path, label_key: str, task: Optional[str] = None,
               force: bool = False, warn=print) -> Scaffold:
     """Profiles the CSV, refuses on fatal findings (each with what to do), then writes the
     package `out/name/` and records it so `tfxp run --model NAME` finds it at once."""
-    import tensorflow_data_validation as tfdv
-
-    from models.scaffold import schema
-
     out = pathlib.Path(out) if out else default_out()
     package_dir = (out / name).resolve()
     check_name(name, package_dir, force)
@@ -186,6 +188,10 @@ def new_model(name: str, csv_path, label_key: str, task: Optional[str] = None,
     sample_rows = {s: len(rows) for s, rows in samples.items()}
     values = _template_values(name, csv_path, label_key, task, task_reason, columns, labelled,
                               splits, sample_rows, baseline, thresholds)
+
+    import tensorflow_data_validation as tfdv
+
+    from models.scaffold import schema
 
     curated = schema.infer_curated_schema(labelled, label_key, columns, split)
     if package_dir.exists():
