@@ -142,7 +142,7 @@ def get(name: str) -> ModelSpec:
     try:
         source = sources()[name]
     except KeyError:
-        raise KeyError(f"unknown model {name!r}; known models: {', '.join(names())} "
+        raise KeyError(f"unknown model {name!r}; registered models: {', '.join(names())} "
                        f"(`tfxp model list` shows where each comes from)") from None
     if source.folder is not None:
         _add_to_path(source.folder)

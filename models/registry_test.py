@@ -97,5 +97,5 @@ def test_a_spec_named_unlike_its_package_is_refused(plugin_dirs):
 
 
 def test_an_unknown_model_lists_the_known_ones(plugin_dirs):
-    with pytest.raises(KeyError, match="unknown model 'nope'; known models: census"):
+    with pytest.raises(KeyError, match="unknown model 'nope'; registered models: census"):
         registry.get("nope")

@@ -45,9 +45,9 @@ def _add_run_parser(subparsers) -> None:
                     "data gate, 4 another run holds the pipeline root (--no-wait), 130/143 "
                     "stopped by SIGINT/SIGTERM (a re-run resumes from the cache), 1 any other "
                     "failure.")
-    parser.add_argument("--model",
-                        help=f"one of {', '.join(registry.names())}, or 'all' (default census; "
-                             "with --csv: the new model's name, default the CSV's file name)")
+    parser.add_argument("--model", default="census",
+                        help=f"one of {', '.join(registry.names())}, or 'all'; with --csv: the "
+                             "new model's name (default: the CSV's file name)")
     parser.add_argument("--data", metavar="DIR",
                         help="CSV/TFRecord folder with the model's columns (sub-folders train/ and "
                              "eval/, or files that get hash-split 2:1); default: the prepared data")
@@ -100,8 +100,7 @@ def _run_command(args) -> int:
     elif args.label or args.task or args.exclude:
         raise ValueError("--label, --task and --exclude go with --csv")
     else:
-        model = args.model or "census"
-        models = registry.names() if model == "all" else [model]
+        models = registry.names() if args.model == "all" else [args.model]
     return workflow.run_models(
         models, data_dir=args.data, sample=args.sample, runner_kind=args.runner,
         home=args.pipeline_root, serving_dir=args.serving_dir, beam_args=args.beam_arg,

@@ -88,10 +88,11 @@ def prepare_csv_run(args, stream=sys.stdout) -> str:
 
     if args.data:
         raise ValueError("--csv and --data both name the data; pass one")
-    name = args.model or writer.default_name(args.csv)
-    if name in registry.built_in_names():
-        raise ValueError(f"--csv needs a name for the new model; {name!r} is built-in "
-                         "(pass --model NEW_NAME)")
+    # --model keeps its default (census, built-in) unless given: then the CSV names the model.
+    name = writer.default_name(args.csv) if args.model == "census" else args.model
+    if name in registry.built_in_names() or name == "all":
+        raise ValueError(f"--csv needs a name for the new model; {name!r} is taken by the "
+                         "built-in models (pass --model NEW_NAME)")
     package = writer.existing_package(name)
     if package is None:
         package = scaffold(name, args.csv, args.label, args.task, args.exclude,
