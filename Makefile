@@ -14,7 +14,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 DEBIAN_PACKAGES := dataset-fashion-mnist chromium nginx
 
-.PHONY: setup env system-packages data run test test-slow test-faults bench serve clean
+.PHONY: setup env system-packages data run test test-slow test-faults test-byod bench serve clean
 
 setup: env system-packages data
 
@@ -70,6 +70,11 @@ test-slow: setup
 # kill -9, SIGINT/SIGTERM, concurrent runs, a read-only destination, broken ML Metadata.
 test-faults: setup
 	$(PY) -m pytest -m faults
+
+# Bring your own data end to end on scikit-learn's wine, breast cancer and diabetes CSVs (wine
+# alone is in `make test`; the other two are marked slow).
+test-byod: env
+	$(PY) -m pytest -m "e2e or slow" tests/e2e/test_byod_pipeline.py
 
 bench: setup
 	$(PY) -m bench
