@@ -150,7 +150,8 @@ def _bring_your_own_data(dataset: str, root: pathlib.Path, one_command: bool):
         result = run_tfxp("run", "--model", name, "--no-infra-validation", timeout=1800)
     wall = time.monotonic() - started
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "pushed version 1" in result.stdout or "Pusher" in result.stdout, result.stdout
+    assert "blessed: yes" in result.stdout and "pushed: version 1 at" in result.stdout, \
+        result.stdout
     versions = sorted(p.name for p in (root / "serving" / name).iterdir() if p.name.isdigit())
     assert versions == ["1"], result.stdout
     if one_command:
