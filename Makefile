@@ -71,10 +71,11 @@ test-slow: setup
 test-faults: setup
 	$(PY) -m pytest -m faults
 
-# Bring your own data end to end on scikit-learn's wine, breast cancer and diabetes CSVs (wine
-# alone is in `make test`; the other two are marked slow).
+# Bring your own data end to end on scikit-learn's wine, breast cancer and diabetes CSVs, and a
+# generated package for every kind of column passing its own tests (wine alone is in
+# `make test`; the rest is marked slow).
 test-byod: env
-	$(PY) -m pytest -m "e2e or slow" tests/e2e/test_byod_pipeline.py
+	$(PY) -m pytest -m "e2e or slow" tests/e2e/test_byod_pipeline.py tests/e2e/test_byod_generated_package.py
 
 bench: setup
 	$(PY) -m bench

@@ -1,6 +1,7 @@
 """A package `tfxp model new` writes for a table with every kind of column (numbers with gaps,
 categories with gaps, a many-valued string, a timestamp, free text, an identifier) passes its own
-unit tests: real tf.Transform on its sample, its Keras model, its schema against its sample."""
+unit tests: real tf.Transform on its sample, its Keras model, its schema against its sample.
+Marked slow (about 11 minutes on the shared 2-core machine): `make test-byod` runs it."""
 import os
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import pytest
 from data.settings import PROJECT_ROOT
 from tests.e2e.tfxp import run_tfxp
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def _mixed_table(rows: int = 300) -> pd.DataFrame:
