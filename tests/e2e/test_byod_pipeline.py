@@ -187,7 +187,7 @@ def _bring_your_own_data(dataset: str, root: pathlib.Path, one_command: bool):
     assert "Trainer                            cached" in again.stdout, again.stdout
     assert "no new version" in again.stdout
     print(f"{dataset}: task {task}, served metric {metric:.4f}, baseline "
-          f"{constants['NAIVE_BASELINE']}, first run + serve {wall:.0f}s")
+          f"{constants['NAIVE_BASELINE']}, model new + first run {wall:.0f}s")
 
 
 def test_wine_csv_becomes_a_served_blessed_model(byod_env):
