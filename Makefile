@@ -14,7 +14,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 DEBIAN_PACKAGES := dataset-fashion-mnist chromium nginx prometheus
 
-.PHONY: setup env system-packages data run test test-slow test-faults test-runners bench serve clean image test-image
+.PHONY: setup env system-packages data run test test-slow test-faults test-runners bench serve clean image test-image test-byod
 
 setup: env system-packages data
 
@@ -87,6 +87,12 @@ image: env
 # The census sample through `run-local --container podman`, and a broken image refused at build.
 test-image: image
 	$(PY) -m pytest -m image
+
+# Bring your own data end to end on scikit-learn's wine, breast cancer and diabetes CSVs, and a
+# generated package for every kind of column passing its own tests (wine alone is in
+# `make test`; the rest is marked slow).
+test-byod: env
+	$(PY) -m pytest -m "e2e or slow" tests/e2e/test_byod_pipeline.py tests/e2e/test_byod_generated_package.py
 
 bench: setup
 	$(PY) -m bench

@@ -13,6 +13,7 @@ components, the pipelines and the Kubeflow tools all read the same values.
 | TFXP_FASHION_MNIST_DIR | /usr/share/datasets/fashion-mnist | Debian's Fashion-MNIST files |
 | TFXP_REPORTS_DIR | reports/ | HTML reports |
 | TFXP_ALLOW_MISSING_TOOLS | unset | `1`: tests needing nginx, Chromium or prepared data skip instead of failing |
+| TFXP_MODELS_PATH | user_models/ | folders (os.pathsep-separated) searched for plug-in model packages |
 """
 import os
 import pathlib
@@ -31,6 +32,13 @@ DOWNLOAD_CACHE = _path("TFXP_DOWNLOAD_CACHE", PROJECT_ROOT / "data" / "downloads
 FASHION_MNIST_DIR = _path("TFXP_FASHION_MNIST_DIR",
                           pathlib.Path("/usr/share/datasets/fashion-mnist"))
 REPORTS_DIR = _path("TFXP_REPORTS_DIR", PROJECT_ROOT / "reports")
+# Plug-in model packages: every folder of TFXP_MODELS_PATH is searched for packages exposing SPEC;
+# the first one is where `tfxp model new` writes by default. Packages written elsewhere (--out)
+# are recorded in USER_MODELS_INDEX (beside the pipeline homes) so `tfxp run` finds them at once.
+USER_MODELS_PATH = [pathlib.Path(p) for p in
+                    (os.environ.get("TFXP_MODELS_PATH") or str(PROJECT_ROOT / "user_models"))
+                    .split(os.pathsep) if p]
+USER_MODELS_INDEX = TFX_HOME / "user_models.json"
 SAMPLES_ROOT = PROJECT_ROOT / "data" / "samples"
 SCHEMAS_ROOT = PROJECT_ROOT / "data" / "schemas"
 KUBEFLOW_SPECS_DIR = PROJECT_ROOT / "kubeflow" / "specs"

@@ -18,6 +18,9 @@ from models import registry
 from models.spec import ModelSpec
 
 IMAGE_PROJECT_DIR = "/opt/tfxp"
+# Plug-in model packages (`tfxp model new`, TFXP_MODELS_PATH) sit in this folder of
+# IMAGE_PROJECT_DIR in the image, which is the image's TFXP_MODELS_PATH and on its PYTHONPATH.
+IMAGE_MODELS_DIR = "user_models"
 SPECS_DIR = settings.KUBEFLOW_SPECS_DIR
 DATA_ROOT_PARAMETER = "data_root"
 DEFAULT_DATA_ROOT = "{root}/data/{model}"
@@ -53,6 +56,26 @@ class ClusterPaths:
     serving_model_dir: str
 
 
+def _schema_in_image(spec: ModelSpec) -> pathlib.PurePosixPath:
+    """The schema's path relative to IMAGE_PROJECT_DIR: a project file where it is, a plug-in
+    package's file under IMAGE_MODELS_DIR (where the image keeps plug-in packages)."""
+    schema = pathlib.Path(spec.schema_path).resolve()
+    try:
+        return pathlib.PurePosixPath(schema.relative_to(settings.PROJECT_ROOT).as_posix())
+    except ValueError:
+        pass
+    source = registry.sources().get(spec.name)
+    if source is not None and source.folder is not None:
+        try:
+            return pathlib.PurePosixPath(IMAGE_MODELS_DIR,
+                                         schema.relative_to(source.folder).as_posix())
+        except ValueError:
+            pass
+    raise ValueError(f"{spec.name}: schema {spec.schema_path} is neither in the project nor in "
+                     "the model's plug-in package, so it is not in the image; keep curated "
+                     "schemas under data/schemas/ or inside the package")
+
+
 def cluster_paths(spec: ModelSpec, root: str, data_root: Optional[str] = None,
                   image_project_dir: str = IMAGE_PROJECT_DIR) -> ClusterPaths:
     """Artifacts under ROOT/pipelines/<pipeline>, data from ROOT/data/<model> (a run parameter,
@@ -62,11 +85,7 @@ def cluster_paths(spec: ModelSpec, root: str, data_root: Optional[str] = None,
     root = root.rstrip("/")
     schema = None
     if spec.schema_path:
-        try:
-            relative = pathlib.Path(spec.schema_path).resolve().relative_to(settings.PROJECT_ROOT)
-        except ValueError:
-            raise ValueError(f"{spec.name}: schema {spec.schema_path} is outside the project, so it "
-                             "is not in the image; keep curated schemas under data/schemas/") from None
+        relative = _schema_in_image(spec)
         schema = f"{image_project_dir.rstrip('/')}/{relative.as_posix()}"
     return ClusterPaths(
         pipeline_root=f"{root}/pipelines/{kfp_pipeline_name(spec.name)}",

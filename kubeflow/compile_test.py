@@ -1,7 +1,10 @@
 """kubeflow.compile's rules that need no compiled spec: cluster paths, KFP pipeline names and the
 executor kinds open-source KFP v2 rejects (whole compiled specs: tests/kubeflow/test_compile.py)."""
+import dataclasses
+
 import pytest
 
+from data import settings
 from kubeflow import compile as kubeflow_compile
 from models import registry
 
@@ -30,3 +33,19 @@ def test_pipeline_names_follow_the_kfp_rule():
     assert kubeflow_compile.kfp_pipeline_name("Stock_Trend") == "stock-trend"
     with pytest.raises(ValueError, match="no valid KFP pipeline name"):
         kubeflow_compile.kfp_pipeline_name("___")
+
+
+def test_a_plug_in_schema_is_read_from_the_image_models_folder(tmp_path, monkeypatch):
+    package = tmp_path / "search" / "toy_plugin"
+    package.mkdir(parents=True)
+    for name in ("__init__.py", "spec.py", "schema.pbtxt"):
+        (package / name).write_text("")
+    monkeypatch.setattr(settings, "USER_MODELS_PATH", [tmp_path / "search"])
+    spec = dataclasses.replace(registry.get("census"), name="toy_plugin",
+                               schema_path=package / "schema.pbtxt")
+    paths = kubeflow_compile.cluster_paths(spec, "gs://bucket/tfxp")
+    assert paths.schema_path == \
+        f"{kubeflow_compile.IMAGE_PROJECT_DIR}/user_models/toy_plugin/schema.pbtxt"
+    stray = dataclasses.replace(spec, schema_path=tmp_path / "schema.pbtxt")
+    with pytest.raises(ValueError, match="neither in the project nor in the model's plug-in"):
+        kubeflow_compile.cluster_paths(stray, "gs://bucket/tfxp")

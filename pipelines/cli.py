@@ -18,6 +18,7 @@ _PLUGGED_COMMANDS = [
     ("serving.cli", "add_router_parser"),
     ("kubeflow.cli", "add_kubeflow_parser"),
     ("pipelines.report.cli", "add_report_parser"),
+    ("pipelines.model_cli", "add_model_parser"),
 ]
 
 
@@ -45,7 +46,8 @@ def _add_run_parser(subparsers) -> None:
                     "stopped by SIGINT/SIGTERM (a re-run resumes from the cache), 1 any other "
                     "failure.")
     parser.add_argument("--model", default="census",
-                        help=f"one of {', '.join(registry.names())}, or 'all'")
+                        help=f"one of {', '.join(registry.names())}, or 'all'; with --csv: the "
+                             "new model's name (default: the CSV's file name)")
     parser.add_argument("--data", metavar="DIR",
                         help="CSV/TFRecord folder with the model's columns (sub-folders train/ and "
                              "eval/, or files that get hash-split 2:1); default: the prepared data")
@@ -75,13 +77,30 @@ def _add_run_parser(subparsers) -> None:
                         help="train on data that drifted from what the stable version learned "
                              "from (the summary and the report record it)")
     parser.add_argument("-v", "--verbose", action="store_true", help="show library logs live")
+    _add_csv_arguments(parser)
     parser.set_defaults(func=_run_command)
 
 
-def _run_command(args) -> int:
-    from pipelines import workflow
+def _add_csv_arguments(parser) -> None:
+    """`tfxp run --csv PATH --label COLUMN`: write a model package for the CSV (`tfxp model
+    new`), then run it."""
+    from pipelines import model_cli
 
-    models = registry.names() if args.model == "all" else [args.model]
+    group = parser.add_argument_group(
+        "bring your own data", "--csv writes a model package for the CSV (as `tfxp model new` "
+        "does; an existing package of that name is reused) and runs it on the CSV's rows")
+    model_cli.add_scaffold_arguments(group, name_required=False)
+
+
+def _run_command(args) -> int:
+    from pipelines import model_cli, workflow
+
+    if args.csv:
+        models = [model_cli.prepare_csv_run(args)]
+    elif args.label or args.task or args.exclude:
+        raise ValueError("--label, --task and --exclude go with --csv")
+    else:
+        models = registry.names() if args.model == "all" else [args.model]
     return workflow.run_models(
         models, data_dir=args.data, sample=args.sample, runner_kind=args.runner,
         home=args.pipeline_root, serving_dir=args.serving_dir, beam_args=args.beam_arg,
