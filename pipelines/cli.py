@@ -74,6 +74,10 @@ def _add_run_parser(subparsers) -> None:
     parser.add_argument("--accept-drift", action="store_true",
                         help="train on data that drifted from what the stable version learned "
                              "from (the summary and the report record it)")
+    parser.add_argument("--holdout", metavar="FILE", default="",
+                        help="TFRecord file (or folder) of tf.Examples to judge candidate and "
+                             "stable on instead of the stable version's pinned golden holdout; "
+                             "the pushed version carries it on")
     parser.add_argument("-v", "--verbose", action="store_true", help="show library logs live")
     parser.set_defaults(func=_run_command)
 
@@ -87,7 +91,8 @@ def _run_command(args) -> int:
         home=args.pipeline_root, serving_dir=args.serving_dir, beam_args=args.beam_arg,
         hyperparameters=dict(args.hparam), tune=args.tune, enable_cache=not args.no_cache,
         infra_validation=not args.no_infra_validation, rollout=args.rollout,
-        verbose=args.verbose, wait=not args.no_wait, accept_drift=args.accept_drift)
+        verbose=args.verbose, wait=not args.no_wait, accept_drift=args.accept_drift,
+        holdout_file=args.holdout)
 
 
 def _add_data_parser(subparsers) -> None:

@@ -442,11 +442,48 @@ def _training(report: RunReport) -> str:
     return "".join(parts)
 
 
+def _holdout_table(model: ModelSection) -> str:
+    """Overall metrics on the holdout; data-set="holdout" keeps them apart from the eval
+    split's values."""
+    overall = model.metrics.get("Overall", {})
+    names = sorted({m for values in overall.values() for m in values},
+                   key=lambda m: (m != "example_count", m))
+    rows = []
+    for metric in names:
+        cells = [_td(escape(metric))]
+        for which in ("candidate", "baseline", "diff"):
+            value = overall.get(which, {}).get(metric)
+            cells.append(_td(_number(value), "num", _value_attrs(
+                set="holdout", side=which, metric=metric, value=value)))
+        rows.append(cells)
+    return _table(["metric", "candidate", "baseline", "difference"], rows, "holdout-metrics")
+
+
+def _holdout(report: RunReport) -> str:
+    """The golden holdout: candidate beside baseline on the pinned set, and the verdict."""
+    if report.holdout is None and not report.holdout_note:
+        return ""
+    lost = (f'<p class="failure" id="lost-on">The candidate lost on: '
+            f"{escape(report.lost_on)}.</p>") if report.lost_on else ""
+    if report.holdout is None:
+        return ('<section id="holdout"><h2>Golden holdout</h2>' + lost
+                + f'<p class="note">Not judged: {escape(report.holdout_note)}.</p></section>')
+    failures = report.holdout.failures or []
+    verdict = ('<ul id="holdout-failures">' + "".join(
+        f'<li class="failure">[{escape(f.slice)}] {escape(f.message)}</li>' for f in failures)
+        + "</ul>") if failures else \
+        '<p id="holdout-ok">The candidate did not lose against the baseline here.</p>'
+    return ('<section id="holdout"><h2>Golden holdout</h2><p class="note">The pinned '
+            "evaluation set the stable version was judged on (or the file named with "
+            "<code>--holdout</code>): candidate and baseline, change thresholds only.</p>"
+            + lost + verdict + _holdout_table(report.holdout) + "</section>")
+
+
 def run_page(report: RunReport) -> str:
     """The HTML page of one run."""
     return _page(f"{report.model} run {report.run.run_id}",
                  [_header(report), _pipeline(report), _data(report.data),
-                  _serving_skew(report.serving_skew), _model(report),
+                  _serving_skew(report.serving_skew), _model(report), _holdout(report),
                   _training(report)])
 
 

@@ -1,0 +1,198 @@
+"""The infra validator's latency gate: the candidate against the version labelled stable, served
+side by side on this machine with the same server configuration.
+
+The same request set (the stable version's logged requests when there are any, else rows of the
+eval split, as serialized tf.Examples to `serving_default`) is replayed against both at a fixed
+concurrency, in alternating rounds (A/B, B/A, A/B, ...) so that the machine's noise falls on both
+alike. Per version: p50/p95/p99 latency and error rate with bootstrap confidence intervals. The
+candidate passes only if its p95 is at most `ratio` times stable's and it failed no request.
+
+Its false-failure rate (the gate run against a copy of the stable model) is measured by
+`python -m bench latency-gate-noise`; the defaults below keep it under 1 in 100 on a loaded
+2-core machine (docs/latency_gate.md).
+"""
+import dataclasses
+import threading
+import time
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+DEFAULT_RATIO = 1.25
+DEFAULT_ROUNDS = 8  # per version, alternating
+DEFAULT_REQUESTS_PER_ROUND = 40
+DEFAULT_CONCURRENCY = 4
+BOOTSTRAP_RESAMPLES = 1000
+PERCENTILES = (50, 95, 99)
+
+
+@dataclasses.dataclass(frozen=True)
+class GateSettings:
+    """How the gate measures and decides (ModelSpec.latency_p95_ratio sets `ratio`)."""
+
+    ratio: float = DEFAULT_RATIO
+    rounds: int = DEFAULT_ROUNDS
+    requests_per_round: int = DEFAULT_REQUESTS_PER_ROUND
+    concurrency: int = DEFAULT_CONCURRENCY
+
+    def __post_init__(self):
+        if self.ratio < 1.0:
+            raise ValueError(f"latency ratio must be >= 1.0 (candidate p95 / stable p95), "
+                             f"got {self.ratio}")
+        if min(self.rounds, self.requests_per_round, self.concurrency) < 1:
+            raise ValueError("latency gate rounds, requests per round and concurrency must be "
+                             f">= 1, got {self.rounds}, {self.requests_per_round}, "
+                             f"{self.concurrency}")
+
+
+@dataclasses.dataclass
+class VersionLatency:
+    """One version's replay: latencies of answered requests (ms) and the failure count."""
+
+    latencies_ms: List[float]
+    failures: int = 0
+    first_error: str = ""
+
+    @property
+    def requests(self) -> int:
+        """Requests sent."""
+        return len(self.latencies_ms) + self.failures
+
+    @property
+    def error_rate(self) -> float:
+        """Failed requests / requests sent."""
+        return self.failures / self.requests if self.requests else 0.0
+
+    def percentiles(self, seed: int = 0) -> Dict[str, Tuple[float, float, float]]:
+        """{"p50"|"p95"|"p99": (value, CI low, CI high)} in ms, 95% bootstrap intervals."""
+        values = np.asarray(self.latencies_ms, dtype=float)
+        if not len(values):
+            return {f"p{p}": (float("nan"),) * 3 for p in PERCENTILES}
+        rng = np.random.default_rng(seed)
+        samples = values[rng.integers(0, len(values), size=(BOOTSTRAP_RESAMPLES, len(values)))]
+        result = {}
+        for p in PERCENTILES:
+            boot = np.percentile(samples, p, axis=1)
+            result[f"p{p}"] = (float(np.percentile(values, p)),
+                               float(np.percentile(boot, 2.5)), float(np.percentile(boot, 97.5)))
+        return result
+
+
+@dataclasses.dataclass
+class GateResult:
+    """The gate's verdict with the figures it was decided from."""
+
+    passed: bool
+    reason: str
+    settings: GateSettings
+    candidate: VersionLatency
+    stable: VersionLatency
+    stable_version: Optional[int]
+    request_source: str
+    seconds: float
+
+    def figures(self) -> Dict[str, object]:
+        """Flat numbers for the blessing's properties and the report (ms, rates)."""
+        out: Dict[str, object] = {
+            "passed": int(self.passed), "reason": self.reason, "ratio": self.settings.ratio,
+            "rounds": self.settings.rounds, "concurrency": self.settings.concurrency,
+            "requests_per_round": self.settings.requests_per_round,
+            "stable_version": self.stable_version or 0, "request_source": self.request_source,
+            "seconds": round(self.seconds, 2)}
+        for name, side in (("candidate", self.candidate), ("stable", self.stable)):
+            out[f"{name}_requests"] = side.requests
+            out[f"{name}_error_rate"] = side.error_rate
+            for key, (value, low, high) in side.percentiles().items():
+                out[f"{name}_{key}_ms"] = round(value, 3)
+                out[f"{name}_{key}_ci_ms"] = f"{low:.3f}-{high:.3f}"
+        return out
+
+
+def decide(candidate: VersionLatency, stable: VersionLatency, ratio: float) -> Tuple[bool, str]:
+    """(passed, reason in words): zero failures and candidate p95 <= ratio x stable p95."""
+    if candidate.failures:
+        return False, (f"the candidate failed {candidate.failures} of {candidate.requests} "
+                       f"requests ({candidate.first_error})")
+    if not stable.latencies_ms:
+        return False, f"the stable version answered no request ({stable.first_error})"
+    candidate_p95 = float(np.percentile(candidate.latencies_ms, 95))
+    stable_p95 = float(np.percentile(stable.latencies_ms, 95))
+    measured = candidate_p95 / stable_p95 if stable_p95 > 0 else float("inf")
+    verdict = "within" if measured <= ratio else "beyond"
+    return measured <= ratio, (f"candidate p95 {candidate_p95:.2f} ms is {measured:.2f}x stable's "
+                               f"{stable_p95:.2f} ms, {verdict} the allowed {ratio:g}x")
+
+
+def replay_round(send: Callable[[int], None], count: int, concurrency: int,
+                 into: VersionLatency) -> None:
+    """Sends requests 0..count-1 through `send` from `concurrency` threads; records each one's
+    latency (ms) or its failure."""
+    lock = threading.Lock()
+    next_index = [0]
+
+    def worker():
+        while True:
+            with lock:
+                index = next_index[0]
+                next_index[0] += 1
+            if index >= count:
+                return
+            started = time.perf_counter()
+            try:
+                send(index)
+            except Exception as error:  # any failed request counts against its version
+                with lock:
+                    into.failures += 1
+                    into.first_error = into.first_error or f"{type(error).__name__}: {error}"[:300]
+                continue
+            elapsed = (time.perf_counter() - started) * 1000.0
+            with lock:
+                into.latencies_ms.append(elapsed)
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def measure(send_candidate: Callable[[int], None], send_stable: Callable[[int], None],
+            request_count: int, settings: GateSettings) -> Tuple[VersionLatency, VersionLatency]:
+    """Alternating rounds A/B, B/A, ...: each round replays `requests_per_round` requests
+    (cycling through the request set) against one version. One unmeasured warm-up round each."""
+    candidate, stable = VersionLatency([]), VersionLatency([])
+    offset = [0]
+
+    def sender(send):
+        base = offset[0]
+        return lambda i: send((base + i) % request_count)
+
+    for send in (send_candidate, send_stable):
+        replay_round(sender(send), min(request_count, settings.requests_per_round),
+                     settings.concurrency, VersionLatency([]))
+    for round_index in range(settings.rounds):
+        pair = [(send_candidate, candidate), (send_stable, stable)]
+        for send, into in (pair if round_index % 2 == 0 else pair[::-1]):
+            replay_round(sender(send), settings.requests_per_round, settings.concurrency, into)
+        offset[0] = (offset[0] + settings.requests_per_round) % request_count
+    return candidate, stable
+
+
+def serialized_examples_from_logs(logs: Sequence) -> List[bytes]:
+    """The serialized tf.Examples of logged requests (PredictionLog: predict with one string
+    input, classify, regress); other requests are left out."""
+    import tensorflow as tf
+
+    found: List[bytes] = []
+    for log in logs:
+        kind = log.WhichOneof("log_type")
+        if kind == "predict_log":
+            inputs = log.predict_log.request.inputs
+            if len(inputs) == 1:
+                tensor = next(iter(inputs.values()))
+                if tensor.dtype == tf.string.as_datatype_enum:
+                    found += list(tensor.string_val)
+        elif kind in ("classify_log", "regress_log"):
+            request_input = getattr(log, kind).request.input
+            found += [e.SerializeToString() for e in request_input.example_list.examples]
+    return found
