@@ -4,7 +4,7 @@ TFX's InfraValidator needs Docker or Kubernetes; this component starts `python -
 subprocess that never imports TFX) on the candidate model on free loopback ports, sends a few eval
 examples as serialized tf.Examples to `serving_default` over gRPC, and on success writes exactly
 what InfraValidator writes with `request_spec.make_warmup=True`: an `INFRA_BLESSED` marker, the
-model copied to `<blessing.uri>/stamped_model` with `assets.extra/tf_serving_warmup_requests` (a
+model copied to `<blessing.uri>/stamped_model` with `assets.extra/tf_servingpredict_requests` (a
 TFRecord of PredictionLog), and custom properties blessed=1, has_model=1. An unservable model gets
 `INFRA_NOT_BLESSED`, blessed=0 and no model, so Pusher never pushes it.
 
@@ -63,7 +63,7 @@ def eval_examples(examples: types.Artifact, limit: int, split: str = "eval") -> 
     return [record.numpy() for record in dataset]
 
 
-def _warmup_requests(model_path: str, serialized: List[bytes], signature: str):
+def predict_requests(model_path: str, serialized: List[bytes], signature: str):
     """PredictRequests for `signature`, whose one string input takes serialized tf.Examples."""
     import numpy as np
     import tensorflow as tf
@@ -155,7 +155,7 @@ def validate(model_path: str, serialized_examples: List[bytes], signature: str =
     import grpc
     from tensorflow_serving.apis import prediction_service_pb2_grpc
 
-    requests = _warmup_requests(model_path, serialized_examples, signature)
+    requests = predict_requests(model_path, serialized_examples, signature)
     with tempfile.TemporaryDirectory(prefix="infra-validation-") as tmp, \
             model_server(model_path, pathlib.Path(tmp), timeout) as address:
         with grpc.insecure_channel(address) as channel:
@@ -175,7 +175,7 @@ def latency_gate(model_path: str, stable_path: str, serialized: List[bytes],
     from tensorflow_serving.apis import prediction_service_pb2_grpc
 
     started = time.monotonic()
-    requests = {name: _warmup_requests(path, serialized, signature)
+    requests = {name: predict_requests(path, serialized, signature)
                 for name, path in (("candidate", model_path), ("stable", stable_path))}
     with tempfile.TemporaryDirectory(prefix="latency-gate-") as tmp, \
             contextlib.ExitStack() as stack:

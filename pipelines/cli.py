@@ -78,6 +78,9 @@ def _add_run_parser(subparsers) -> None:
                         help="TFRecord file (or folder) of tf.Examples to judge candidate and "
                              "stable on instead of the stable version's pinned golden holdout; "
                              "the pushed version carries it on")
+    parser.add_argument("--skip-latency-gate", action="store_true",
+                        help="do not compare the candidate's latency with the stable version's "
+                             "before the push (the summary says it was skipped)")
     parser.add_argument("-v", "--verbose", action="store_true", help="show library logs live")
     parser.set_defaults(func=_run_command)
 
@@ -92,7 +95,7 @@ def _run_command(args) -> int:
         hyperparameters=dict(args.hparam), tune=args.tune, enable_cache=not args.no_cache,
         infra_validation=not args.no_infra_validation, rollout=args.rollout,
         verbose=args.verbose, wait=not args.no_wait, accept_drift=args.accept_drift,
-        holdout_file=args.holdout)
+        holdout_file=args.holdout, skip_latency_gate=args.skip_latency_gate)
 
 
 def _add_data_parser(subparsers) -> None:

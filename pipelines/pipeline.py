@@ -67,6 +67,8 @@ def create_pipeline(
     accept_drift: bool = False,
     rollout: str = "canary",
     holdout_file: str = "",
+    latency_ratio: float = 1.25,
+    skip_latency_gate: bool = False,
 ) -> tfx.dsl.Pipeline:
     """Builds the TFX pipeline from plain arguments.
 
@@ -85,6 +87,8 @@ def create_pipeline(
     version ever becomes stable), "stable", or "none" (leave the serving config alone).
     With the stable baseline, candidate and baseline are also judged on the golden holdout
     (components.holdout): the stable version's recorded one, or `holdout_file` when given.
+    The infra validator's latency gate serves the candidate beside the stable version and
+    passes it only if its p95 is at most `latency_ratio` times stable's (`skip_latency_gate`).
     """
     if baseline not in BASELINES:
         raise ValueError(f"baseline must be one of {BASELINES}, got {baseline!r}")
@@ -98,7 +102,8 @@ def create_pipeline(
     evaluation = _evaluation(data, trainer, eval_config, baseline, serving_model_dir, eval_split,
                              holdout_file)
     delivery = _delivery(data, trainer, evaluation, infra_validation, serving_model_dir,
-                         rollout, train_split, eval_split)
+                         rollout, train_split, eval_split,
+                         dict(latency_ratio=latency_ratio, skip_latency_gate=skip_latency_gate))
     components = list(data) + [transform] + training + evaluation + delivery
 
     return tfx.dsl.Pipeline(
@@ -205,7 +210,7 @@ def _evaluation(data: DataStages, trainer, eval_config, baseline, serving_model_
 
 
 def _delivery(data: DataStages, trainer, evaluation, infra_validation, serving_model_dir,
-              rollout, train_split, eval_split) -> List[Any]:
+              rollout, train_split, eval_split, latency_gate: Mapping[str, Any]) -> List[Any]:
     """TrainingDataStamp, [LocalInfraValidator,] Pusher. The pushed copy carries its training
     split's statistics and the schema in assets.extra; with infra validation, the Pusher pushes
     the infra-blessed copy that also carries the warmup requests."""
@@ -219,7 +224,9 @@ def _delivery(data: DataStages, trainer, evaluation, infra_validation, serving_m
     push_inputs = {"model_blessing": evaluation[-1].outputs["blessing"]}
     if infra_validation:
         infra_validator = LocalInfraValidator(model=stamped.outputs["stamped_model"],
-                                              examples=data.example_gen.outputs["examples"])
+                                              examples=data.example_gen.outputs["examples"],
+                                              serving_model_dir=serving_model_dir,
+                                              **latency_gate)
         stages.append(infra_validator)
         push_inputs["infra_blessing"] = infra_validator.outputs["blessing"]
     else:

@@ -104,7 +104,8 @@ def build(spec: ModelSpec, paths: RunPaths, data_root, splits: Optional[Sequence
           sample: bool = False, beam_args: Sequence[str] = (), enable_cache: bool = True,
           tune: bool = False, hyperparameters: Optional[Mapping] = None,
           infra_validation: bool = True, baseline: str = "stable",
-          accept_drift: bool = False, rollout: str = "canary", holdout_file: str = ""):
+          accept_drift: bool = False, rollout: str = "canary", holdout_file: str = "",
+          skip_latency_gate: bool = False):
     """The model's pipeline for a local run: create_pipeline with the model's arguments and the
     local paths, metadata and Beam arguments of `paths`."""
     from tfx.orchestration import metadata
@@ -130,6 +131,7 @@ def build(spec: ModelSpec, paths: RunPaths, data_root, splits: Optional[Sequence
         accept_drift=accept_drift,
         rollout=rollout,
         holdout_file=str(pathlib.Path(holdout_file).resolve()) if holdout_file else "",
+        skip_latency_gate=skip_latency_gate,
         **model_arguments(spec, sample=sample, tune=tune, hyperparameters=hyperparameters),
     )
 
@@ -319,6 +321,7 @@ class RunFacts:
     holdout_baseline: Dict[str, float] = dataclasses.field(default_factory=dict)
     holdout_skipped: str = ""
     lost_on: str = ""
+    latency_gate: Dict[str, object] = dataclasses.field(default_factory=dict)
 
     @property
     def data_gate(self) -> Optional[BaseException]:
@@ -397,6 +400,9 @@ def read_run(spec: ModelSpec, paths: RunPaths, run_id: str,
     _read_holdout(info, facts)
     infra = info.output("LocalInfraValidator", "blessing")
     facts.infra_failed = infra is not None and not infra.properties.get("blessed")
+    facts.latency_gate = {key[len("latency_gate_"):] if key != "latency_gate" else "verdict": value
+                          for key, value in (infra.properties if infra else {}).items()
+                          if key.startswith("latency_gate")}
     pushed = info.output("VersionedPusher", "pushed_model")
     if pushed and pushed.properties.get("pushed"):
         facts.pushed_version = int(pushed.properties["pushed_version"])
@@ -448,6 +454,30 @@ def _evaluation_lines(facts: RunFacts) -> List[str]:
     if facts.holdout_skipped:
         lines.append(f"    golden holdout: not judged ({facts.holdout_skipped})")
     return lines
+
+
+def latency_gate_lines(gate: Mapping[str, object]) -> List[str]:
+    """The latency gate in words and numbers (empty when the run had no infra validation)."""
+    verdict = gate.get("verdict")
+    if not verdict:
+        return []
+    if verdict == "skipped":
+        return [f"  latency gate: skipped ({gate.get('reason')})"]
+    lines = [f"  latency gate: {'passed' if verdict == 'passed' else 'FAILED'}: "
+             f"{gate.get('reason')}"]
+    if "candidate_p95_ms" not in gate:
+        return lines
+    lines.append(f"    {gate.get('request_source')}, concurrency {gate.get('concurrency')}, "
+                 f"{gate.get('rounds')} alternating rounds of {gate.get('requests_per_round')} "
+                 f"per version against stable version {gate.get('stable_version')} "
+                 f"({float(gate.get('seconds', 0)):.0f}s)")
+    rows = [("version", "p50 ms", "p95 ms (95% CI)", "p99 ms", "errors")]
+    for side in ("candidate", "stable"):
+        rows.append((side, f"{float(gate[side + '_p50_ms']):.2f}",
+                     f"{float(gate[side + '_p95_ms']):.2f} ({gate[side + '_p95_ci_ms']})",
+                     f"{float(gate[side + '_p99_ms']):.2f}",
+                     f"{float(gate[side + '_error_rate']):.1%} of {gate[side + '_requests']}"))
+    return lines + _table(rows)
 
 
 def _data_gate_lines(info: run_info.RunInfo) -> List[str]:
@@ -527,7 +557,10 @@ def format_summary(facts: RunFacts) -> str:
             f"{' split' if facts.lost_on == 'eval' else ''})") if facts.lost_on else ""
     lines.append(f"  blessed: {'yes' if facts.blessed else 'NO'}{lost}")
     lines += [f"    failed threshold {failure}" for failure in facts.threshold_failures]
-    if facts.infra_failed:
+    lines += latency_gate_lines(facts.latency_gate)
+    if facts.infra_failed and facts.latency_gate.get("verdict") == "failed":
+        lines.append("  infra validation: FAILED (the latency gate stopped the candidate)")
+    elif facts.infra_failed:
         lines.append("  infra validation: FAILED (the model could not be served); see the log")
     if facts.pushed_version is not None:
         note = (" (cached: this model was already pushed; no new version)" if facts.cached_push

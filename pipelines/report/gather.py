@@ -40,6 +40,7 @@ class RunReport:
     holdout: Optional[ModelSection] = None  # candidate and baseline on the golden holdout
     holdout_note: str = ""  # why the holdout was not judged, when it was not
     lost_on: str = ""  # "eval", "holdout", "eval and holdout" or "" (not lost)
+    latency_gate: Dict[str, object] = dataclasses.field(default_factory=dict)  # infra blessing's
 
     @property
     def key_values(self) -> Tuple[Optional[float], Optional[float]]:
@@ -86,9 +87,12 @@ def gather_run(model: str, key_metric: str, metadata_path: str, pipeline_name: s
                 artifact.properties.get("pushed_version"):
             latest_pushed = int(artifact.properties["pushed_version"])
             break
+    infra = run.output("LocalInfraValidator", "blessing")
     holdout_blessing = run.output("HoldoutEvaluator", "blessing")
     joint = run.output("JointBlessing", "blessing")
     return RunReport(
+        latency_gate={key: value for key, value in (infra.properties if infra else {}).items()
+                      if key.startswith("latency_gate")},
         holdout=attempt("golden holdout evaluation", gather_model, run, "HoldoutEvaluator")
         if holdout_blessing else None,
         holdout_note=str(holdout_blessing.properties.get("holdout_skipped") or "")
