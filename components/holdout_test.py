@@ -4,19 +4,33 @@ import pathlib
 from tfx.types import standard_artifacts
 
 from components import holdout
-from models.census import SPEC
+
+
+def _gated_config():
+    import tensorflow_model_analysis as tfma
+
+    threshold = tfma.MetricThreshold(
+        value_threshold=tfma.GenericValueThreshold(lower_bound={"value": 0.8}),
+        change_threshold=tfma.GenericChangeThreshold(
+            direction=tfma.MetricDirection.HIGHER_IS_BETTER, absolute={"value": -0.01}))
+    return tfma.EvalConfig(metrics_specs=[tfma.MetricsSpec(
+        metrics=[tfma.MetricConfig(class_name="AUC", threshold=threshold),
+                 tfma.MetricConfig(class_name="BinaryAccuracy", per_slice_thresholds=[
+                     tfma.PerSliceMetricThreshold(slicing_specs=[tfma.SlicingSpec()],
+                                                  threshold=threshold)])],
+        thresholds={"loss": threshold})])
 
 
 def test_holdout_config_keeps_change_thresholds_and_drops_floors():
-    config = holdout.change_thresholds_only(SPEC.eval_config(SPEC.thresholds))
-    thresholds = [t.threshold for spec in config.metrics_specs for m in spec.metrics
-                  for t in m.per_slice_thresholds]
-    assert len(thresholds) == 2
+    original = _gated_config()
+    config = holdout.change_thresholds_only(original)
+    metrics = config.metrics_specs[0].metrics
+    thresholds = [metrics[0].threshold, metrics[1].per_slice_thresholds[0].threshold,
+                  config.metrics_specs[0].thresholds["loss"]]
     assert all(t.HasField("change_threshold") and not t.HasField("value_threshold")
                for t in thresholds)
-    original = SPEC.eval_config(SPEC.thresholds)
-    assert original.metrics_specs[0].metrics[1].per_slice_thresholds[0].threshold.HasField(
-        "value_threshold"), "the eval split keeps its floors"
+    assert original.metrics_specs[0].metrics[0].threshold.HasField("value_threshold"), \
+        "the eval split keeps its floors"
 
 
 def _blessing(tmp_path: pathlib.Path, name: str, blessed: int):
