@@ -34,7 +34,7 @@ def _pooled_p95_ratio(candidate: List[List[float]], stable: List[List[float]]) -
 
 def run(repetitions: int = 300, model_dir: Optional[str] = None,
         settings: latency_gate.GateSettings = latency_gate.GateSettings(),
-        ratios=(1.1, 1.25, 1.5), round_counts=(4, 8, 16)) -> Dict[str, object]:
+        ratios=(1.1, 1.25, 1.5), round_counts=(25, 50, 100)) -> Dict[str, object]:
     """False-failure rates of the gate against a copy of the stable model."""
     import grpc
     from tensorflow_serving.apis import prediction_service_pb2_grpc
