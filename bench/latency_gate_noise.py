@@ -21,7 +21,7 @@ from components import infra_validator, latency_gate
 
 
 def _requests(model_dir: pathlib.Path, count: int):
-    from serving import testing
+    from serving.server import testing
 
     rows = [testing.example(dict(testing.SAMPLE_ROW, age=20 + i % 50)) for i in range(count)]
     return infra_validator.predict_requests(str(model_dir), rows, "serving_default")
@@ -39,7 +39,7 @@ def run(repetitions: int = 300, model_dir: Optional[str] = None,
     import grpc
     from tensorflow_serving.apis import prediction_service_pb2_grpc
 
-    from serving import testing
+    from serving.server import testing
 
     ratios_seen: List[List[List[List[float]]]] = []
     with tempfile.TemporaryDirectory(prefix="gate-noise-") as tmp, contextlib.ExitStack() as stack:

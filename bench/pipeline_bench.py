@@ -109,7 +109,7 @@ def run(work_dir: str = None) -> dict:
     fresh_components = component_seconds(work_dir)
     cached = timed(tfxp)
     cached_components = component_seconds(work_dir)
-    from serving import canary
+    from serving.rollout import canary
 
     canary.on_push(pathlib.Path(work_dir), "serving", 1)  # the gate needs a stable version
     timed(tfxp_run_command(work_dir, extra=["--hparam", "learning_rate=0.011"]))

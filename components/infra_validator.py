@@ -213,7 +213,7 @@ class GateRequest:
 def gate_requests(stable: pathlib.Path, examples: types.Artifact) -> Tuple[List[bytes], str]:
     """(serialized tf.Examples, where they came from): the stable version's logged requests
     when its models.config logs any, else rows of the eval split."""
-    from serving import request_log
+    from serving.server import request_log
 
     model_dir = stable.parent
     prefix = request_log.configured_prefix(model_dir.parent, model_dir.name)

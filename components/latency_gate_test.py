@@ -9,7 +9,8 @@ import tensorflow as tf
 from tfx.types import standard_artifacts
 
 from components import infra_validator, latency_gate
-from serving import canary, testing
+from serving.rollout import canary
+from serving.server import testing
 
 
 def test_percentiles_come_with_bootstrap_intervals_around_them():
