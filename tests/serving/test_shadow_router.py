@@ -1,0 +1,90 @@
+"""Shadow mode with the real nginx on loopback: every client request is answered by the stable
+group, the canary group gets a copy of each one (REST and gRPC), and a shadow that fails every
+request changes nothing for clients. `canary shadow stop` and `canary start` end it."""
+import time
+
+import pytest
+
+from serving.rollout import canary, canary_watch, router
+from tests.serving.test_canary_router import (MODEL, RestClient, build_faulty, grpc_request,
+                                              grpc_stub, pytestmark, version_of)
+
+__all__ = ["pytestmark"]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    from serving.config import configs
+    from serving.server import testing
+    root = tmp_path_factory.mktemp("shadow") / "models"
+    testing.build_affine(root / MODEL / "1", 1.0)
+    configs.generate(root)
+    testing.build_affine(root / MODEL / "2", 2.0)
+    build_faulty(root / MODEL / "3", failure_above=-1e9)
+    stack = router.LocalStack(root, router.free_port(), router.free_port()).start()
+    yield stack
+    stack.stop()
+
+
+def _group_stats(stack, group):
+    urls = canary_watch.group_metrics_urls(stack.models_root)[group]
+    return canary_watch.scrape(urls, MODEL)
+
+
+def _wait_for_copies(stack, version, at_least, timeout=60.0):
+    """The mirror answers after the client's answer: wait until the canary group counted them."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        stats = _group_stats(stack, "canary").get(version)
+        if stats is not None and stats.requests >= at_least:
+            return stats
+        time.sleep(0.2)
+    return _group_stats(stack, "canary").get(version)
+
+
+def test_shadow_copies_every_request_and_clients_only_get_stables_answers(stack):
+    result = canary.shadow(stack.models_root, MODEL, 2)
+    assert result[MODEL]["shadow"] == 2 and result[MODEL]["weight"] == 0
+    stub = grpc_stub(stack.grpc_port)
+    versions = [stub.Predict(grpc_request(), timeout=30).model_spec.version.value
+                for _ in range(1000)]
+    assert versions == [1] * 1000
+    rest = RestClient(stack.rest_port)
+    for _ in range(50):
+        status, body = rest.predict()
+        assert status == 200 and version_of(body["predictions"]) == 1, body
+    status, body = rest.predict(path=f"/v1/models/{MODEL}/labels/stable:predict")
+    assert status == 200 and version_of(body["predictions"]) == 1, body
+    copies = _wait_for_copies(stack, 2, 1051)
+    assert copies.requests >= 1051 and copies.errors == 0, copies
+    assert _group_stats(stack, "stable")[1].requests >= 1051
+
+
+def test_a_shadow_failing_every_request_changes_nothing_for_clients(stack):
+    before = _group_stats(stack, "canary").get(3)
+    assert before is None or before.requests == 0
+    canary.shadow(stack.models_root, MODEL, 3)
+    stub = grpc_stub(stack.grpc_port)
+    answers = [stub.Predict(grpc_request(), timeout=30) for _ in range(200)]
+    assert [a.model_spec.version.value for a in answers] == [1] * 200
+    rest = RestClient(stack.rest_port)
+    for _ in range(20):
+        status, body = rest.predict()
+        assert status == 200 and version_of(body["predictions"]) == 1, body
+    copies = _wait_for_copies(stack, 3, 220)
+    assert copies.requests >= 220 and copies.errors == copies.requests, copies
+
+
+def test_stop_and_a_weighted_start_end_shadow_mode(stack):
+    conf = router.run_dir(stack.models_root) / "nginx.conf"
+    assert router.SHADOW_GRPC in conf.read_text()
+    canary.stop_shadow(stack.models_root, MODEL)
+    assert router.read_shadows(stack.models_root) == {}
+    assert router.SHADOW_GRPC not in conf.read_text()
+    with pytest.raises(Exception, match="is not in shadow mode"):
+        canary.stop_shadow(stack.models_root, MODEL)
+    canary.shadow(stack.models_root, MODEL, 2)
+    result = canary.start(stack.models_root, MODEL, 2, weight=50)
+    assert result[MODEL]["shadow"] is None and result[MODEL]["weight"] == 50
+    assert router.SHADOW_REST not in conf.read_text()
+    canary.rollback(stack.models_root, MODEL)
