@@ -1,6 +1,7 @@
 """Shadow mode with the real nginx on loopback: every client request is answered by the stable
 group, the canary group gets a copy of each one (REST and gRPC), and a shadow that fails every
-request changes nothing for clients. `canary shadow stop` and `canary start` end it."""
+request changes nothing for clients; `tfxp shadow report` finds an injected disagreement in the
+request logs. `canary shadow stop` and `canary start` end it."""
 import time
 
 import pytest
@@ -21,9 +22,30 @@ def stack(tmp_path_factory):
     configs.generate(root)
     testing.build_affine(root / MODEL / "2", 2.0)
     build_faulty(root / MODEL / "3", failure_above=-1e9)
+    build_disagreeing(root / MODEL / "4", above=5.0)
+    config = configs.read_models_config(root / configs.MODELS_CONFIG)
+    entry = configs.model_entry(config, MODEL)
+    entry.logging_config.sampling_config.sampling_rate = 1.0
+    entry.logging_config.log_collector_config.filename_prefix = "request_logs/split"
+    configs.write_models_config(root, config)
     stack = router.LocalStack(root, router.free_port(), router.free_port()).start()
     yield stack
     stack.stop()
+
+
+def build_disagreeing(path, above: float):
+    """y = x, except that a row whose first value exceeds `above` gets -x: one injected
+    disagreement with version 1 (y = x) per such row."""
+    import tensorflow as tf
+
+    class Disagreeing(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.float32, name="x")])
+        def serve(self, x):
+            return {"y": tf.where(x[:, :1] > above, -x, x)}
+
+    module = Disagreeing()
+    tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
+    return path
 
 
 def _group_stats(stack, group):
@@ -73,6 +95,26 @@ def test_a_shadow_failing_every_request_changes_nothing_for_clients(stack):
         assert status == 200 and version_of(body["predictions"]) == 1, body
     copies = _wait_for_copies(stack, 3, 220)
     assert copies.requests >= 220 and copies.errors == copies.requests, copies
+
+
+def test_the_shadow_report_finds_an_injected_disagreement(stack):
+    from pipelines import shadow_report
+
+    canary.shadow(stack.models_root, MODEL, 4)
+    stub = grpc_stub(stack.grpc_port)
+    for row in [[[1.0, 1.0]]] * 100 + [[[9.0, 1.0]]]:
+        assert stub.Predict(grpc_request(row), timeout=30).model_spec.version.value == 1
+    _wait_for_copies(stack, 4, 101)
+    time.sleep(0.5)  # the request logs are written every 50 ms
+    strict = shadow_report.ShadowThresholds(min_agreement=1.0, max_p95_ratio=100.0)
+    report = shadow_report.build_report(stack.models_root, MODEL, strict)
+    text = shadow_report.format_report(report)
+    assert (report.stable, report.shadow, report.pairs, report.agreeing) == (1, 4, 101, 100), text
+    assert len(report.disagreements) == 1 and "9." in report.disagreements[0], text
+    assert report.exit_code == 4 and "agreement 99.01% is below 100.00%" in text
+    assert report.latency_ms[4]["p95"] is not None and report.errors[4][0] == 0, text
+    lenient = shadow_report.ShadowThresholds(min_agreement=0.99, max_p95_ratio=100.0)
+    assert shadow_report.build_report(stack.models_root, MODEL, lenient).exit_code == 0
 
 
 def test_stop_and_a_weighted_start_end_shadow_mode(stack):
