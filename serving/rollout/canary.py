@@ -51,8 +51,9 @@ def _entry(config, models_root: pathlib.Path, name: str):
 def _describe(entry, models_root: pathlib.Path) -> Dict:
     labels = dict(entry.version_labels)
     weight = router.read_weights(models_root).get(entry.name, 0) if CANARY in labels else 0
-    return {"stable": labels.get(STABLE), "canary": labels.get(CANARY), "weight": weight,
-            "shadow": router.read_shadows(models_root).get(entry.name),
+    shadow = router.read_shadows(models_root).get(entry.name)
+    return {**({"shadow": shadow} if shadow is not None else {}),
+            "stable": labels.get(STABLE), "canary": labels.get(CANARY), "weight": weight,
             "served": sorted(entry.model_version_policy.specific.versions),
             "versions": configs.scan_versions(configs.resolve_base_path(entry.base_path,
                                                                         models_root))}

@@ -127,6 +127,6 @@ def test_stop_and_a_weighted_start_end_shadow_mode(stack):
         canary.stop_shadow(stack.models_root, MODEL)
     canary.shadow(stack.models_root, MODEL, 2)
     result = canary.start(stack.models_root, MODEL, 2, weight=50)
-    assert result[MODEL]["shadow"] is None and result[MODEL]["weight"] == 50
+    assert "shadow" not in result[MODEL] and result[MODEL]["weight"] == 50
     assert router.SHADOW_REST not in conf.read_text()
     canary.rollback(stack.models_root, MODEL)
