@@ -201,6 +201,7 @@ def _shadow_command(args) -> int:
         print(f"tfxp shadow report: error: {error}", file=sys.stderr)
         return 1
     print(shadow_report.format_report(report))
+    print(f"  saved for the HTML report: {shadow_report.save(report, root)}")
     return report.exit_code
 
 

@@ -11,12 +11,15 @@ the groups' Prometheus metrics. Exit 0 within the thresholds, 4 beyond them.
 """
 import dataclasses
 import hashlib
+import html
+import json
 import pathlib
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 EXIT_WITHIN, EXIT_BEYOND = 0, 4
+SAVED_DIR = "shadow_reports"  # under the models root, one JSON per model, for the HTML report
 CLASSIFICATION_OUTPUTS = ("probabilities", "scores", "classes")
 
 
@@ -231,3 +234,49 @@ def format_report(report: ShadowReport) -> str:
     lines.append("  within thresholds" if not report.breaches else
                  "  BEYOND thresholds: " + "; ".join(report.breaches))
     return "\n".join(lines)
+
+
+def save(report: ShadowReport, models_root: pathlib.Path) -> pathlib.Path:
+    """Keeps the latest report of the model beside its models.config (the HTML report shows it)."""
+    from serving.config import configs
+
+    path = pathlib.Path(models_root) / SAVED_DIR / f"{report.model}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = dataclasses.asdict(report)
+    state["latency_ms"] = {str(k): v for k, v in report.latency_ms.items()}
+    state["errors"] = {str(k): list(v) for k, v in report.errors.items()}
+    state["agreement"], state["exit_code"] = report.agreement, report.exit_code
+    configs.write_atomic(path, json.dumps(state, indent=1, sort_keys=True) + "\n")
+    return path
+
+
+def load_saved(models_root: pathlib.Path, model: str) -> Optional[dict]:
+    """The latest saved report of the model, or None."""
+    path = pathlib.Path(models_root) / SAVED_DIR / f"{model}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def section(saved: Optional[dict]) -> str:
+    """The HTML report's shadow section from a saved report ("" when there is none)."""
+    if not saved:
+        return ""
+    rows = []
+    for version, role in ((saved["stable"], "stable"), (saved["shadow"], "shadow")):
+        latency = saved["latency_ms"][str(version)]
+        failed, requests = saved["errors"][str(version)]
+        cells = "".join(f'<td class="num">{"-" if latency[k] is None else f"{latency[k]:.2f}"}'
+                        "</td>" for k in ("p50", "p95", "p99"))
+        rows.append(f"<tr><td>{role} (version {version})</td>{cells}"
+                    f'<td class="num">{failed:.0f} of {requests:.0f}</td></tr>')
+    verdict = ("within thresholds" if not saved["breaches"] else
+               "BEYOND thresholds: " + "; ".join(saved["breaches"]))
+    return ('<section id="shadow"><h2>Shadow traffic</h2>'
+            f'<p id="shadow-verdict" class="{"note" if not saved["breaches"] else "failure"}">'
+            f"{html.escape(verdict)}</p><p>Requests seen by both: {saved['pairs']}; "
+            f"{html.escape(saved['kind'])}: {saved['agreeing']} agree "
+            f"({saved['agreement']:.2%}), score difference max {saved['max_difference']:.4g}, "
+            f"mean {saved['mean_difference']:.4g}.</p>"
+            + "".join(f'<p class="failure">{html.escape(d)}</p>' for d in saved["disagreements"])
+            + '<table class="shadow"><thead><tr><th>version</th><th>p50 ms</th><th>p95 ms</th>'
+            "<th>p99 ms</th><th>errors</th></tr></thead><tbody>" + "".join(rows)
+            + "</tbody></table></section>")

@@ -115,6 +115,10 @@ def test_the_shadow_report_finds_an_injected_disagreement(stack):
     assert report.latency_ms[4]["p95"] is not None and report.errors[4][0] == 0, text
     lenient = shadow_report.ShadowThresholds(min_agreement=0.99, max_p95_ratio=100.0)
     assert shadow_report.build_report(stack.models_root, MODEL, lenient).exit_code == 0
+    shadow_report.save(report, stack.models_root)
+    page = shadow_report.section(shadow_report.load_saved(stack.models_root, MODEL))
+    assert 'id="shadow-verdict" class="failure">BEYOND thresholds: agreement 99.01%' in page
+    assert "Requests seen by both: 101" in page and "shadow (version 4)" in page
 
 
 def test_stop_and_a_weighted_start_end_shadow_mode(stack):
