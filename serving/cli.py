@@ -138,6 +138,9 @@ def add_canary_parser(subparsers) -> argparse.ArgumentParser:
     watch.add_argument("--latency-floor-ms", "--latency_floor_ms", type=float, default=10.0,
                        help="p99s below this count as equal to it, so noise between fast "
                             "versions is no breach (default 10)")
+    watch.add_argument("--shadow", action="store_true",
+                       help="first a shadow phase: the canary gets a copy of the traffic and is "
+                            "judged by the same rules before any user gets its answers")
     watch.add_argument("--timeout", default=None,
                        help="roll back when no decision is reached in this time (e.g. 30m)")
     for group in ("stable", "canary"):
@@ -210,7 +213,8 @@ def _watch(args) -> int:
         args.models_root, args.model, canary_watch.parse_steps(args.steps),
         canary_watch.parse_duration(args.interval), rules, urls,
         None if args.timeout is None else canary_watch.parse_duration(args.timeout),
-        echo=lambda line: print(line, flush=True), on_change=lambda: _write_k8s(args))
+        echo=lambda line: print(line, flush=True), on_change=lambda: _write_k8s(args),
+        shadow=args.shadow)
     print(f"canary watch {args.model}: {record['outcome']}")
     return 0 if record["outcome"] == "promoted" else 3
 

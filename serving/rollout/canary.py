@@ -144,11 +144,17 @@ def start(models_root: pathlib.Path, name: str, version: Optional[int] = None,
     return _start(models_root, name, version, weight)
 
 
+def _end_shadow(models_root: pathlib.Path, name: str) -> None:
+    """Stop mirroring the model's traffic (a weighted start, promote and rollback end shadow
+    mode) before its canary changes."""
+    if _set_shadow(models_root, name, None):
+        router.reload_router(models_root)
+
+
 def _start(models_root: pathlib.Path, name: str, version: Optional[int], weight: float) -> Dict:
     """`start` without the lock (shadow holds it)."""
     weight = router.check_weight(weight)
-    if _set_shadow(models_root, name, None):
-        router.reload_router(models_root)
+    _end_shadow(models_root, name)
     config = _load(models_root)
     entry = _entry(config, models_root, name)
     on_disk = configs.scan_versions(configs.resolve_base_path(entry.base_path, models_root))
@@ -192,6 +198,7 @@ def promote(models_root: pathlib.Path, name: str) -> Dict:
     if canary is None:
         raise ConfigError(f"model {name!r} has no canary to promote (start one with "
                           "`tfxp canary start`)")
+    _end_shadow(models_root, name)
     return _serve_only(models_root, config, entry, canary, 100)
 
 
@@ -202,6 +209,7 @@ def rollback(models_root: pathlib.Path, name: str) -> Dict:
     entry = _entry(config, models_root, name)
     stable = entry.version_labels.get(STABLE)
     if entry.version_labels.get(CANARY) is not None:
+        _end_shadow(models_root, name)
         return _serve_only(models_root, config, entry, stable, 0)
     on_disk = configs.scan_versions(configs.resolve_base_path(entry.base_path, models_root))
     older = [v for v in on_disk if stable is not None and v < stable]

@@ -7,8 +7,8 @@ import time
 import pytest
 
 from serving.rollout import canary, canary_watch, router
-from tests.serving.test_canary_router import (MODEL, RestClient, build_faulty, grpc_request,
-                                              grpc_stub, pytestmark, version_of)
+from tests.serving.test_canary_router import (MODEL, ROW, RestClient, Traffic, build_faulty,
+                                              grpc_request, grpc_stub, pytestmark, version_of)
 
 __all__ = ["pytestmark"]
 
@@ -134,3 +134,20 @@ def test_stop_and_a_weighted_start_end_shadow_mode(stack):
     assert "shadow" not in result[MODEL] and result[MODEL]["weight"] == 50
     assert router.SHADOW_REST not in conf.read_text()
     canary.rollback(stack.models_root, MODEL)
+
+
+def test_watch_with_a_shadow_phase_rolls_back_a_failing_canary_before_users_get_its_answers(stack):
+    canary.start(stack.models_root, MODEL, 3, weight=0)
+    lines = []
+    with Traffic(stack, lambda: ROW) as traffic:
+        record = canary_watch.watch(
+            stack.models_root, MODEL, [25, 100], 0.5,
+            canary_watch.Rules(max_p99_ratio=4.0, latency_floor=1.0, min_requests=40),
+            timeout=120, echo=lines.append, shadow=True)
+    assert record["outcome"] == "rolled back", lines
+    assert record["steps"] == ["shadow", 25, 100]
+    assert {d["weight"] for d in record["decisions"]} == {"shadow"}, lines
+    assert record["decisions"][-1]["canary"]["errors"] > 0
+    assert traffic.failures == [], traffic.failures[:3]
+    assert router.read_shadows(stack.models_root) == {}
+    assert "at shadow:" in lines[-1] and "-> rollback" in lines[-1]
