@@ -170,6 +170,9 @@ def build_report(models_root: pathlib.Path, model: str,
     from serving.rollout import router
     from serving.server import request_log
 
+    if not (models_root / configs.MODELS_CONFIG).exists():
+        raise ValueError(f"no {models_root / configs.MODELS_CONFIG}: push the model and serve it "
+                         "(`make serve`), or name the served models root with --models-root")
     config = configs.read_models_config(models_root / configs.MODELS_CONFIG)
     entry = configs.model_entry(config, model)
     if entry is None:

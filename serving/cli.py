@@ -187,7 +187,7 @@ def _shadow(canary, args):
         if args.version is not None:
             raise configs.ConfigError("`canary shadow stop` takes no --version")
         return canary.stop_shadow(args.models_root, words[1])
-    if len(words) != 1:
+    if len(words) != 1 or words == ["stop"]:
         raise configs.ConfigError(f"expected `canary shadow MODEL [--version N]` or "
                                   f"`canary shadow stop MODEL`, got {' '.join(words)!r}")
     return canary.shadow(args.models_root, words[0], args.version)
