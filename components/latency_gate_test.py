@@ -104,6 +104,7 @@ def _validate(tmp_path, builder, serving_dir, skip=False):
     return infra_validator.run_validation(model, examples, blessing, 2, gate=gate), blessing
 
 
+@pytest.mark.slow  # two gate runs with a ~50 ms-a-request candidate: `make test-push-gates`
 def test_a_candidate_with_a_heavy_op_fails_the_gate_and_a_copy_of_stable_passes(tmp_path):
     serving_dir, stable = _serving_dir(tmp_path)
 

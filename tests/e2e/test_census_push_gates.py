@@ -17,7 +17,7 @@ from models.census import SPEC
 from pipelines import progress, runner
 from pipelines.report import gather, render
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]  # 4 pipeline runs: `make test-push-gates`
 
 SAMPLE = settings.SAMPLES_ROOT / "census"
 FLIPPED = {">50K": "<=50K", "<=50K": ">50K"}
