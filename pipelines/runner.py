@@ -447,8 +447,10 @@ def _evaluation_lines(facts: RunFacts) -> List[str]:
     rows = [(name, shown(facts.candidate, name), shown(facts.baseline, name)) + (
         (shown(facts.holdout_candidate, name), shown(facts.holdout_baseline, name))
         if holdout else ()) for name in names]
-    lines = ["  metrics (Overall" + ("; eval split, golden holdout)" if holdout else ")")]
-    lines += _table([header] + rows)
+    lines = ["  metrics (Overall)"] + _table([header] + rows)
+    if holdout:
+        lines.append("    (holdout: the golden holdout the stable version carries; "
+                     "the other columns: this run's eval split)")
     if not facts.baseline:
         lines.append("    (no stable version to compare with yet: judged on value thresholds only)")
     if facts.holdout_skipped:
