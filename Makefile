@@ -14,7 +14,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 DEBIAN_PACKAGES := dataset-fashion-mnist chromium nginx prometheus
 
-.PHONY: setup env system-packages data run test test-slow test-faults test-runners bench serve clean image test-image test-byod
+.PHONY: setup env system-packages data run test test-slow test-faults test-runners bench serve clean image test-image test-byod test-push-gates
 
 setup: env system-packages data
 
@@ -67,6 +67,11 @@ test: setup
 
 test-slow: setup
 	$(PY) -m pytest -m "slow or faults"
+
+# Golden holdout and latency gate end to end (4 census sample runs) and the gate against real
+# servers with a deliberately slow candidate; marked slow (also in test-slow).
+test-push-gates: setup
+	$(PY) -m pytest -m slow tests/e2e/test_census_push_gates.py components/latency_gate_test.py
 
 # kill -9, SIGINT/SIGTERM, concurrent runs, a read-only destination, broken ML Metadata.
 test-faults: setup

@@ -46,11 +46,20 @@ def holds_model(model: types.Artifact) -> bool:
 @component
 def StableBaseline(candidate: InputArtifact[standard_artifacts.Model],
                    serving_model_dir: Parameter[str],
-                   baseline: OutputArtifact[standard_artifacts.Model]) -> None:
-    """Copies the stable version of the served model into `baseline` (empty when there is none).
-    `candidate` only orders the task after the Trainer and keys its cache (module docstring)."""
+                   baseline: OutputArtifact[standard_artifacts.Model],
+                   holdout: OutputArtifact[standard_artifacts.Examples],
+                   holdout_file: Parameter[str] = "") -> None:
+    """Copies the stable version of the served model into `baseline` (empty when there is none)
+    and the golden holdout into `holdout`: the file(s) the user named in `holdout_file`, else
+    the holdout the stable version carries (components.holdout). `candidate` only orders the
+    task after the Trainer and keys its cache (module docstring)."""
+    from components import holdout as golden
+
     del candidate
     stable = stable_model_dir(serving_model_dir)
+    files = golden.user_files(holdout_file) if holdout_file else \
+        golden.recorded_files(str(stable)) if stable else []
+    golden.write_split(files, holdout)
     if stable is None:
         return
     io_utils.copy_dir(str(stable), path_utils.serving_model_path(baseline.uri))

@@ -17,10 +17,15 @@ from tfx.utils import io_utils, path_utils
 from data import validation
 
 
-def stamp(model, statistics, schema, stamped_model, train_split: str = "train") -> str:
+def stamp(model, statistics, schema, stamped_model, train_split: str = "train",
+          examples=None, holdout=None, eval_split: str = "eval") -> str:
     """Copies `model`'s serving model into `stamped_model` and adds the training data's
-    statistics and schema. Returns the stamped serving model folder."""
+    statistics and schema, and the golden holdout it was judged on: `holdout`'s files when it
+    has any (the pinned set), else the `eval_split` of `examples`. Returns the stamped serving
+    model folder."""
     import os
+
+    from components import holdout as golden
 
     source = path_utils.serving_model_path(model.uri, path_utils.is_old_model_artifact(model))
     target = path_utils.serving_model_dir(stamped_model.uri)
@@ -30,6 +35,9 @@ def stamp(model, statistics, schema, stamped_model, train_split: str = "train") 
         raise FileNotFoundError(f"no statistics for split {train_split!r}: {statistics_file}")
     validation.write_training_data(target, statistics_file,
                                    os.path.join(schema.uri, "schema.pbtxt"))
+    pinned = golden.split_files(holdout, golden.HOLDOUT_SPLIT) if holdout is not None else []
+    golden.record(pinned or (golden.split_files(examples, eval_split) if examples else []),
+                  target)
     return target
 
 
@@ -39,6 +47,10 @@ def TrainingDataStamp(  # noqa: N802  (TFX component names are classes)
         statistics: InputArtifact[standard_artifacts.ExampleStatistics],
         schema: InputArtifact[standard_artifacts.Schema],
         stamped_model: OutputArtifact[standard_artifacts.Model],
-        train_split: Parameter[str] = "train"):
-    """The trained model plus its training split's statistics and schema in assets.extra."""
-    stamp(model, statistics, schema, stamped_model, train_split)
+        examples: InputArtifact[standard_artifacts.Examples] = None,
+        holdout: InputArtifact[standard_artifacts.Examples] = None,
+        train_split: Parameter[str] = "train",
+        eval_split: Parameter[str] = "eval"):
+    """The trained model plus its training split's statistics and schema and its golden
+    holdout in assets.extra."""
+    stamp(model, statistics, schema, stamped_model, train_split, examples, holdout, eval_split)

@@ -33,6 +33,9 @@ class ModelSpec:
     # The data gate stops a run whose split holds fewer rows (an empty or near-empty file).
     min_split_examples: Mapping[str, int] = dataclasses.field(
         default_factory=lambda: {"train": 100, "eval": 20})
+    # The infra validator's latency gate: the candidate's p95 may be at most this many times the
+    # stable version's, measured side by side (components/latency_gate.py, docs/latency_gate.md).
+    latency_p95_ratio: float = 1.25
 
     def __post_init__(self):
         if self.example_format not in EXAMPLE_FORMATS:

@@ -27,6 +27,7 @@ def model_arguments(spec: ModelSpec, sample: bool = False, tune: bool = False,
         code_fingerprint=spec.source_fingerprint(),
         model_name=spec.name,
         min_split_examples=dict(spec.min_split_examples),
+        latency_ratio=spec.latency_p95_ratio,
     )
 
 

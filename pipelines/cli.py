@@ -1,5 +1,6 @@
 """`tfxp`: the project's command line. It parses arguments and calls library functions."""
 import argparse
+import dataclasses
 import importlib
 import json
 import os
@@ -24,7 +25,7 @@ _PLUGGED_COMMANDS = [
 
 # Commands that import TensorFlow: it is imported first, with its start-up noise filtered.
 COMMANDS_USING_TENSORFLOW = {"run", "report", "serve", "predict", "kubeflow", "data", "skew",
-                             "router", "canary"}
+                             "router", "canary", "shadow"}
 
 
 def _hyperparameter(text: str):
@@ -76,6 +77,13 @@ def _add_run_parser(subparsers) -> None:
     parser.add_argument("--accept-drift", action="store_true",
                         help="train on data that drifted from what the stable version learned "
                              "from (the summary and the report record it)")
+    parser.add_argument("--holdout", metavar="FILE", default="",
+                        help="TFRecord file (or folder) of tf.Examples to judge candidate and "
+                             "stable on instead of the stable version's pinned golden holdout; "
+                             "the pushed version carries it on")
+    parser.add_argument("--skip-latency-gate", action="store_true",
+                        help="do not compare the candidate's latency with the stable version's "
+                             "before the push (the summary says it was skipped)")
     parser.add_argument("-v", "--verbose", action="store_true", help="show library logs live")
     _add_csv_arguments(parser)
     parser.set_defaults(func=_run_command)
@@ -106,7 +114,8 @@ def _run_command(args) -> int:
         home=args.pipeline_root, serving_dir=args.serving_dir, beam_args=args.beam_arg,
         hyperparameters=dict(args.hparam), tune=args.tune, enable_cache=not args.no_cache,
         infra_validation=not args.no_infra_validation, rollout=args.rollout,
-        verbose=args.verbose, wait=not args.no_wait, accept_drift=args.accept_drift)
+        verbose=args.verbose, wait=not args.no_wait, accept_drift=args.accept_drift,
+        holdout_file=args.holdout, skip_latency_gate=args.skip_latency_gate)
 
 
 def _add_data_parser(subparsers) -> None:
@@ -166,6 +175,55 @@ def _skew_command(args) -> int:
     return code
 
 
+def _add_shadow_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "shadow", help="compare a shadow version with stable on the same requests",
+        description="Exit codes: 0 within the thresholds, 4 beyond them, 1 any other failure.")
+    actions = parser.add_subparsers(dest="shadow_command", required=True, metavar="ACTION")
+    report = actions.add_parser(
+        "report", help="MODEL: agreement, score differences, latency p50/p95/p99 and errors of "
+                       "stable and shadow on the requests both answered")
+    report.add_argument("model")
+    report.add_argument("--models-root", "--models_root", default=None,
+                        help="the served models root (default serving/models)")
+    report.add_argument("--logs", metavar="PATH",
+                        help="request-log file, folder or prefix (default: the model's "
+                             "logging_config in models.config)")
+    report.add_argument("--version", type=int,
+                        help="the shadow version (default: the one in shadow mode, else canary)")
+    report.add_argument("--min-agreement", type=float, default=None,
+                        help="agreeing share required (default 0.99)")
+    report.add_argument("--max-p95-ratio", type=float, default=None,
+                        help="shadow p95 / stable p95 allowed (default: the model's "
+                             "latency_p95_ratio, else 1.25)")
+    report.set_defaults(func=_shadow_command)
+
+
+def _shadow_command(args) -> int:
+    import pathlib
+
+    from pipelines import shadow_report
+    from serving.config import configs
+
+    defaults = shadow_report.ShadowThresholds()
+    ratio = args.max_p95_ratio or (registry.get(args.model).latency_p95_ratio
+                                   if args.model in registry.names() else defaults.max_p95_ratio)
+    thresholds = dataclasses.replace(
+        defaults, max_p95_ratio=ratio,
+        min_agreement=defaults.min_agreement if args.min_agreement is None else args.min_agreement)
+    root = pathlib.Path(args.models_root) if args.models_root else configs.DEFAULT_MODELS_ROOT
+    try:
+        report = shadow_report.build_report(root, args.model, thresholds,
+                                            pathlib.Path(args.logs) if args.logs else None,
+                                            args.version)
+    except configs.ConfigError as error:
+        print(f"tfxp shadow report: error: {error}", file=sys.stderr)
+        return 1
+    print(shadow_report.format_report(report))
+    print(f"  saved for the HTML report: {shadow_report.save(report, root)}")
+    return report.exit_code
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Every `tfxp` sub-command, including those other packages plug in (_PLUGGED_COMMANDS)."""
     parser = argparse.ArgumentParser(
@@ -174,6 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_parser(subparsers)
     _add_data_parser(subparsers)
     _add_skew_parser(subparsers)
+    _add_shadow_parser(subparsers)
     for module_name, function_name in _PLUGGED_COMMANDS:
         getattr(importlib.import_module(module_name), function_name)(subparsers)
     return parser

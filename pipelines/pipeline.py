@@ -1,8 +1,8 @@
 """The one pipeline factory every runner (local, Beam, Kubeflow) uses.
 
 ExampleGen -> StatisticsGen -> ImportSchemaGen|SchemaGen -> ExampleValidator -> DataGate ->
-Transform -> [Tuner] -> Trainer -> StableBaseline -> Evaluator -> TrainingDataStamp ->
-LocalInfraValidator -> Pusher
+Transform -> [Tuner] -> Trainer -> StableBaseline -> Evaluator, HoldoutEvaluator -> JointBlessing ->
+TrainingDataStamp -> LocalInfraValidator -> Pusher
 """
 import json
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence
@@ -11,6 +11,7 @@ from tfx import v1 as tfx
 from tfx.proto import example_gen_pb2
 
 from components.data_gate import DataGate
+from components.holdout import HoldoutEvaluator, JointBlessing, change_thresholds_only
 from components.infra_validator import LocalInfraValidator
 from components.pusher import VersionedPusher
 from components.stable_baseline import Evaluator, StableBaseline
@@ -65,6 +66,9 @@ def create_pipeline(
     min_split_examples: Optional[Mapping[str, int]] = None,
     accept_drift: bool = False,
     rollout: str = "canary",
+    holdout_file: str = "",
+    latency_ratio: float = 1.25,
+    skip_latency_gate: bool = False,
 ) -> tfx.dsl.Pipeline:
     """Builds the TFX pipeline from plain arguments.
 
@@ -81,6 +85,10 @@ def create_pipeline(
     beside `serving_model_dir` (`accept_drift`: let drifted data through, recorded).
     `rollout` is how the Pusher labels a new version in that models.config: "canary" (the first
     version ever becomes stable), "stable", or "none" (leave the serving config alone).
+    With the stable baseline, candidate and baseline are also judged on the golden holdout
+    (components.holdout): the stable version's recorded one, or `holdout_file` when given.
+    The infra validator's latency gate serves the candidate beside the stable version and
+    passes it only if its p95 is at most `latency_ratio` times stable's (`skip_latency_gate`).
     """
     if baseline not in BASELINES:
         raise ValueError(f"baseline must be one of {BASELINES}, got {baseline!r}")
@@ -91,9 +99,11 @@ def create_pipeline(
     training = _training(data, transform, run_fn, tuner_fn, hyperparameters, code_fingerprint,
                          train_split, eval_split, train_steps, eval_steps)
     trainer = training[-1]
-    evaluation = _evaluation(data, trainer, eval_config, baseline, serving_model_dir, eval_split)
-    delivery = _delivery(data, trainer, evaluation[-1], infra_validation, serving_model_dir,
-                         rollout, train_split)
+    evaluation = _evaluation(data, trainer, eval_config, baseline, serving_model_dir, eval_split,
+                             holdout_file)
+    delivery = _delivery(data, trainer, evaluation, infra_validation, serving_model_dir,
+                         rollout, train_split, eval_split,
+                         dict(latency_ratio=latency_ratio, skip_latency_gate=skip_latency_gate))
     components = list(data) + [transform] + training + evaluation + delivery
 
     return tfx.dsl.Pipeline(
@@ -171,36 +181,52 @@ def _training(data: DataStages, transform, run_fn, tuner_fn, hyperparameters, co
 
 
 def _evaluation(data: DataStages, trainer, eval_config, baseline, serving_model_dir,
-                eval_split) -> List[Any]:
-    """[StableBaseline,] Evaluator: the candidate against the served stable version."""
-    stages, baseline_model = [], None
-    if baseline == "stable":
-        stable_baseline = StableBaseline(candidate=trainer.outputs["model"],
-                                         serving_model_dir=serving_model_dir)
-        stages.append(stable_baseline)
-        baseline_model = stable_baseline.outputs["baseline"]
-    stages.append(Evaluator(
+                eval_split, holdout_file) -> List[Any]:
+    """Evaluator alone, or StableBaseline, Evaluator, HoldoutEvaluator, JointBlessing: the
+    candidate against the served stable version on the new eval split and the golden holdout;
+    the last stage's `blessing` is the verdict."""
+    if baseline != "stable":
+        return [Evaluator(examples=data.example_gen.outputs["examples"],
+                          example_splits=[eval_split], model=trainer.outputs["model"],
+                          eval_config=eval_config)]
+    stable_baseline = StableBaseline(candidate=trainer.outputs["model"],
+                                     serving_model_dir=serving_model_dir,
+                                     holdout_file=holdout_file)
+    evaluator = Evaluator(
         examples=data.example_gen.outputs["examples"],
         example_splits=[eval_split],
         model=trainer.outputs["model"],
-        baseline_model=baseline_model,
-        eval_config=eval_config))
-    return stages
+        baseline_model=stable_baseline.outputs["baseline"],
+        eval_config=eval_config)
+    holdout_evaluator = HoldoutEvaluator(
+        examples=stable_baseline.outputs["holdout"],
+        example_splits=["holdout"],
+        model=trainer.outputs["model"],
+        baseline_model=stable_baseline.outputs["baseline"],
+        eval_config=change_thresholds_only(eval_config)).with_id("HoldoutEvaluator")
+    joint = JointBlessing(evaluation_blessing=evaluator.outputs["blessing"],
+                          holdout_blessing=holdout_evaluator.outputs["blessing"])
+    return [stable_baseline, evaluator, holdout_evaluator, joint]
 
 
-def _delivery(data: DataStages, trainer, evaluator, infra_validation, serving_model_dir,
-              rollout, train_split) -> List[Any]:
+def _delivery(data: DataStages, trainer, evaluation, infra_validation, serving_model_dir,
+              rollout, train_split, eval_split, latency_gate: Mapping[str, Any]) -> List[Any]:
     """TrainingDataStamp, [LocalInfraValidator,] Pusher. The pushed copy carries its training
     split's statistics and the schema in assets.extra; with infra validation, the Pusher pushes
     the infra-blessed copy that also carries the warmup requests."""
+    holdout = evaluation[0].outputs["holdout"] if len(evaluation) > 1 else None
     stamped = TrainingDataStamp(model=trainer.outputs["model"],
                                 statistics=data.statistics_gen.outputs["statistics"],
-                                schema=data.schema_gen.outputs["schema"], train_split=train_split)
+                                schema=data.schema_gen.outputs["schema"], train_split=train_split,
+                                examples=data.example_gen.outputs["examples"], holdout=holdout,
+                                eval_split=eval_split)
     stages = [stamped]
-    push_inputs = {"model_blessing": evaluator.outputs["blessing"]}
+    push_inputs = {"model_blessing": evaluation[-1].outputs["blessing"]}
     if infra_validation:
         infra_validator = LocalInfraValidator(model=stamped.outputs["stamped_model"],
-                                              examples=data.example_gen.outputs["examples"])
+                                              examples=data.example_gen.outputs["examples"],
+                                              serving_model_dir=serving_model_dir,
+                                              **latency_gate)
         stages.append(infra_validator)
         push_inputs["infra_blessing"] = infra_validator.outputs["blessing"]
     else:

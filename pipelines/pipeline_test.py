@@ -25,7 +25,8 @@ def test_standard_components_in_order_with_the_gate_before_transform(tmp_path):
     ids = [c.id for c in pipeline.components]
     assert set(ids) == {"CsvExampleGen", "StatisticsGen", "ImportSchemaGen", "ExampleValidator",
                         "DataGate", "Transform", "Trainer", "StableBaseline",
-                        "Evaluator", "TrainingDataStamp", "VersionedPusher"}
+                        "Evaluator", "HoldoutEvaluator", "JointBlessing", "TrainingDataStamp",
+                        "VersionedPusher"}
     assert ids.index("DataGate") < ids.index("Transform") < ids.index("Trainer") \
         < ids.index("Evaluator") < ids.index("VersionedPusher")
     upstream = _upstream(pipeline)
@@ -33,8 +34,11 @@ def test_standard_components_in_order_with_the_gate_before_transform(tmp_path):
     assert upstream["DataGate"] == ["ExampleValidator", "ImportSchemaGen", "StatisticsGen"]
     assert set(upstream["Evaluator"]) == {"CsvExampleGen", "Trainer", "StableBaseline"}
     assert upstream["StableBaseline"] == ["Trainer"]
-    assert set(upstream["TrainingDataStamp"]) == {"Trainer", "StatisticsGen", "ImportSchemaGen"}
-    assert set(upstream["VersionedPusher"]) == {"TrainingDataStamp", "Evaluator"}
+    assert set(upstream["HoldoutEvaluator"]) == {"Trainer", "StableBaseline"}
+    assert set(upstream["JointBlessing"]) == {"Evaluator", "HoldoutEvaluator"}
+    assert set(upstream["TrainingDataStamp"]) == {"Trainer", "StatisticsGen", "ImportSchemaGen",
+                                                  "CsvExampleGen", "StableBaseline"}
+    assert set(upstream["VersionedPusher"]) == {"TrainingDataStamp", "JointBlessing"}
 
 
 def test_model_without_curated_schema_infers_one(tmp_path):
@@ -65,7 +69,7 @@ def test_unknown_example_format_is_rejected(tmp_path):
 def test_infra_validation_gates_the_push_with_the_warmup_stamped_model(tmp_path):
     upstream = _upstream(_pipeline(tmp_path, infra_validation=True))
     assert set(upstream["LocalInfraValidator"]) == {"TrainingDataStamp", "CsvExampleGen"}
-    assert set(upstream["VersionedPusher"]) == {"Evaluator", "LocalInfraValidator"}
+    assert set(upstream["VersionedPusher"]) == {"JointBlessing", "LocalInfraValidator"}
 
 
 def test_without_a_baseline_the_evaluator_has_no_baseline_input(tmp_path):

@@ -68,10 +68,19 @@ class RunInfo:
 
     @property
     def blessed(self) -> Optional[bool]:
-        """The Evaluator's verdict on this run's candidate (None when no evaluation was recorded).
-        The one place the project decides whether a run was blessed."""
-        blessing = self.output_by_key("blessing", BLESSING_TYPE)
+        """The verdict on this run's candidate (None when no evaluation was recorded): the last
+        ModelBlessing the run made (JointBlessing's, eval split and golden holdout together,
+        else the Evaluator's). The one place the project decides whether a run was blessed."""
+        blessing = self.final_blessing
         return bool(blessing.properties.get("blessed")) if blessing else None
+
+    @property
+    def final_blessing(self) -> Optional[ArtifactInfo]:
+        """The last ModelBlessing the run made (the one the Pusher reads), or None."""
+        blessings = [artifact for component in self.components
+                     for artifact in component.outputs.get("blessing", [])
+                     if artifact.type_name == BLESSING_TYPE]
+        return blessings[-1] if blessings else None
 
     def output_by_key(self, key: str, type_name: Optional[str] = None) -> Optional[ArtifactInfo]:
         """The first output under `key` (optionally of one artifact type), whichever node made it."""

@@ -104,13 +104,17 @@ def build(spec: ModelSpec, paths: RunPaths, data_root, splits: Optional[Sequence
           sample: bool = False, beam_args: Sequence[str] = (), enable_cache: bool = True,
           tune: bool = False, hyperparameters: Optional[Mapping] = None,
           infra_validation: bool = True, baseline: str = "stable",
-          accept_drift: bool = False, rollout: str = "canary"):
+          accept_drift: bool = False, rollout: str = "canary", holdout_file: str = "",
+          skip_latency_gate: bool = False):
     """The model's pipeline for a local run: create_pipeline with the model's arguments and the
     local paths, metadata and Beam arguments of `paths`."""
     from tfx.orchestration import metadata
 
+    from components.holdout import user_files
     from pipelines.pipeline import create_pipeline
 
+    if holdout_file:
+        user_files(holdout_file)  # a wrong --holdout stops the run before it starts
     return create_pipeline(
         pipeline_name=paths.pipeline_name,
         pipeline_root=str(paths.pipeline_root),
@@ -126,6 +130,8 @@ def build(spec: ModelSpec, paths: RunPaths, data_root, splits: Optional[Sequence
         enable_cache=enable_cache,
         accept_drift=accept_drift,
         rollout=rollout,
+        holdout_file=str(pathlib.Path(holdout_file).resolve()) if holdout_file else "",
+        skip_latency_gate=skip_latency_gate,
         **model_arguments(spec, sample=sample, tune=tune, hyperparameters=hyperparameters),
     )
 
@@ -311,6 +317,11 @@ class RunFacts:
     pushed_destination: Optional[str] = None
     reused: bool = False
     cached_push: bool = False
+    holdout_candidate: Dict[str, float] = dataclasses.field(default_factory=dict)
+    holdout_baseline: Dict[str, float] = dataclasses.field(default_factory=dict)
+    holdout_skipped: str = ""
+    lost_on: str = ""
+    latency_gate: Dict[str, object] = dataclasses.field(default_factory=dict)
 
     @property
     def data_gate(self) -> Optional[BaseException]:
@@ -386,8 +397,12 @@ def read_run(spec: ModelSpec, paths: RunPaths, run_id: str,
     if evaluation and facts.blessed is False:
         facts.threshold_failures = [f"[{failed.slice}]: {failed.message}" for failed in
                                     run_info.validation_failures(evaluation.uri) or []]
+    _read_holdout(info, facts)
     infra = info.output("LocalInfraValidator", "blessing")
     facts.infra_failed = infra is not None and not infra.properties.get("blessed")
+    facts.latency_gate = {key[len("latency_gate_"):] if key != "latency_gate" else "verdict": value
+                          for key, value in (infra.properties if infra else {}).items()
+                          if key.startswith("latency_gate")}
     pushed = info.output("VersionedPusher", "pushed_model")
     if pushed and pushed.properties.get("pushed"):
         facts.pushed_version = int(pushed.properties["pushed_version"])
@@ -395,6 +410,76 @@ def read_run(spec: ModelSpec, paths: RunPaths, run_id: str,
         facts.cached_push = info.component("VersionedPusher").state == "cached"
         facts.reused = facts.cached_push or bool(pushed.properties.get("reused_existing_version"))
     return facts
+
+
+def _read_holdout(info: run_info.RunInfo, facts: RunFacts) -> None:
+    """The golden holdout's metrics, failures and the set the candidate lost on."""
+    from components import holdout
+
+    blessing = info.output("HoldoutEvaluator", "blessing")
+    if blessing is None:
+        return
+    facts.holdout_skipped = str(blessing.properties.get(holdout.SKIPPED_KEY) or "")
+    joint = info.output("JointBlessing", "blessing")
+    facts.lost_on = str(joint.properties.get(holdout.LOST_ON_KEY) or "") if joint else ""
+    evaluation = info.output("HoldoutEvaluator", "evaluation")
+    if facts.holdout_skipped or evaluation is None:
+        return
+    metrics = run_info.evaluation_metrics(evaluation.uri).get("Overall", {})
+    facts.holdout_candidate = metrics.get("candidate", {})
+    facts.holdout_baseline = metrics.get("baseline", {})
+    if "holdout" in facts.lost_on:
+        facts.threshold_failures += [
+            f"[holdout, {failed.slice}]: {failed.message}"
+            for failed in run_info.validation_failures(evaluation.uri) or []]
+
+
+def _evaluation_lines(facts: RunFacts) -> List[str]:
+    """The metrics table (eval split, and the golden holdout beside it when it was judged)."""
+    names = [n for n in sorted(facts.candidate)
+             if n not in ("example_count", "weighted_example_count")]
+    def shown(values: Dict[str, float], name: str) -> str:
+        return f"{values[name]:.4f}" if name in values else "-"
+
+    holdout = bool(facts.holdout_candidate)
+    header = ("metric", "candidate", "baseline") + (
+        ("holdout candidate", "holdout baseline") if holdout else ())
+    rows = [(name, shown(facts.candidate, name), shown(facts.baseline, name)) + (
+        (shown(facts.holdout_candidate, name), shown(facts.holdout_baseline, name))
+        if holdout else ()) for name in names]
+    lines = ["  metrics (Overall)"] + _table([header] + rows)
+    if holdout:
+        lines.append("    (holdout: the golden holdout the stable version carries; "
+                     "the other columns: this run's eval split)")
+    if not facts.baseline:
+        lines.append("    (no stable version to compare with yet: judged on value thresholds only)")
+    if facts.holdout_skipped:
+        lines.append(f"    golden holdout: not judged ({facts.holdout_skipped})")
+    return lines
+
+
+def latency_gate_lines(gate: Mapping[str, object]) -> List[str]:
+    """The latency gate in words and numbers (empty when the run had no infra validation)."""
+    verdict = gate.get("verdict")
+    if not verdict:
+        return []
+    if verdict == "skipped":
+        return [f"  latency gate: skipped ({gate.get('reason')})"]
+    lines = [f"  latency gate: {'passed' if verdict == 'passed' else 'FAILED'}: "
+             f"{gate.get('reason')}"]
+    if "candidate_p95_ms" not in gate:
+        return lines
+    lines.append(f"    {gate.get('request_source')}, concurrency {gate.get('concurrency')}, "
+                 f"{gate.get('rounds')} alternating rounds of {gate.get('requests_per_round')} "
+                 f"per version against stable version {gate.get('stable_version')} "
+                 f"({float(gate.get('seconds', 0)):.0f}s)")
+    rows = [("version", "p50 ms", "p95 ms (95% CI)", "p99 ms", "errors")]
+    for side in ("candidate", "stable"):
+        rows.append((side, f"{float(gate[side + '_p50_ms']):.2f}",
+                     f"{float(gate[side + '_p95_ms']):.2f} ({gate[side + '_p95_ci_ms']})",
+                     f"{float(gate[side + '_p99_ms']):.2f}",
+                     f"{float(gate[side + '_error_rate']):.1%} of {gate[side + '_requests']}"))
+    return lines + _table(rows)
 
 
 def _data_gate_lines(info: run_info.RunInfo) -> List[str]:
@@ -469,18 +554,15 @@ def format_summary(facts: RunFacts) -> str:
         return "\n".join(lines)
     lines += _data_gate_lines(info)
     if facts.evaluated:
-        names = [n for n in sorted(facts.candidate)
-                 if n not in ("example_count", "weighted_example_count")]
-        lines.append("  metrics (Overall)")
-        lines += _table([("metric", "candidate", "baseline")] + [
-            (name, f"{facts.candidate[name]:.4f}",
-             f"{facts.baseline[name]:.4f}" if name in facts.baseline else "-")
-            for name in names])
-        if not facts.baseline:
-            lines.append("    (no stable version to compare with yet: judged on value thresholds only)")
-    lines.append(f"  blessed: {'yes' if facts.blessed else 'NO'}")
+        lines += _evaluation_lines(facts)
+    lost = (f" (lost on the {'golden holdout' if facts.lost_on == 'holdout' else facts.lost_on}"
+            f"{' split' if facts.lost_on == 'eval' else ''})") if facts.lost_on else ""
+    lines.append(f"  blessed: {'yes' if facts.blessed else 'NO'}{lost}")
     lines += [f"    failed threshold {failure}" for failure in facts.threshold_failures]
-    if facts.infra_failed:
+    lines += latency_gate_lines(facts.latency_gate)
+    if facts.infra_failed and facts.latency_gate.get("verdict") == "failed":
+        lines.append("  infra validation: FAILED (the latency gate stopped the candidate)")
+    elif facts.infra_failed:
         lines.append("  infra validation: FAILED (the model could not be served); see the log")
     if facts.pushed_version is not None:
         note = (" (cached: this model was already pushed; no new version)" if facts.cached_push

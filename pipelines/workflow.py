@@ -95,7 +95,7 @@ def serving_line(state: Mapping) -> str:
 def _run_one(spec, paths: runner.RunPaths, data_root, splits, rows: str, sample: bool,
              runner_kind: str, beam_args, hyperparameters, tune: bool, enable_cache: bool,
              infra_validation: bool, rollout: str, verbose: bool, accept_drift: bool,
-             stream) -> ModelResult:
+             stream, holdout_file: str = "", skip_latency_gate: bool = False) -> ModelResult:
     """Build, run, summarise and roll out one model while holding its pipeline root."""
     runner.check_metadata(paths)
     log_path = paths.new_log_path()
@@ -107,7 +107,8 @@ def _run_one(spec, paths: runner.RunPaths, data_root, splits, rows: str, sample:
                                 beam_args=beam_args, enable_cache=enable_cache, tune=tune,
                                 hyperparameters=hyperparameters,
                                 infra_validation=infra_validation, accept_drift=accept_drift,
-                                rollout=rollout)
+                                rollout=rollout, holdout_file=holdout_file,
+                                skip_latency_gate=skip_latency_gate)
         outcome = runner.run(spec, paths, pipeline, log_path, runner=runner_kind)
     stream.write(outcome.summary + "\n")
     if outcome.exit_code == runner.EXIT_PUSHED:
@@ -121,9 +122,10 @@ def run_models(model_names: Sequence[str], data_dir: Optional[str] = None, sampl
                hyperparameters: Optional[Mapping] = None, tune: bool = False,
                enable_cache: bool = True, infra_validation: bool = True, rollout: str = "canary",
                verbose: bool = False, wait: bool = True, accept_drift: bool = False,
-               stream=sys.stdout) -> int:
+               stream=sys.stdout, holdout_file: str = "", skip_latency_gate: bool = False) -> int:
     """Runs each model's pipeline in turn, one run per pipeline root at a time (waiting for
-    another run that holds it unless `wait` is False; `accept_drift` lets the data gate pass drift); returns 1 if any run failed, the signal's
+    another run that holds it unless `wait` is False; `accept_drift` lets the data gate pass drift;
+    `holdout_file` replaces the golden holdout; `skip_latency_gate`); returns 1 if any run failed, the signal's
     code when interrupted, else the highest exit code (0 when every model was pushed)."""
     results: List[ModelResult] = []
     codes: List[int] = []
@@ -142,7 +144,8 @@ def run_models(model_names: Sequence[str], data_dir: Optional[str] = None, sampl
                     runner.exclusive_pipeline_root(paths, wait=wait, stream=stream):
                 result = _run_one(spec, paths, data_root, splits, rows, sample, runner_kind, beam_args,
                                   hyperparameters, tune, enable_cache, infra_validation, rollout,
-                                  verbose, accept_drift, stream)
+                                  verbose, accept_drift, stream, holdout_file,
+                                  skip_latency_gate)
         except runner.PipelineBusy as busy:
             stream.write(f"Not running '{paths.pipeline_name}': {busy}\n")
             codes.append(runner.EXIT_BUSY)

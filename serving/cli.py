@@ -129,6 +129,12 @@ def add_canary_parser(subparsers) -> argparse.ArgumentParser:
     for name, text in (("promote", "canary becomes stable"),
                        ("rollback", "drop the canary, or move stable back one version")):
         actions.add_parser(name, help=text).add_argument("model")
+    shadow = actions.add_parser(
+        "shadow", help="MODEL [--version N]: version N (default newest) gets a copy of every "
+                       "request the stable group answers, clients only see stable's answers; "
+                       "`shadow stop MODEL` (or `start`) ends it")
+    shadow.add_argument("words", nargs="+", metavar="[stop] MODEL")
+    shadow.add_argument("--version", type=int)
     watch = actions.add_parser("watch", help="step the weight up from live metrics, then promote "
                                              "or roll back")
     watch.add_argument("model")
@@ -143,6 +149,9 @@ def add_canary_parser(subparsers) -> argparse.ArgumentParser:
     watch.add_argument("--latency-floor-ms", "--latency_floor_ms", type=float, default=10.0,
                        help="p99s below this count as equal to it, so noise between fast "
                             "versions is no breach (default 10)")
+    watch.add_argument("--shadow", action="store_true",
+                       help="first a shadow phase: the canary gets a copy of the traffic and is "
+                            "judged by the same rules before any user gets its answers")
     watch.add_argument("--timeout", default=None,
                        help="roll back when no decision is reached in this time (e.g. 30m)")
     for group in ("stable", "canary"):
@@ -170,6 +179,8 @@ def _canary(args) -> int:
             result = canary.promote(args.models_root, args.model)
         elif args.canary_command == "rollback":
             result = canary.rollback(args.models_root, args.model)
+        elif args.canary_command == "shadow":
+            result = _shadow(canary, args)
         else:
             return _watch(args)
         if args.canary_command != "status":
@@ -178,6 +189,19 @@ def _canary(args) -> int:
         return _failed(f"canary {args.canary_command}", e)
     print(json.dumps(result, indent=2))
     return 0
+
+
+def _shadow(canary, args):
+    """`canary shadow MODEL [--version N]` or `canary shadow stop MODEL`."""
+    words = args.words
+    if len(words) == 2 and words[0] == "stop":
+        if args.version is not None:
+            raise configs.ConfigError("`canary shadow stop` takes no --version")
+        return canary.stop_shadow(args.models_root, words[1])
+    if len(words) != 1 or words == ["stop"]:
+        raise configs.ConfigError(f"expected `canary shadow MODEL [--version N]` or "
+                                  f"`canary shadow stop MODEL`, got {' '.join(words)!r}")
+    return canary.shadow(args.models_root, words[0], args.version)
 
 
 def _write_k8s(args) -> None:
@@ -200,7 +224,8 @@ def _watch(args) -> int:
         args.models_root, args.model, canary_watch.parse_steps(args.steps),
         canary_watch.parse_duration(args.interval), rules, urls,
         None if args.timeout is None else canary_watch.parse_duration(args.timeout),
-        echo=lambda line: print(line, flush=True), on_change=lambda: _write_k8s(args))
+        echo=lambda line: print(line, flush=True), on_change=lambda: _write_k8s(args),
+        shadow=args.shadow)
     print(f"canary watch {args.model}: {record['outcome']}")
     return 0 if record["outcome"] == "promoted" else 3
 

@@ -7,7 +7,7 @@ from typing import List, Optional, Sequence
 
 from data import settings
 from models import registry
-from pipelines import runner
+from pipelines import runner, shadow_report
 from pipelines.report import canary_section, data_facts, gather, render, serving_facts
 from serving.rollout import canary_watch
 
@@ -66,7 +66,8 @@ def build_reports(model_names: Sequence[str], out_dir, sample: bool = False,
                    candidate=candidate, baseline=baseline, blessed=report.blessed,
                    pushed_version=report.latest_pushed_version, runs=report.run_count)
         reports.append((row["page"], report,
-                        canary_section.section(canary_watch.load_decisions(models_root, name))))
+                        canary_section.section(canary_watch.load_decisions(models_root, name))
+                        + shadow_report.section(shadow_report.load_saved(models_root, name))))
         rows.append(row)
     if not reports:
         hint = "; ".join(f"`{run_command_hint(n, sample)}`" for n in model_names)

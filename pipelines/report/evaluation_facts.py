@@ -158,10 +158,19 @@ def eval_thresholds(evaluation_uri: str) -> List[str]:
     return lines
 
 
-def gather_model(run: run_info.RunInfo) -> Optional[ModelSection]:
-    """The evaluation section of `run`, or None when its Evaluator has not run."""
-    artifact = run.output_by_key("evaluation", "ModelEvaluation")
-    if artifact is None:
+def _has_metrics(evaluation_uri: str) -> bool:
+    import os
+
+    return os.path.isdir(evaluation_uri) and any(
+        name.startswith("metrics") for name in os.listdir(evaluation_uri))
+
+
+def gather_model(run: run_info.RunInfo, node_id: Optional[str] = None) -> Optional[ModelSection]:
+    """The evaluation section of `run` (of the evaluator `node_id`, default the first), or None
+    when that Evaluator has not run or wrote no evaluation (a skipped golden holdout)."""
+    artifact = run.output(node_id, "evaluation") if node_id else \
+        run.output_by_key("evaluation", "ModelEvaluation")
+    if artifact is None or not _has_metrics(artifact.uri):
         return None
     metrics = run_info.evaluation_metrics(artifact.uri)
     plots = run_info.evaluation_plots(artifact.uri).get("Overall", {})

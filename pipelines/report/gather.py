@@ -37,6 +37,10 @@ class RunReport:
     run_count: int = 1
     latest_pushed_version: Optional[int] = None  # the newest version any run pushed
     serving_skew: Optional[ServingSkewSection] = None  # the last `tfxp skew` of this model
+    holdout: Optional[ModelSection] = None  # candidate and baseline on the golden holdout
+    holdout_note: str = ""  # why the holdout was not judged, when it was not
+    lost_on: str = ""  # "eval", "holdout", "eval and holdout" or "" (not lost)
+    latency_gate: Dict[str, object] = dataclasses.field(default_factory=dict)  # infra blessing's
 
     @property
     def key_values(self) -> Tuple[Optional[float], Optional[float]]:
@@ -83,7 +87,17 @@ def gather_run(model: str, key_metric: str, metadata_path: str, pipeline_name: s
                 artifact.properties.get("pushed_version"):
             latest_pushed = int(artifact.properties["pushed_version"])
             break
+    infra = run.output("LocalInfraValidator", "blessing")
+    holdout_blessing = run.output("HoldoutEvaluator", "blessing")
+    joint = run.output("JointBlessing", "blessing")
     return RunReport(
+        latency_gate={key: value for key, value in (infra.properties if infra else {}).items()
+                      if key.startswith("latency_gate")},
+        holdout=attempt("golden holdout evaluation", gather_model, run, "HoldoutEvaluator")
+        if holdout_blessing else None,
+        holdout_note=str(holdout_blessing.properties.get("holdout_skipped") or "")
+        if holdout_blessing else "",
+        lost_on=str(joint.properties.get("lost_on") or "") if joint else "",
         model=model, pipeline_name=pipeline_name, run=run, key_metric=key_metric,
         blessed=run.blessed,
         pushed_version=pushed_version,

@@ -442,12 +442,83 @@ def _training(report: RunReport) -> str:
     return "".join(parts)
 
 
+def _latency_gate(report: RunReport) -> str:
+    """The infra validator's latency gate: verdict in words, per-version figures."""
+    gate = report.latency_gate
+    if not gate:
+        return ""
+    verdict = str(gate.get("latency_gate"))
+    parts = ['<section id="latency-gate"><h2>Latency gate</h2>',
+             f'<p class="{"failure" if verdict == "failed" else "note"}" id="latency-verdict">'
+             f"{escape(verdict)}: {escape(str(gate.get('latency_gate_reason', '')))}</p>"]
+    if "latency_gate_candidate_p95_ms" in gate:
+        parts.append(f'<p class="note">{escape(str(gate.get("latency_gate_request_source")))}, '
+                     f"concurrency {gate.get('latency_gate_concurrency')}, "
+                     f"{gate.get('latency_gate_rounds')} alternating rounds of "
+                     f"{gate.get('latency_gate_requests_per_round')} requests per version "
+                     f"against stable version {gate.get('latency_gate_stable_version')}; "
+                     f"allowed p95 ratio {gate.get('latency_gate_ratio')}, measured "
+                     f"{gate.get('latency_gate_p95_ratio')} "
+                     f"(95% CI {gate.get('latency_gate_p95_ratio_ci')}).</p>")
+        rows = []
+        for side in ("candidate", "stable"):
+            cells = [_td(side)]
+            for metric in ("p50", "p95", "p99"):
+                value = gate.get(f"latency_gate_{side}_{metric}_ms")
+                ci = gate.get(f"latency_gate_{side}_{metric}_ci_ms", "")
+                cells.append(_td(f"{_number(value, 2)} <small>({escape(str(ci))})</small>",
+                                 "num", _value_attrs(gate=side, metric=metric, value=value)))
+            cells.append(_td(f"{float(gate.get(f'latency_gate_{side}_error_rate', 0)):.1%} of "
+                             f"{gate.get(f'latency_gate_{side}_requests')}", "num"))
+            rows.append(cells)
+        parts.append(_table(["version", "p50 ms (95% CI)", "p95 ms (95% CI)", "p99 ms (95% CI)",
+                             "errors"], rows, "latency-gate"))
+    return "".join(parts) + "</section>"
+
+
+def _holdout_table(model: ModelSection) -> str:
+    """Overall metrics on the holdout; data-set="holdout" keeps them apart from the eval
+    split's values."""
+    overall = model.metrics.get("Overall", {})
+    names = sorted({m for values in overall.values() for m in values},
+                   key=lambda m: (m != "example_count", m))
+    rows = []
+    for metric in names:
+        cells = [_td(escape(metric))]
+        for which in ("candidate", "baseline", "diff"):
+            value = overall.get(which, {}).get(metric)
+            cells.append(_td(_number(value), "num", _value_attrs(
+                set="holdout", side=which, metric=metric, value=value)))
+        rows.append(cells)
+    return _table(["metric", "candidate", "baseline", "difference"], rows, "holdout-metrics")
+
+
+def _holdout(report: RunReport) -> str:
+    """The golden holdout: candidate beside baseline on the pinned set, and the verdict."""
+    if report.holdout is None and not report.holdout_note:
+        return ""
+    lost = (f'<p class="failure" id="lost-on">The candidate lost on: '
+            f"{escape(report.lost_on)}.</p>") if report.lost_on else ""
+    if report.holdout is None:
+        return ('<section id="holdout"><h2>Golden holdout</h2>' + lost
+                + f'<p class="note">Not judged: {escape(report.holdout_note)}.</p></section>')
+    failures = report.holdout.failures or []
+    verdict = ('<ul id="holdout-failures">' + "".join(
+        f'<li class="failure">[{escape(f.slice)}] {escape(f.message)}</li>' for f in failures)
+        + "</ul>") if failures else \
+        '<p id="holdout-ok">The candidate did not lose against the baseline here.</p>'
+    return ('<section id="holdout"><h2>Golden holdout</h2><p class="note">The pinned '
+            "evaluation set the stable version was judged on (or the file named with "
+            "<code>--holdout</code>): candidate and baseline, change thresholds only.</p>"
+            + lost + verdict + _holdout_table(report.holdout) + "</section>")
+
+
 def run_page(report: RunReport) -> str:
     """The HTML page of one run."""
     return _page(f"{report.model} run {report.run.run_id}",
                  [_header(report), _pipeline(report), _data(report.data),
-                  _serving_skew(report.serving_skew), _model(report),
-                  _training(report)])
+                  _serving_skew(report.serving_skew), _model(report), _holdout(report),
+                  _latency_gate(report), _training(report)])
 
 
 # ---- index ----

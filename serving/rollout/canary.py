@@ -51,7 +51,9 @@ def _entry(config, models_root: pathlib.Path, name: str):
 def _describe(entry, models_root: pathlib.Path) -> Dict:
     labels = dict(entry.version_labels)
     weight = router.read_weights(models_root).get(entry.name, 0) if CANARY in labels else 0
-    return {"stable": labels.get(STABLE), "canary": labels.get(CANARY), "weight": weight,
+    shadow = router.read_shadows(models_root).get(entry.name)
+    return {**({"shadow": shadow} if shadow is not None else {}),
+            "stable": labels.get(STABLE), "canary": labels.get(CANARY), "weight": weight,
             "served": sorted(entry.model_version_policy.specific.versions),
             "versions": configs.scan_versions(configs.resolve_base_path(entry.base_path,
                                                                         models_root))}
@@ -94,12 +96,65 @@ def _serve_only(models_root: pathlib.Path, config, entry, version: int,
     return result
 
 
+def _set_shadow(models_root: pathlib.Path, name: str, version: Optional[int]) -> bool:
+    """Put the model in shadow mode on `version` (None: take it out); True if that changed
+    anything. Writes shadow.json only; the caller reloads groups and router."""
+    shadows = router.read_shadows(models_root)
+    previous = shadows.pop(name, None)
+    if version is not None:
+        shadows[name] = int(version)
+    if previous == version:
+        return False
+    router.write_shadows(models_root, shadows)
+    return True
+
+
+@_serialized
+def shadow(models_root: pathlib.Path, name: str, version: Optional[int] = None) -> Dict:
+    """Shadow mode: the newest pushed version (or `version`) becomes canary with no weight; the
+    stable group answers every client and the canary group gets a copy of each request (nginx
+    `mirror`), whose answers and failures never reach a client. `start` or `stop_shadow` end it."""
+    if STABLE not in _entry(_load(models_root), models_root, name).version_labels:
+        raise ConfigError(f"model {name!r} has no stable version to answer clients; shadow "
+                          "mode needs one (push a first version first)")
+    _start(models_root, name, version, 0)
+    entry = _entry(_load(models_root), models_root, name)
+    _set_shadow(models_root, name, entry.version_labels[CANARY])
+    router.reload_groups(models_root)
+    router.reload_router(models_root)
+    return {name: _describe(entry, models_root)}
+
+
+@_serialized
+def stop_shadow(models_root: pathlib.Path, name: str) -> Dict:
+    """End shadow mode: no more copies; the version stays canary with no weight."""
+    entry = _entry(_load(models_root), models_root, name)
+    if not _set_shadow(models_root, name, None):
+        raise ConfigError(f"model {name!r} is not in shadow mode")
+    router.reload_router(models_root)
+    router.reload_groups(models_root)
+    return {name: _describe(entry, models_root)}
+
+
 @_serialized
 def start(models_root: pathlib.Path, name: str, version: Optional[int] = None,
           weight: float = 0) -> Dict:
     """The newest pushed version (or `version`) becomes canary with `weight` percent of the
-    model's unlabeled traffic; stable is unchanged."""
+    model's unlabeled traffic; stable is unchanged. Ends shadow mode."""
+    return _start(models_root, name, version, weight)
+
+
+def _end_shadow(models_root: pathlib.Path, name: str) -> None:
+    """Stop mirroring the model's traffic (a weighted start, promote and rollback end shadow
+    mode) before its canary changes."""
+    if _set_shadow(models_root, name, None):
+        router.reload_router(models_root)
+
+
+def _start(models_root: pathlib.Path, name: str, version: Optional[int], weight: float) -> Dict:
+    """`start` without the lock (shadow holds it)."""
     weight = router.check_weight(weight)
+    _end_shadow(models_root, name)
     config = _load(models_root)
     entry = _entry(config, models_root, name)
     on_disk = configs.scan_versions(configs.resolve_base_path(entry.base_path, models_root))
@@ -143,6 +198,7 @@ def promote(models_root: pathlib.Path, name: str) -> Dict:
     if canary is None:
         raise ConfigError(f"model {name!r} has no canary to promote (start one with "
                           "`tfxp canary start`)")
+    _end_shadow(models_root, name)
     return _serve_only(models_root, config, entry, canary, 100)
 
 
@@ -153,6 +209,7 @@ def rollback(models_root: pathlib.Path, name: str) -> Dict:
     entry = _entry(config, models_root, name)
     stable = entry.version_labels.get(STABLE)
     if entry.version_labels.get(CANARY) is not None:
+        _end_shadow(models_root, name)
         return _serve_only(models_root, config, entry, stable, 0)
     on_disk = configs.scan_versions(configs.resolve_base_path(entry.base_path, models_root))
     older = [v for v in on_disk if stable is not None and v < stable]

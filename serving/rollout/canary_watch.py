@@ -33,6 +33,9 @@ DECISIONS_DIR = "canary-watch"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 
 
+SHADOW_PHASE = "shadow"  # the watch phase before the first weighted step (`--shadow`)
+
+
 @dataclasses.dataclass
 class Rules:
     """The thresholds `decide` applies (see the module docstring), set by `canary watch` flags."""
@@ -219,23 +222,25 @@ def watch(models_root: pathlib.Path, model: str, steps: Sequence[float], interva
           rules: Rules = Rules(), metrics_urls: Optional[Dict[str, Sequence[str]]] = None,
           timeout: Optional[float] = None, echo: Callable[[str], None] = print,
           sleep: Callable[[float], None] = time.sleep,
-          on_change: Callable[[], None] = lambda: None) -> Dict:
+          on_change: Callable[[], None] = lambda: None, shadow: bool = False) -> Dict:
     """Drive the model's canary through `steps` (percent) to promote or rollback; returns the
     watch record (outcome "promoted" or "rolled back", and every decision). `metrics_urls` maps
     each group to its Prometheus URLs (default: the running local router's groups); `on_change`
-    runs after every weight change, promote or rollback (e.g. regenerating k8s manifests)."""
+    runs after every weight change, promote or rollback (e.g. regenerating k8s manifests).
+    `shadow` adds a first phase in shadow mode (the canary gets a copy of the traffic, clients
+    only stable's answers), judged by the same rules before any user gets its answers."""
     models_root = pathlib.Path(models_root)
     state = canary.status(models_root).get(configs.check_model_name(model))
     if state is None or state["canary"] is None:
         raise ConfigError(f"model {model!r} has no canary to watch (start one with "
                           "`tfxp canary start`)")
-    steps = list(steps)
+    phases: List[object] = ([SHADOW_PHASE] if shadow else []) + list(steps)
     by_group = metrics_urls or group_metrics_urls(models_root)
     url_groups = {url: group for group, urls in by_group.items() for url in urls}
     stable_v, canary_v = state["stable"], state["canary"]
     group_versions = {STABLE: stable_v, CANARY: canary_v}
     started = time.time()
-    record = {"model": model, "stable": stable_v, "canary": canary_v, "steps": steps,
+    record = {"model": model, "stable": stable_v, "canary": canary_v, "steps": phases,
               "interval_s": interval, "rules": dataclasses.asdict(rules),
               "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
               "decisions": [], "outcome": None}
@@ -247,10 +252,11 @@ def watch(models_root: pathlib.Path, model: str, steps: Sequence[float], interva
 
     stable_start, _ = snapshot()
     step = 0
-    canary.set_weight(models_root, model, steps[step])
+    _enter_phase(models_root, model, phases, step, canary_v)
     on_change()
     _, canary_step_start = snapshot()
-    echo(f"canary watch {model}: stable v{stable_v}, canary v{canary_v}, weight {steps[0]}%")
+    echo(f"canary watch {model}: stable v{stable_v}, canary v{canary_v}, "
+         f"{_phase_name(phases[0])}")
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
         sleep(interval)
@@ -260,10 +266,10 @@ def watch(models_root: pathlib.Path, model: str, steps: Sequence[float], interva
         verdict, reason = decide(stable_seen, canary_seen, rules)
         action = {"rollback": "rollback", "hold": "hold"}.get(verdict)
         if verdict == "pass":
-            action = "promote" if step == len(steps) - 1 else f"weight {steps[step + 1]}%"
+            action = "promote" if step == len(phases) - 1 else _phase_name(phases[step + 1])
         if action == "hold" and deadline is not None and time.monotonic() > deadline:
             action, reason = "rollback", f"timeout: {reason}"
-        decision = {"time": time.strftime("%H:%M:%S"), "weight": steps[step], "action": action,
+        decision = {"time": time.strftime("%H:%M:%S"), "weight": phases[step], "action": action,
                     "reason": reason, "canary": canary_seen.summary(),
                     "stable": stable_seen.summary()}
         record["decisions"].append(decision)
@@ -276,7 +282,7 @@ def watch(models_root: pathlib.Path, model: str, steps: Sequence[float], interva
             record["outcome"] = "promoted"
         elif action != "hold":
             step += 1
-            canary.set_weight(models_root, model, steps[step])
+            _enter_phase(models_root, model, phases, step, canary_v)
             _, canary_step_start = snapshot()
         if action != "hold":
             on_change()
@@ -285,13 +291,28 @@ def watch(models_root: pathlib.Path, model: str, steps: Sequence[float], interva
             return record
 
 
+def _phase_name(phase) -> str:
+    return "shadow" if phase == SHADOW_PHASE else f"weight {phase}%"
+
+
+def _enter_phase(models_root: pathlib.Path, model: str, phases: Sequence, step: int,
+                 canary_v: int) -> None:
+    """Shadow mode for the shadow phase; a weight for the others (leaving shadow mode first)."""
+    if phases[step] == SHADOW_PHASE:
+        canary.shadow(models_root, model, canary_v)
+        return
+    if step and phases[step - 1] == SHADOW_PHASE:
+        canary.stop_shadow(models_root, model)
+    canary.set_weight(models_root, model, phases[step])
+
+
 def _format(model: str, canary_v: int, stable_v: int, decision: Dict) -> str:
     def side(name, version, s):
         p50 = "-" if s["p50_ms"] is None else f"{s['p50_ms']} ms"
         p99 = "-" if s["p99_ms"] is None else f"{s['p99_ms']} ms"
         return (f"{name} v{version} {s['requests']} req, {s['errors']} err "
                 f"({s['error_rate']:.2%}), p50 {p50}, p99 {p99}")
-    return (f"[{decision['time']}] {model} at {decision['weight']}%: "
+    return (f"[{decision['time']}] {model} at {_phase_name(decision['weight'])}: "
             f"{side(CANARY, canary_v, decision['canary'])} | "
             f"{side(STABLE, stable_v, decision['stable'])} -> {decision['action']} "
             f"({decision['reason']})")

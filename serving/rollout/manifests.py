@@ -12,13 +12,16 @@ writes, from the same state the local router uses:
   scraper the REST port, for the monitoring path);
 - routes.yaml: a Gateway API `HTTPRoute` (REST) and `GRPCRoute` (gRPC) whose weighted backendRefs
   split each model's traffic like the local nginx: label paths and the `x-tfxp-group` header pick
-  a group; the gRPC split uses one weight (the smallest canary weight), as nginx does.
+  a group; the gRPC split uses one weight (the smallest canary weight), as nginx does. A model in
+  shadow mode (shadow.json, `tfxp canary shadow`) routes to stable with a `RequestMirror` filter
+  copying its requests to the canary group (HTTPRoute per model; GRPCRoute for every call, as the
+  local nginx does, since the model name is inside the gRPC body).
 
 gateway.yaml (the Gateway the routes attach to) and kustomization.yaml are written too; overlays
 (serving/rollout/k8s-overlays/production) patch namespace, image and gateway class. Nothing here needs a cluster.
 """
 import pathlib
-from typing import Dict, List
+from typing import Dict, List, Sequence
 
 from serving.config import configs
 from serving.config.configs import CANARY, STABLE
@@ -178,11 +181,21 @@ def _only(group: str, port: int) -> List[Dict]:
     return [{"name": service_name(group), "port": port}]
 
 
-def route_objects(models_config, weights: Dict[str, float]) -> List[Dict]:
+def _mirror(port: int) -> List[Dict]:
+    """Gateway API's RequestMirror filter: a copy of each request to the canary group, whose
+    answer the gateway drops."""
+    return [{"type": "RequestMirror",
+             "requestMirror": {"backendRef": {"name": service_name(CANARY), "port": port}}}]
+
+
+def route_objects(models_config, weights: Dict[str, float],
+                  shadows: Sequence[str] = ()) -> List[Dict]:
     """The HTTPRoute and GRPCRoute, rule for rule the split the local nginx makes (see
     router.render_nginx_config), so the cluster routes as `make serve` does."""
     weights = router.effective_weights(models_config, weights)
     canary_versions = router.canaries(models_config)
+    shadows = sorted(name for name in shadows if name in canary_versions)
+    weights = {name: weight for name, weight in weights.items() if name not in shadows}
     parents = [{"name": GATEWAY, "sectionName": "http"}]
     rules = []
     for group in router.GROUPS:
@@ -200,6 +213,10 @@ def route_objects(models_config, weights: Dict[str, float]) -> List[Dict]:
         rules.append({"matches": [{"path": {"type": "RegularExpression",
                                             "value": f"^/v1/models/{_regex(name)}([/:].*)?$"}}],
                       "backendRefs": _backends(REST_PORT, weights[name])})
+    for name in shadows:
+        rules.append({"matches": [{"path": {"type": "RegularExpression",
+                                            "value": f"^/v1/models/{_regex(name)}([/:].*)?$"}}],
+                      "filters": _mirror(REST_PORT), "backendRefs": _only(STABLE, REST_PORT)})
     rules.append({"matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
                   "backendRefs": _only(STABLE, REST_PORT)})
     http_route = {"apiVersion": GATEWAY_API, "kind": "HTTPRoute",
@@ -207,7 +224,10 @@ def route_objects(models_config, weights: Dict[str, float]) -> List[Dict]:
                   "spec": {"parentRefs": parents, "rules": rules}}
     grpc_rules = [{"matches": [{"headers": [{"name": router.GROUP_HEADER, "value": group}]}],
                    "backendRefs": _only(group, GRPC_PORT)} for group in router.GROUPS]
-    if weights:
+    if shadows:
+        grpc_rules = [{"matches": [{"method": {"service": "tensorflow.serving.PredictionService"}}],
+                       "filters": _mirror(GRPC_PORT), "backendRefs": _only(STABLE, GRPC_PORT)}]
+    elif weights:
         grpc_rules.append({"matches": [{"method": {
             "service": "tensorflow.serving.PredictionService"}}],
             "backendRefs": _backends(GRPC_PORT, min(weights.values()))})
@@ -239,13 +259,13 @@ def write_manifests(models_root: pathlib.Path, out_dir: pathlib.Path) -> Dict[st
     """Regenerate the manifests from models.config and router.json (atomic per file)."""
     models_root, out_dir = pathlib.Path(models_root), pathlib.Path(out_dir)
     models_config = configs.read_models_config(models_root / configs.MODELS_CONFIG)
-    weights = router.read_weights(models_root)
-    extra = {f"{g}.config": configs.render(router.group_config(models_config, g))
+    weights, shadows = router.read_weights(models_root), list(router.read_shadows(models_root))
+    extra = {f"{g}.config": configs.render(router.group_config(models_config, g, shadows))
              for g in router.GROUPS}
     files = {
         "configmap.yaml": configs.render_k8s_configmap(models_config, CONFIGMAP, extra),
         "groups.yaml": _yaml([o for g in router.GROUPS for o in group_objects(g)]),
-        "routes.yaml": _yaml(route_objects(models_config, weights)),
+        "routes.yaml": _yaml(route_objects(models_config, weights, shadows)),
         "gateway.yaml": _yaml([gateway_object()]),
         "network-policy.yaml": _yaml([network_policy_object()]),
         "kustomization.yaml": HEADER + "resources:\n" + "".join(

@@ -27,7 +27,7 @@ import signal
 import socket
 import subprocess
 import time
-from typing import Dict, Optional
+from typing import Dict, Optional, Sequence, Tuple
 
 from serving.config import configs
 from serving.config.configs import CANARY, GROUP_HEADER, STABLE, ConfigError
@@ -36,6 +36,8 @@ from serving.server.process import ServerProcess, ServerProcessError, free_port 
 
 GROUPS = (STABLE, CANARY)
 WEIGHTS_FILE = "router.json"
+SHADOW_FILE = "shadow.json"
+SHADOW_REST, SHADOW_GRPC = "/_tfxp_shadow_rest", "/_tfxp_shadow_grpc"
 RUN_DIR = "router"
 RUNTIME_FILE = "runtime.json"
 STICKY_HEADER = "x-user-id"
@@ -86,6 +88,65 @@ def write_weights(models_root: pathlib.Path, weights: Dict[str, float]) -> None:
     configs.write_atomic(pathlib.Path(models_root) / WEIGHTS_FILE, json.dumps(state, indent=2) + "\n")
 
 
+def read_shadows(models_root: pathlib.Path) -> Dict[str, int]:
+    """Model -> version in shadow mode (shadow.json; {} when absent): the canary group serves it
+    and gets a copy of every request the stable group answers."""
+    path = pathlib.Path(models_root) / SHADOW_FILE
+    if not path.exists():
+        return {}
+    try:
+        shadows = json.loads(path.read_text()).get("shadow", {})
+        return {configs.check_model_name(k): int(v) for k, v in shadows.items()}
+    except (ValueError, AttributeError, TypeError) as e:
+        raise ConfigError(f"{path}: not a valid shadow state ({e}); fix it or delete it "
+                          "(no model is then mirrored)") from None
+
+
+def write_shadows(models_root: pathlib.Path, shadows: Dict[str, int]) -> None:
+    """Replace shadow.json atomically."""
+    state = {"shadow": {k: int(v) for k, v in sorted(shadows.items())}}
+    configs.write_atomic(pathlib.Path(models_root) / SHADOW_FILE,
+                         json.dumps(state, indent=2) + "\n")
+
+
+def _shadow_locations(shadows: Sequence[str], rest_location: str) -> Tuple[str, str]:
+    """nginx locations for shadow mode: (REST, gRPC). A shadowed model's REST paths always go to
+    the stable group and are mirrored to the canary group; with any model in shadow every gRPC
+    call goes to stable and is mirrored (the model name is inside the gRPC body, so nginx cannot
+    pick by model: the canary group answers other models' copies with their stable versions).
+    nginx mirrors grpc_pass traffic only when the mirror location restores the gRPC path: a
+    mirror subrequest's URI is the mirror location's, so `rewrite ^ $request_uri break;`."""
+    if not shadows:
+        return "", ""
+    rest = []
+    for name in sorted(shadows):
+        escaped = name.replace(".", r"\.")
+        rest.append(f"""        location ~ ^/v1/models/{escaped}([/:]|$) {{
+            mirror {SHADOW_REST};
+{rest_location.replace("$tfxp_rest_group", STABLE)}
+        }}""")
+    rest.append(f"""        location = {SHADOW_REST} {{
+            internal;
+            rewrite ^ $request_uri break;
+            proxy_pass http://tfxp_rest_{CANARY};
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_read_timeout 60s;
+        }}""")
+    grpc = f"""        location / {{
+            mirror {SHADOW_GRPC};
+            grpc_pass grpc://tfxp_grpc_{STABLE};
+            grpc_read_timeout 60s;
+        }}
+        location = {SHADOW_GRPC} {{
+            internal;
+            rewrite ^ $request_uri break;
+            grpc_pass grpc://tfxp_grpc_{CANARY};
+            grpc_read_timeout 60s;
+        }}"""
+    return "\n".join(rest), grpc
+
+
 def canaries(models_config) -> Dict[str, int]:
     """Model -> canary version, for models whose config carries a canary label."""
     return {e.name: e.version_labels[CANARY] for e in models_config.model_config_list.config
@@ -97,7 +158,7 @@ def effective_weights(models_config, weights: Dict[str, float]) -> Dict[str, flo
     return {name: weights.get(name, 0) for name in canaries(models_config)}
 
 
-def group_config(models_config, group: str):
+def group_config(models_config, group: str, shadows: Sequence[str] = ()):
     """The ModelServerConfig one group serves: per labelled model the group's own version under
     its label, and the other group's version under that label too when it is older.
 
@@ -105,7 +166,9 @@ def group_config(models_config, group: str):
     an older version without changing what its unlabeled requests get: the canary group also
     serves the stable version as `stable`, and a `stable` labelled gRPC call succeeds whichever
     group nginx picks. The stable group cannot hold a newer canary (its unlabeled requests would
-    get it); a `canary` call that reaches it is refused with the hint LocalStack passes."""
+    get it); a `canary` call that reaches it is refused with the hint LocalStack passes. In the
+    canary group a model in shadow mode (`shadows`) labels its canary version stable instead, so
+    mirrored requests that name the stable label reach the shadow."""
     if group not in GROUPS:
         raise ConfigError(f"unknown serving group {group!r}; choose one of {GROUPS}")
     out = type(models_config)()
@@ -123,6 +186,8 @@ def group_config(models_config, group: str):
         for other_label, other in ((STABLE, stable), (CANARY, canary)):
             if other_label != label and other is not None and other < version:
                 held[other_label] = other
+        if group == CANARY and label == CANARY and entry.name in shadows:
+            held[STABLE] = version
         copy.model_version_policy.Clear()
         copy.model_version_policy.specific.versions.extend(sorted(set(held.values())))
         copy.version_labels.clear()
@@ -135,10 +200,10 @@ def write_group_configs(models_root: pathlib.Path, models_config=None) -> Dict[s
     models_root = pathlib.Path(models_root)
     if models_config is None:
         models_config = configs.read_models_config(models_root / configs.MODELS_CONFIG)
-    written = {}
+    written, shadows = {}, read_shadows(models_root)
     for group in GROUPS:
         path = group_config_path(models_root, group)
-        text = configs.render(group_config(models_config, group))
+        text = configs.render(group_config(models_config, group, list(shadows)))
         configs.validate_models_config(configs.parse_models_config(text, str(path)), models_root,
                                        str(path))
         configs.write_atomic(path, text)
@@ -198,9 +263,11 @@ def write_tls_files(ssl_config, folder: pathlib.Path) -> Dict:
 def render_nginx_config(models_config, weights: Dict[str, float], rest_port: int, grpc_port: int,
                         groups: Dict[str, Dict[str, int]], prefix: pathlib.Path,
                         host: str = "127.0.0.1", max_body_bytes: int = 64 << 20,
-                        tls: Optional[Dict] = None) -> str:
+                        tls: Optional[Dict] = None, shadows: Sequence[str] = ()) -> str:
     """nginx.conf for the router; `groups` maps group -> {"rest_port", "grpc_port"}; with `tls`
-    (write_tls_files) both ports terminate TLS, and require client certificates when it says."""
+    (write_tls_files) both ports terminate TLS, and require client certificates when it says;
+    models in `shadows` are answered by stable and mirrored to the canary group
+    (_shadow_locations)."""
     weights = effective_weights(models_config, weights)
     canary_versions = canaries(models_config)
     splits, version_rules, rest_rules = [], [], []
@@ -227,6 +294,19 @@ def render_nginx_config(models_config, weights: Dict[str, float], rest_port: int
     upstream_text = "\n".join(upstreams)
     tls_text = _tls_directives(tls)
     ssl = " ssl" if tls else ""
+    rest_location = """            proxy_pass http://tfxp_rest_$tfxp_rest_group;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_read_timeout 60s;
+            proxy_request_buffering off;
+            proxy_buffering off;
+            add_header X-Tfxp-Group $tfxp_rest_group always;"""
+    shadow_rest, shadow_grpc = _shadow_locations(
+        [name for name in shadows if name in canary_versions], rest_location)
+    grpc_location = shadow_grpc or f"""        location / {{
+            grpc_pass grpc://tfxp_grpc_$tfxp_grpc_group;
+            grpc_read_timeout 60s;
+        }}"""
     return f"""# Generated by serving/rollout/router.py from models.config and router.json; do not edit.
 worker_processes 1;
 pid {prefix}/nginx.pid;
@@ -261,22 +341,14 @@ http {{
 {upstream_text}
     server {{
         listen {host}:{rest_port}{ssl};
+{shadow_rest}
         location / {{
-            proxy_pass http://tfxp_rest_$tfxp_rest_group;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_read_timeout 60s;
-            proxy_request_buffering off;
-            proxy_buffering off;
-            add_header X-Tfxp-Group $tfxp_rest_group always;
+{rest_location}
         }}
     }}
     server {{
         listen {host}:{grpc_port}{ssl} http2;
-        location / {{
-            grpc_pass grpc://tfxp_grpc_$tfxp_grpc_group;
-            grpc_read_timeout 60s;
-        }}
+{grpc_location}
     }}
 }}
 """
@@ -325,7 +397,8 @@ def write_nginx_config(models_root: pathlib.Path, runtime: Dict, models_config=N
         models_config = configs.read_models_config(models_root / configs.MODELS_CONFIG)
     text = render_nginx_config(models_config, read_weights(models_root), runtime["rest_port"],
                                runtime["grpc_port"], runtime["groups"], prefix,
-                               runtime.get("host", "127.0.0.1"), tls=runtime.get("tls"))
+                               runtime.get("host", "127.0.0.1"), tls=runtime.get("tls"),
+                               shadows=list(read_shadows(models_root)))
     conf = prefix / "nginx.conf"
     candidate = prefix / "nginx.conf.candidate"
     candidate.write_text(text)
