@@ -108,6 +108,8 @@ def test_oss_shape_runs_a_real_tfx_executor_end_to_end(tmp_path):
             "artifacts": {
                 "baseline": {"artifacts": [{"type": {"schemaTitle": "tfx.Model"},
                                             "uri": str(tmp_path / "StableBaseline" / "baseline")}]},
+                "holdout": {"artifacts": [{"type": {"schemaTitle": "tfx.Examples"},
+                                           "uri": str(tmp_path / "StableBaseline" / "holdout")}]},
                 "executor-logs": {"artifacts": [{
                     "type": {"schemaTitle": "system.Artifact"},
                     "uri": str(tmp_path / "StableBaseline" / "executor-logs")}]}},
@@ -115,7 +117,8 @@ def test_oss_shape_runs_a_real_tfx_executor_end_to_end(tmp_path):
     entrypoint.run(_args(executor_input, _inputs_spec(candidate="title: tfx.Model\ntype: object\n"),
                          executor="components.stable_baseline.StableBaseline_Executor"), [])
     output = json.loads(output_file.read_text())
-    assert list(output["artifacts"]) == ["baseline"], "executor-logs is left out, baseline kept"
+    assert sorted(output["artifacts"]) == ["baseline", "holdout"], \
+        "executor-logs is left out, the executor's outputs kept"
     (baseline,) = output["artifacts"]["baseline"]["artifacts"]
     assert baseline["uri"] == str(tmp_path / "StableBaseline" / "baseline")
 

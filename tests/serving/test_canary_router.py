@@ -5,7 +5,6 @@ One stack (nginx + a stable and a canary `python -m serving` group) serves the m
 run in file order and each leaves the state the next one starts from.
 """
 import http.client
-import json
 import random
 import threading
 
@@ -14,32 +13,13 @@ import pytest
 from serving.config.configs import ConfigError
 from serving.rollout import canary, canary_watch, router
 from serving.server.process import free_port
-from tests.serving.helpers import ClientThreads
+from tests.serving.router_traffic import (MODEL, ROW, RestClient, Traffic, build_faulty,
+                                          grpc_request, grpc_stub, version_of)
 
-MODEL = "split"
-ROW = [[1.0, 1.0]]
 REQUESTS_PER_CHANGE = 30  # answered (or failed) around each rollout change before the next
 
 
-
 pytestmark = pytest.mark.requires("nginx")
-
-
-def build_faulty(path, failure_above: float):
-    """y = x, except that a row whose first value exceeds `failure_above` fails the request."""
-    import tensorflow as tf
-
-    class Faulty(tf.Module):
-        @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.float32, name="x")])
-        def serve(self, x):
-            check = tf.debugging.assert_less_equal(x[:, 0], failure_above,
-                                                   message="faulty test model refuses this row")
-            with tf.control_dependencies([check]):
-                return {"y": tf.identity(x)}
-
-    module = Faulty()
-    tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -53,47 +33,6 @@ def stack(tmp_path_factory):
     stack = router.LocalStack(root, free_port(), free_port()).start()
     yield stack
     stack.stop()
-
-
-def version_of(prediction) -> int:
-    return int(round(prediction[0][0]))
-
-
-class RestClient:
-    """Keep-alive HTTP/1.1 to the router (or a fresh connection per request)."""
-
-    def __init__(self, port: int, keepalive: bool = True):
-        self.port, self.keepalive, self.conn = port, keepalive, None
-
-    def predict(self, path=f"/v1/models/{MODEL}:predict", headers=None, row=None):
-        if self.conn is None or not self.keepalive:
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        body = json.dumps({"instances": row or ROW})
-        self.conn.request("POST", path, body, {"Content-Type": "application/json",
-                                               **(headers or {})})
-        response = self.conn.getresponse()
-        payload = json.loads(response.read())
-        if not self.keepalive:
-            self.conn.close()
-        return response.status, payload
-
-
-def grpc_stub(port: int):
-    import grpc
-    from tensorflow_serving.apis import prediction_service_pb2_grpc
-    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-    return prediction_service_pb2_grpc.PredictionServiceStub(channel)
-
-
-def grpc_request(row=None, label=None):
-    import tensorflow as tf
-    from tensorflow_serving.apis import predict_pb2
-    request = predict_pb2.PredictRequest()
-    request.model_spec.name = MODEL
-    if label:
-        request.model_spec.version_label = label
-    request.inputs["x"].CopyFrom(tf.make_tensor_proto(row or ROW, tf.float32))
-    return request
 
 
 def test_weight_20_sends_a_fifth_of_rest_and_grpc_traffic_to_the_canary(stack):
@@ -168,50 +107,6 @@ def test_bad_weights_are_refused_and_change_nothing(stack):
     with pytest.raises(ConfigError, match="no pushed versions"):
         canary.set_weight(stack.models_root, "nope", 10)
     assert (stack.models_root / router.WEIGHTS_FILE).read_text() == before
-
-
-class Traffic(ClientThreads):
-    """REST (a fresh connection per request) and gRPC clients looping until stopped."""
-
-    def __init__(self, stack, row_source=lambda: ROW):
-        self.stack, self.row_source = stack, row_source
-        self.failures, self.answers = [], []
-        self._noted = threading.Condition()
-        super().__init__(self._rest, self._rest, self._grpc, daemon=True, join_timeout=30)
-
-    def count(self) -> int:
-        with self._noted:
-            return len(self.answers) + len(self.failures)
-
-    def wait_for_count(self, count: int) -> None:
-        """Until `count` requests have been answered or failed (a hang fails after 120 s)."""
-        with self._noted:
-            assert self._noted.wait_for(
-                lambda: len(self.answers) + len(self.failures) >= count, timeout=120), \
-                f"the clients stalled at {len(self.answers) + len(self.failures)} requests"
-
-    def _note(self, ok: bool, what):
-        with self._noted:
-            (self.answers if ok else self.failures).append(what)
-            self._noted.notify_all()
-
-    def _rest(self):
-        client = RestClient(self.stack.rest_port, keepalive=False)
-        while not self.stopped.is_set():
-            try:
-                status, body = client.predict(row=self.row_source())
-                self._note(status == 200, ("rest", status, body))
-            except Exception as e:  # a dropped connection is a lost request
-                self._note(False, ("rest", repr(e)))
-
-    def _grpc(self):
-        stub = grpc_stub(self.stack.grpc_port)
-        while not self.stopped.is_set():
-            try:
-                response = stub.Predict(grpc_request(self.row_source()), timeout=30)
-                self._note(True, ("grpc", response.model_spec.version.value))
-            except Exception as e:
-                self._note(False, ("grpc", repr(e)))
 
 
 def test_weight_changes_promote_and_rollback_lose_no_request(stack):

@@ -7,10 +7,10 @@ import time
 import pytest
 
 from serving.rollout import canary, canary_watch, router
-from tests.serving.test_canary_router import (MODEL, ROW, RestClient, Traffic, build_faulty,
-                                              grpc_request, grpc_stub, pytestmark, version_of)
+from tests.serving.router_traffic import (MODEL, ROW, RestClient, Traffic, build_faulty,
+                                          grpc_request, grpc_stub, version_of)
 
-__all__ = ["pytestmark"]
+pytestmark = pytest.mark.requires("nginx")
 
 
 @pytest.fixture(scope="module")
