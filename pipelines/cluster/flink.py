@@ -236,6 +236,26 @@ def _wait_healthy(cluster: Cluster, timeout: float) -> Dict:
     return report
 
 
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _same_ports_if_free(stopped: Optional[Cluster], slots: int) -> Optional[Cluster]:
+    """The stopped cluster's ports again: the job endpoint is part of the Beam arguments, which
+    are part of TFX's cache key, so a cluster restarted on new ports would re-run every step."""
+    if stopped is None:
+        return None
+    ports = (stopped.rest_port, stopped.rpc_port, stopped.job_port, stopped.artifact_port)
+    if not all(_port_free(port) for port in ports):
+        return None
+    return dataclasses.replace(stopped, slots=slots)
+
+
 def up(home: Optional[pathlib.Path] = None, slots: int = DEFAULT_SLOTS,
        timeout: float = 180.0) -> Cluster:
     """Starts the cluster (or what of it is not running) and waits until it is healthy."""
@@ -243,8 +263,9 @@ def up(home: Optional[pathlib.Path] = None, slots: int = DEFAULT_SLOTS,
     job_server_classpath()
     cluster = load(home)
     if cluster is None or not jobmanager_pids(cluster):
-        cluster = Cluster(home, rest_port=free_port(), rpc_port=free_port(),
-                          job_port=free_port(), artifact_port=free_port(), slots=slots)
+        cluster = _same_ports_if_free(cluster, slots) or Cluster(
+            home, rest_port=free_port(), rpc_port=free_port(), job_port=free_port(),
+            artifact_port=free_port(), slots=slots)
         for folder in ("logs", "pids"):
             (home / folder).mkdir(parents=True, exist_ok=True)
         _write_config(cluster)
@@ -278,7 +299,7 @@ def _stop_pid(pid: Optional[int], timeout: float = 20.0) -> None:
 
 def down(home: Optional[pathlib.Path] = None) -> Optional[Cluster]:
     """Stops the job server, the TaskManagers and the JobManager `up` started; returns the
-    cluster it stopped (None when none was recorded). Its logs stay."""
+    cluster it stopped (None when none was recorded). Its logs and ports stay for the next `up`."""
     cluster = load(home)
     if cluster is None:
         return None
@@ -287,7 +308,6 @@ def down(home: Optional[pathlib.Path] = None) -> Optional[Cluster]:
         _stop_pid(pid)
     for pid_file in (cluster.home / "pids").glob("*.pid"):
         pid_file.unlink()
-    _state_path(cluster.home).unlink()
     return cluster
 
 
