@@ -21,6 +21,17 @@ def add_cluster_parser(subparsers) -> None:
     check = actions.add_parser("status", help="health-check it through Flink's REST API")
     check.add_argument("--json", action="store_true", help="print the report as JSON")
     check.set_defaults(func=_status_command)
+    train = actions.add_parser(
+        "train", help="re-run a finished run's Trainer on several worker processes "
+                      "(TF_CONFIG, MultiWorkerMirroredStrategy)")
+    train.add_argument("--model", default="census")
+    train.add_argument("--sample", action="store_true", help="the --sample pipeline's run")
+    train.add_argument("--pipeline-root", metavar="DIR", help="as given to `tfxp run`")
+    train.add_argument("--run-id", help="default: the newest run")
+    train.add_argument("--workers", type=int, default=2, help="processes, the chief included")
+    train.add_argument("--output", metavar="DIR", required=True,
+                       help="the chief's SavedModel goes to DIR/Format-Serving, logs to DIR/logs")
+    train.set_defaults(func=_train_command)
 
 
 def _up_command(args) -> int:
@@ -56,3 +67,21 @@ def _status_command(args) -> int:
     else:
         print(f"Flink cluster '{flink.CLUSTER_NAME}' is not healthy: {report['problem']}")
     return 0 if report["healthy"] else 1
+
+
+def _train_command(args) -> int:
+    from models import registry
+    from pipelines import runner
+    from pipelines.cluster import trainer_workers
+
+    paths = runner.default_paths(registry.get(args.model), sample=args.sample,
+                                 home=args.pipeline_root)
+    try:
+        model = trainer_workers.run_workers(str(paths.metadata_path), paths.pipeline_name,
+                                            args.output, workers=args.workers,
+                                            run_id=args.run_id)
+    except (trainer_workers.WorkerFailed, LookupError) as error:
+        print(f"tfxp cluster train: error: {error}", file=sys.stderr)
+        return 1
+    print(f"Trained '{paths.pipeline_name}' on {args.workers} workers; the chief's model: {model}")
+    return 0
