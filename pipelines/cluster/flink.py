@@ -131,7 +131,10 @@ def _write_config(cluster: Cluster) -> pathlib.Path:
         "restart-strategy": {"type": "none"},
         # The machine is shared and slow: RPCs to a busy TaskManager took over the 10 s default
         # (Transform failed with "AskTimeoutException ... after [10000 ms]").
-        "pekko": {"ask": {"timeout": "120 s"}},
+        # (and the JobManager's actor system failed to start: "Futures timed out after [10000
+        # milliseconds]").
+        "pekko": {"ask": {"timeout": "120 s"}, "startup-timeout": "120 s",
+                  "lookup": {"timeout": "60 s"}, "tcp": {"timeout": "60 s"}},
     }
     (conf / "config.yaml").write_text(json.dumps(config, indent=2) + "\n")
     return conf
@@ -228,6 +231,12 @@ def _wait_healthy(cluster: Cluster, timeout: float) -> Dict:
     deadline = time.monotonic() + timeout
     report = status(cluster)
     while not report["healthy"] and time.monotonic() < deadline:
+        for what, alive in (("JobManager", jobmanager_pids(cluster)),
+                            ("TaskManager", taskmanager_pids(cluster)),
+                            ("Beam job server", job_server_pid(cluster))):
+            if not alive:
+                raise ClusterError(f"the {what} of {cluster.describe()} exited while starting; "
+                                   f"see the logs in {cluster.logs_dir}")
         time.sleep(1.0)
         report = status(cluster)
     if not report["healthy"]:

@@ -104,7 +104,7 @@ def run_workers(metadata_path: str, pipeline_name: str, output_dir: str, workers
     try:
         for task_type, index in tasks:
             name = f"{task_type}-{index}"
-            env = dict(os.environ, TF_CONFIG=json.dumps(
+            env = dict(os.environ, PYTHONUNBUFFERED="1", TF_CONFIG=json.dumps(
                 {"cluster": cluster, "task": {"type": task_type, "index": index}}))
             logs[name] = output / "logs" / f"{name}.log"
             with open(logs[name], "wb") as log:
@@ -135,6 +135,9 @@ def run_workers(metadata_path: str, pipeline_name: str, output_dir: str, workers
 
 def main(argv: List[str]) -> int:
     """A worker process: METADATA PIPELINE OUTPUT_DIR [RUN_ID], TF_CONFIG from the environment."""
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     metadata_path, pipeline_name, output_dir, run_id = (argv + [""])[:4]
     train_this_worker(metadata_path, pipeline_name, run_id or None, output_dir)
     return 0

@@ -28,20 +28,6 @@ COMPONENT_VERTICES = {
 }
 
 
-@pytest.fixture(scope="module")
-def work(tmp_path_factory):
-    root = tmp_path_factory.mktemp("cluster")
-    previous = os.environ.get("TFXP_CLUSTER_HOME")
-    os.environ["TFXP_CLUSTER_HOME"] = str(root / "cluster")  # the tfxp subprocesses' cluster
-    yield {"home": root / "home", "destination": root / "models" / "census",
-           "cluster": root / "cluster"}
-    flink.down(root / "cluster")
-    if previous is None:
-        del os.environ["TFXP_CLUSTER_HOME"]
-    else:
-        os.environ["TFXP_CLUSTER_HOME"] = previous
-
-
 def test_a_cluster_that_is_down_stops_the_run_before_any_component(work):
     result = run_tfxp("run", "--model", "census", "--sample", "--runner", "flink",
                       "--pipeline-root", str(work["home"]), "--serving-dir",
