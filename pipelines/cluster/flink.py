@@ -337,3 +337,21 @@ def beam_args(cluster: Cluster, parallelism: int = DEFAULT_SLOTS) -> List[str]:
     of several machines use EXTERNAL with a worker pool running the project's image)."""
     return ["--runner=PortableRunner", f"--job_endpoint=localhost:{cluster.job_port}",
             "--environment_type=LOOPBACK", f"--parallelism={parallelism}"]
+
+
+def cluster_beam_args(runner: str, flink_master: Optional[str],
+                      parallelism: int = DEFAULT_SLOTS) -> List[str]:
+    """Beam options for components that run in pods of a real cluster (`tfxp kubeflow compile
+    --runner flink --flink-master HOST:PORT`): the job server at HOST:PORT, and the EXTERNAL
+    environment of the worker-pool sidecar beside each TaskManager, which runs the project's
+    image (LOOPBACK would run the Python stages in the component's pod)."""
+    if runner == "direct":
+        if flink_master:
+            raise ValueError("--flink-master needs --runner flink")
+        return []
+    if not flink_master or ":" not in flink_master:
+        raise ValueError(f"--runner flink needs --flink-master HOST:PORT (Beam's Flink job "
+                         f"server), got {flink_master!r}")
+    return ["--runner=PortableRunner", f"--job_endpoint={flink_master}",
+            "--environment_type=EXTERNAL", "--environment_config=localhost:50000",
+            f"--parallelism={parallelism}"]
