@@ -122,12 +122,16 @@ def transformed_dataset(fn_args, file_pattern, tf_transform_output, label_key: s
     """tf.data of (transformed features, label) read through TFX's data accessor."""
     from tfx_bsl.public import tfxio
 
+    # Several workers shard by element: Transform may write a single file, and sharding by file
+    # then fails ("Could not apply FILE based sharding: the dataset only has 1 file(s)").
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     return fn_args.data_accessor.tf_dataset_factory(
         file_pattern,
         tfxio.TensorFlowDatasetOptions(batch_size=batch_size, label_key=label_key,
                                        shuffle=shuffle, shuffle_seed=42),
         tf_transform_output.transformed_metadata.schema,
-    ).prefetch(tf.data.AUTOTUNE)
+    ).with_options(options).prefetch(tf.data.AUTOTUNE)
 
 
 def fit(fn_args, params: Mapping[str, Any], label_key: str, build_model, features=None,

@@ -227,16 +227,30 @@ def _start_job_server(cluster: Cluster) -> None:
     (cluster.home / "pids" / "job-server.pid").write_text(f"{process.pid}\n")
 
 
+START_ATTEMPTS = 3
+
+
 def _wait_healthy(cluster: Cluster, timeout: float) -> Dict:
+    """Waits for the cluster, starting again a JVM that exited while starting: on a loaded
+    machine Pekko's remoting gives up after a fixed 10 s ("Could not create actor system:
+    Futures timed out after [10000 milliseconds]"; Flink's pekko.startup-timeout does not reach
+    it), and a second start usually succeeds."""
     deadline = time.monotonic() + timeout
+    starts = {"JobManager": 1, "TaskManager": 1, "Beam job server": 1}
     report = status(cluster)
     while not report["healthy"] and time.monotonic() < deadline:
-        for what, alive in (("JobManager", jobmanager_pids(cluster)),
-                            ("TaskManager", taskmanager_pids(cluster)),
-                            ("Beam job server", job_server_pid(cluster))):
-            if not alive:
-                raise ClusterError(f"the {what} of {cluster.describe()} exited while starting; "
-                                   f"see the logs in {cluster.logs_dir}")
+        for what, alive, start in (
+                ("JobManager", jobmanager_pids, lambda: _daemon(cluster, "jobmanager.sh", "start")),
+                ("TaskManager", taskmanager_pids,
+                 lambda: _daemon(cluster, "taskmanager.sh", "start")),
+                ("Beam job server", job_server_pid, lambda: _start_job_server(cluster))):
+            if alive(cluster):
+                continue
+            if starts[what] >= START_ATTEMPTS:
+                raise ClusterError(f"the {what} of {cluster.describe()} exited while starting, "
+                                   f"{START_ATTEMPTS} times; see the logs in {cluster.logs_dir}")
+            starts[what] += 1
+            start()
         time.sleep(1.0)
         report = status(cluster)
     if not report["healthy"]:

@@ -29,7 +29,7 @@ def trainer_inputs(metadata_path: str, pipeline_name: str,
     """The Trainer's input artifacts (TFX Artifact objects by key) and execution properties in
     run `run_id` (default: the pipeline's newest run)."""
     from ml_metadata.proto import metadata_store_pb2
-    from tfx.types import artifact_utils
+    from tfx.types import artifact_utils, standard_artifacts  # noqa: F401 (registers the types)
 
     from pipelines import run_info
 
@@ -67,6 +67,8 @@ def train_this_worker(metadata_path: str, pipeline_name: str, run_id: Optional[s
     inputs, properties = trainer_inputs(metadata_path, pipeline_name, run_id)
     fn_args = fn_args_utils.get_common_fn_args(inputs, properties,
                                                working_dir=os.path.join(output_dir, "working"))
+    fn_args.transform_output = fn_args.transform_graph_path  # as TFX's Trainer executor sets
+    fn_args.schema_file = fn_args.schema_path
     fn_args.serving_model_dir = os.path.join(output_dir, "Format-Serving")
     fn_args.model_run_dir = os.path.join(output_dir, "model_run")
     fn_args.hyperparameters = None
