@@ -6,7 +6,7 @@ from pipelines.cluster import flink
 
 
 def add_cluster_parser(subparsers) -> None:
-    """Adds `tfxp cluster` and its three actions."""
+    """Adds `tfxp cluster` and its actions (up, down, status, train)."""
     parser = subparsers.add_parser(
         "cluster", help="start, stop or check the local Flink cluster (for --runner flink)",
         description="A Flink 1.19 session cluster on loopback (a JobManager and a TaskManager "
