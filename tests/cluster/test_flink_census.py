@@ -19,11 +19,12 @@ from tests.faults.test_census_faults import TfxpRun, numbered_folders
 
 pytestmark = [pytest.mark.cluster, pytest.mark.e2e]
 
-# A vertex name that only the component's Beam pipeline has (Beam's transform labels).
+# Part of a vertex name only the component's Beam pipeline has: the labels TFX's executors give
+# their transforms, as Flink names the fused stages ("MapPartition at [2]Analyze/...").
 COMPONENT_VERTICES = {
-    "CsvExampleGen": "InputToRecord",
-    "StatisticsGen": "GenerateStatistics",
-    "Transform": "AnalyzeDataset",
+    "CsvExampleGen": "]InputToRecord[",
+    "StatisticsGen": "]GenerateStatistics[",
+    "Transform": "]Analyze/",
     "Evaluator": "ExtractEvaluateAndWriteResults",
 }
 
