@@ -204,6 +204,8 @@ def status(cluster: Optional[Cluster]) -> Dict:
         return dict(report, healthy=False, problem=f"the REST API does not answer ({error})")
     report.update(flink_version=overview.get("flink-version"),
                   taskmanagers=overview.get("taskmanagers"), slots=overview.get("slots-total"))
+    if not report["taskmanager_pids"]:  # the REST API notices a lost one only after heartbeats
+        return dict(report, healthy=False, problem="no TaskManager process is running")
     if overview.get("slots-total", 0) < cluster.slots:
         return dict(report, healthy=False,
                     problem=f"{overview.get('slots-total', 0)} of {cluster.slots} TaskManager "
