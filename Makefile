@@ -14,7 +14,8 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 DEBIAN_PACKAGES := dataset-fashion-mnist chromium nginx prometheus
 
-.PHONY: setup env system-packages data run test test-slow test-faults test-runners bench serve clean image test-image test-byod test-push-gates
+.PHONY: setup env system-packages data run test test-slow test-faults test-runners bench serve clean image test-image test-byod test-push-gates \
+	cluster-tools cluster-system-packages cluster test-cluster
 
 setup: env system-packages data
 
@@ -107,6 +108,45 @@ bench: setup
 # terminates TLS on both ports with TF Serving's SSLConfig (mutual TLS with client_verify).
 serve: env system-packages
 	$(TFXP) router $(if $(SSL_CONFIG),--ssl_config_file=$(SSL_CONFIG))
+
+# The Flink cluster of `--runner flink` (README "Scale-out on Flink"): Java 17 and Maven from
+# Debian; Flink 1.19.3 from PyPI into its own venv (apache-flink pins an old Beam, so never the
+# TFX venv); Beam's Flink job server as a folder of jars from Maven Central. All cached in .cache/.
+FLINK_VERSION := 1.19.3
+CLUSTER_DEBIAN_PACKAGES := openjdk-17-jre-headless maven
+FLINK_VENV := .cache/flink/venv
+FLINK_STAMP := $(FLINK_VENV)/.flink-$(FLINK_VERSION)
+JOB_SERVER_POM := requirements/flink-job-server/pom.xml
+JOB_SERVER_DIR := .cache/jars/beam-runners-flink-1.19-job-server
+JOB_SERVER_STAMP := $(JOB_SERVER_DIR)/.installed
+
+cluster-tools: $(FLINK_STAMP) $(JOB_SERVER_STAMP)
+
+cluster-system-packages:
+	@$(MAKE) --no-print-directory system-packages DEBIAN_PACKAGES="$(CLUSTER_DEBIAN_PACKAGES)"
+
+$(FLINK_STAMP): | cluster-system-packages
+	@test -x $(FLINK_VENV)/bin/pip || $(PYTHON) -m venv $(FLINK_VENV)
+	@echo "Installing apache-flink $(FLINK_VERSION) (--no-deps) into $(FLINK_VENV)"
+	@$(FLINK_VENV)/bin/pip install -q --disable-pip-version-check --no-deps \
+		apache-flink==$(FLINK_VERSION) apache-flink-libraries==$(FLINK_VERSION) $(PIP_QUIET)
+	@touch $@
+
+$(JOB_SERVER_STAMP): $(JOB_SERVER_POM) | cluster-system-packages
+	@echo "Copying Beam's Flink job server jars ($(JOB_SERVER_POM)) into $(JOB_SERVER_DIR)"
+	@rm -rf $(JOB_SERVER_DIR)/lib
+	@mvn -q -B -Dmaven.repo.local=$(CURDIR)/.cache/m2 -f $(JOB_SERVER_POM) \
+		dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=$(CURDIR)/$(JOB_SERVER_DIR)/lib
+	@touch $@
+
+# Starts (idempotently) the local Flink cluster; `tfxp cluster down` stops it.
+cluster: env cluster-tools
+	$(TFXP) cluster up
+
+# The census sample on Flink with proof from its REST API, the TaskManager fault, the two-worker
+# Trainer. Starts its own cluster in a temporary folder and stops it.
+test-cluster: setup cluster-tools
+	$(PY) -m pytest -m cluster
 
 clean:
 	rm -rf tfx_root serving/models serving/generated reports bench/results

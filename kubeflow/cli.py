@@ -57,6 +57,13 @@ def _add_compile(commands) -> None:
     parser.add_argument("--beam-arg", action="append", default=[], metavar="ARG",
                         help="a Beam pipeline option for the Beam-powered components, e.g. "
                              "--beam-arg --runner=DataflowRunner (repeatable)")
+    parser.add_argument("--runner", choices=["direct", "flink"], default="direct",
+                        help="where the Beam-powered components run: Beam's DirectRunner in "
+                             "their pod, or a Flink cluster (--flink-master; docs/cluster.md)")
+    parser.add_argument("--flink-master", metavar="HOST:PORT",
+                        help="with --runner flink: Beam's Flink job server in front of the "
+                             "cluster (the Service of pipelines/cluster/manifests/"
+                             "flink-deployment.yaml, e.g. tfxp-flink-jobserver:8099)")
     parser.add_argument("--no-infra-validation", dest="infra_validation", action="store_false",
                         help="skip serving the candidate before the push")
     parser.add_argument("--no-baseline", dest="baseline", action="store_const", const="none",
@@ -77,14 +84,21 @@ def _add_compile(commands) -> None:
 def _compile_command(args) -> int:
     from kubeflow import compile as kubeflow_compile
 
+    from pipelines.cluster import flink
+
     models = registry.names() if args.all else [args.model]
     variants = [False, True] if args.all and not args.sample else [args.sample]
+    try:
+        beam_args = flink.cluster_beam_args(args.runner, args.flink_master) + args.beam_arg
+    except ValueError as error:
+        print(f"tfxp kubeflow compile: error: {error}", file=sys.stderr)
+        return 1
     rejected, failed = [], []
     for model, sample in ((m, v) for m in models for v in variants):
         try:
             result = kubeflow_compile.compile_model(
                 model, image=args.image, pipeline_root=args.pipeline_root,
-                out_dir=pathlib.Path(args.out_dir), beam_args=args.beam_arg,
+                out_dir=pathlib.Path(args.out_dir), beam_args=beam_args,
                 data_root=args.data_root, infra_validation=args.infra_validation,
                 tune=args.tune, enable_cache=not args.no_cache,
                 baseline=args.baseline, sample=sample)

@@ -20,6 +20,7 @@ _PLUGGED_COMMANDS = [
     ("kubeflow.cli", "add_kubeflow_parser"),
     ("pipelines.report.cli", "add_report_parser"),
     ("pipelines.model_cli", "add_model_parser"),
+    ("pipelines.cluster.cli", "add_cluster_parser"),
 ]
 
 
@@ -54,7 +55,10 @@ def _add_run_parser(subparsers) -> None:
                              "eval/, or files that get hash-split 2:1); default: the prepared data")
     parser.add_argument("--sample", action="store_true",
                         help="use the small committed sample (quick check, lower thresholds)")
-    parser.add_argument("--runner", choices=["local", "beam"], default="local")
+    parser.add_argument("--runner", choices=["local", "beam", "flink"], default="local",
+                        help="local/beam: TFX's LocalDagRunner/BeamDagRunner with Beam's "
+                             "DirectRunner; flink: the Beam components on the `tfxp cluster` "
+                             "Flink cluster (parallelism 2)")
     parser.add_argument("--pipeline-root", metavar="DIR",
                         help="where artifacts, ML Metadata and logs go (default tfx_root/<pipeline>)")
     parser.add_argument("--serving-dir", metavar="DIR",
@@ -102,6 +106,7 @@ def _add_csv_arguments(parser) -> None:
 
 def _run_command(args) -> int:
     from pipelines import model_cli, workflow
+    from pipelines.cluster.flink import ClusterError
 
     if args.csv:
         models = [model_cli.prepare_csv_run(args)]
@@ -109,13 +114,17 @@ def _run_command(args) -> int:
         raise ValueError("--label, --task and --exclude go with --csv")
     else:
         models = registry.names() if args.model == "all" else [args.model]
-    return workflow.run_models(
-        models, data_dir=args.data, sample=args.sample, runner_kind=args.runner,
-        home=args.pipeline_root, serving_dir=args.serving_dir, beam_args=args.beam_arg,
-        hyperparameters=dict(args.hparam), tune=args.tune, enable_cache=not args.no_cache,
-        infra_validation=not args.no_infra_validation, rollout=args.rollout,
-        verbose=args.verbose, wait=not args.no_wait, accept_drift=args.accept_drift,
-        holdout_file=args.holdout, skip_latency_gate=args.skip_latency_gate)
+    try:
+        return workflow.run_models(
+            models, data_dir=args.data, sample=args.sample, runner_kind=args.runner,
+            home=args.pipeline_root, serving_dir=args.serving_dir, beam_args=args.beam_arg,
+            hyperparameters=dict(args.hparam), tune=args.tune, enable_cache=not args.no_cache,
+            infra_validation=not args.no_infra_validation, rollout=args.rollout,
+            verbose=args.verbose, wait=not args.no_wait, accept_drift=args.accept_drift,
+            holdout_file=args.holdout, skip_latency_gate=args.skip_latency_gate)
+    except ClusterError as error:
+        print(f"tfxp run: error: {error}", file=sys.stderr)
+        return 1
 
 
 def _add_data_parser(subparsers) -> None:

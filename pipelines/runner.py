@@ -23,7 +23,7 @@ from pipelines.arguments import model_arguments
 
 EXIT_PUSHED, EXIT_FAILED, EXIT_DATA_GATE, EXIT_NOT_BLESSED = 0, 1, 2, 3
 EXIT_BUSY = 4
-RUNNERS = ("local", "beam")
+RUNNERS = ("local", "beam", "flink")
 RUN_LOCK = "run.lock"
 TFX_ROOT = settings.TFX_HOME
 SERVING_ROOT = settings.SERVING_ROOT
@@ -149,7 +149,7 @@ def _orchestrator(kind: str, run_id: str):
     from tfx.orchestration.portable import runtime_parameter_utils
     from tfx.dsl.compiler import constants
 
-    if kind == "local":
+    if kind in ("local", "flink"):  # flink: local orchestration, Beam jobs on the cluster
         base = tfx.orchestration.LocalDagRunner
     elif kind == "beam":
         from tfx.orchestration.beam.beam_dag_runner import BeamDagRunner as base
@@ -322,6 +322,7 @@ class RunFacts:
     holdout_skipped: str = ""
     lost_on: str = ""
     latency_gate: Dict[str, object] = dataclasses.field(default_factory=dict)
+    engine: Optional[str] = None
 
     @property
     def data_gate(self) -> Optional[BaseException]:
@@ -354,9 +355,11 @@ class RunOutcome:
 
 
 def run(spec: ModelSpec, paths: RunPaths, pipeline, log_path: pathlib.Path,
-        runner: str = "local", run_id: Optional[str] = None) -> RunOutcome:
+        runner: str = "local", run_id: Optional[str] = None,
+        engine: Optional[str] = None) -> RunOutcome:
     """Runs a built pipeline as run `run_id` and returns that run's summary and exit code (call
-    inside captured_logs). SIGINT/SIGTERM end the run early with exit 130/143."""
+    inside captured_logs). SIGINT/SIGTERM end the run early with exit 130/143. `engine` names
+    the cluster the Beam jobs went to, for the failure line."""
     run_id = run_id or new_run_id()
     started = time.monotonic()
     failure: Optional[BaseException] = None
@@ -372,6 +375,7 @@ def run(spec: ModelSpec, paths: RunPaths, pipeline, log_path: pathlib.Path,
             interrupted, failure = RunInterrupted(stop.signum), None
     facts = read_run(spec, paths, run_id, failure, interrupted, time.monotonic() - started,
                      log_path)
+    facts.engine = engine
     return RunOutcome(decide_exit_code(facts), format_summary(facts), facts)
 
 
@@ -507,10 +511,16 @@ def decide_exit_code(facts: RunFacts) -> int:
 def _where_stopped(info: Optional[run_info.RunInfo]) -> str:
     if info is None or not info.components:
         return "before its first step"
-    unfinished = [c for c in info.components if c.state in ("running", "new")]
+    unfinished = [c for c in info.components if c.state in ("running", "new", "failed")]
     if unfinished:
         return f"during {unfinished[-1].node_id}"
     return f"after {info.components[-1].node_id}"
+
+
+def _first_line(error: BaseException) -> str:
+    """The error's type and the first line of its message (Beam's job failures run to pages)."""
+    text = str(error).strip().split("\n")[0][:300]
+    return f"{type(error).__name__}: {text}"
 
 
 def _table(rows: Sequence[Sequence[str]]) -> List[str]:
@@ -544,6 +554,11 @@ def format_summary(facts: RunFacts) -> str:
             lines += ["", f"The push failed: {destination}; models.config was not changed.",
                       f"Make {destination.path} writable (or free space there, or choose "
                       "another --serving-dir) and run again: finished steps come from the cache.",
+                      f"Log: {facts.log_path}"]
+        elif facts.engine:
+            lines += ["", f"The run failed {_where_stopped(info)} on the {facts.engine}: "
+                      f"{_first_line(facts.failure)} (`tfxp cluster status` checks the cluster; "
+                      "run the same command again to resume from the cache). "
                       f"Log: {facts.log_path}"]
         else:
             lines += ["", f"The run failed: {type(facts.failure).__name__}: "

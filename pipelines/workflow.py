@@ -95,7 +95,8 @@ def serving_line(state: Mapping) -> str:
 def _run_one(spec, paths: runner.RunPaths, data_root, splits, rows: str, sample: bool,
              runner_kind: str, beam_args, hyperparameters, tune: bool, enable_cache: bool,
              infra_validation: bool, rollout: str, verbose: bool, accept_drift: bool,
-             stream, holdout_file: str = "", skip_latency_gate: bool = False) -> ModelResult:
+             stream, holdout_file: str = "", skip_latency_gate: bool = False,
+             engine: Optional[str] = None) -> ModelResult:
     """Build, run, summarise and roll out one model while holding its pipeline root."""
     runner.check_metadata(paths)
     log_path = paths.new_log_path()
@@ -109,7 +110,7 @@ def _run_one(spec, paths: runner.RunPaths, data_root, splits, rows: str, sample:
                                 infra_validation=infra_validation, accept_drift=accept_drift,
                                 rollout=rollout, holdout_file=holdout_file,
                                 skip_latency_gate=skip_latency_gate)
-        outcome = runner.run(spec, paths, pipeline, log_path, runner=runner_kind)
+        outcome = runner.run(spec, paths, pipeline, log_path, runner=runner_kind, engine=engine)
     stream.write(outcome.summary + "\n")
     if outcome.exit_code == runner.EXIT_PUSHED:
         _show_labels(spec, paths, outcome, rollout, stream)
@@ -129,6 +130,12 @@ def run_models(model_names: Sequence[str], data_dir: Optional[str] = None, sampl
     code when interrupted, else the highest exit code (0 when every model was pushed)."""
     results: List[ModelResult] = []
     codes: List[int] = []
+    engine = None
+    if runner_kind == "flink":  # checked before any component starts
+        from pipelines.cluster import flink
+
+        cluster = flink.require_healthy()
+        beam_args, engine = flink.beam_args(cluster) + list(beam_args), cluster.describe()
     for name in model_names:
         spec = registry.get(name)
         if len(model_names) > 1 and (home or serving_dir):
@@ -145,7 +152,7 @@ def run_models(model_names: Sequence[str], data_dir: Optional[str] = None, sampl
                 result = _run_one(spec, paths, data_root, splits, rows, sample, runner_kind, beam_args,
                                   hyperparameters, tune, enable_cache, infra_validation, rollout,
                                   verbose, accept_drift, stream, holdout_file,
-                                  skip_latency_gate)
+                                  skip_latency_gate, engine)
         except runner.PipelineBusy as busy:
             stream.write(f"Not running '{paths.pipeline_name}': {busy}\n")
             codes.append(runner.EXIT_BUSY)

@@ -44,6 +44,19 @@ def choose_strategy_name(requested: str = "auto", num_gpus: Optional[int] = None
     return "default"
 
 
+def worker_role(tf_config: Optional[str] = None) -> Dict[str, Any]:
+    """This process's task in TF_CONFIG: its type, index and whether it is the chief (the task
+    'chief', or worker 0 when the cluster names no chief) - the one that writes the model."""
+    if tf_config is None:
+        tf_config = os.environ.get("TF_CONFIG")
+    config = json.loads(tf_config) if tf_config else {}
+    task = config.get("task", {})
+    task_type, index = task.get("type", "chief"), int(task.get("index", 0))
+    has_chief = bool(config.get("cluster", {}).get("chief"))
+    chief = task_type == "chief" or (not has_chief and task_type == "worker" and index == 0)
+    return {"type": task_type, "index": index, "chief": chief}
+
+
 def make_strategy(requested: str = "auto") -> tf.distribute.Strategy:
     """The strategy choose_strategy_name picks, built; logged so that a run's log says how it
     trained."""
@@ -109,12 +122,16 @@ def transformed_dataset(fn_args, file_pattern, tf_transform_output, label_key: s
     """tf.data of (transformed features, label) read through TFX's data accessor."""
     from tfx_bsl.public import tfxio
 
+    # Several workers shard by element: Transform may write a single file, and sharding by file
+    # then fails ("Could not apply FILE based sharding: the dataset only has 1 file(s)").
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     return fn_args.data_accessor.tf_dataset_factory(
         file_pattern,
         tfxio.TensorFlowDatasetOptions(batch_size=batch_size, label_key=label_key,
                                        shuffle=shuffle, shuffle_seed=42),
         tf_transform_output.transformed_metadata.schema,
-    ).prefetch(tf.data.AUTOTUNE)
+    ).with_options(options).prefetch(tf.data.AUTOTUNE)
 
 
 def fit(fn_args, params: Mapping[str, Any], label_key: str, build_model, features=None,
@@ -128,6 +145,8 @@ def fit(fn_args, params: Mapping[str, Any], label_key: str, build_model, feature
     """
     import tensorflow_transform as tft
 
+    # MultiWorkerMirroredStrategy configures collective ops, which must precede other TF work.
+    strategy = make_strategy(params["distribution_strategy"])
     tf.keras.utils.set_random_seed(42)
     apply_precision_policy(params["precision_policy"])
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
@@ -138,13 +157,21 @@ def fit(fn_args, params: Mapping[str, Any], label_key: str, build_model, feature
     if features is not None:
         train_ds = train_ds.map(lambda x, y: (features(x), y))
         eval_ds = eval_ds.map(lambda x, y: (features(x), y))
-    with make_strategy(params["distribution_strategy"]).scope():
+    with strategy.scope():
         model = build_model(tf_transform_output)
     model.fit(train_ds, validation_data=eval_ds, validation_steps=fn_args.eval_steps,
               class_weight=class_weight(tf_transform_output) if class_weight else None,
-              callbacks=standard_callbacks(fn_args.model_run_dir, patience=patience), verbose=2,
+              callbacks=standard_callbacks(_worker_dir(fn_args.model_run_dir), patience=patience),
+              verbose=2,
               **epochs_and_steps(fn_args.train_steps, params["epochs"]))
     return model, tf_transform_output
+
+
+def _worker_dir(directory: str) -> str:
+    """`directory` for the chief; a scratch folder beside it for another worker (under
+    MultiWorkerMirroredStrategy every worker must save, but only the chief's copy is kept)."""
+    role = worker_role()
+    return directory if role["chief"] else f"{directory}.{role['type']}-{role['index']}.tmp"
 
 
 def compile_multiclass(inputs, outputs, name: str, learning_rate: float) -> tf.keras.Model:
@@ -173,8 +200,12 @@ def fit_and_export(fn_args, params: Mapping[str, Any], label_key: str, build_mod
     signatures = make_signatures(model, tf_transform_output)
     signatures["transform_features"] = common_signatures.transform_features(
         model, tf_transform_output.raw_feature_spec())
+    export_dir = _worker_dir(fn_args.serving_model_dir)
     if keras_metadata:
-        model.save(fn_args.serving_model_dir, save_format="tf", signatures=signatures)
+        model.save(export_dir, save_format="tf", signatures=signatures)
     else:
-        tf.saved_model.save(model, fn_args.serving_model_dir, signatures=signatures)
+        tf.saved_model.save(model, export_dir, signatures=signatures)
+    if export_dir != fn_args.serving_model_dir:
+        tf.io.gfile.rmtree(export_dir)
+        tf.io.gfile.rmtree(_worker_dir(fn_args.model_run_dir))
     return model, tf_transform_output

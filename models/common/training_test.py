@@ -54,3 +54,17 @@ def test_unknown_hyperparameter_from_the_command_line_is_rejected():
 def test_train_steps_are_split_into_epochs():
     assert training.epochs_and_steps(2550, 10) == {"epochs": 10, "steps_per_epoch": 255}
     assert training.epochs_and_steps(5, 10) == {"epochs": 5, "steps_per_epoch": 1}
+
+
+@pytest.mark.parametrize("tf_config, expected", [
+    (None, {"type": "chief", "index": 0, "chief": True}),
+    (CLUSTER, {"type": "worker", "index": 0, "chief": True}),
+    (json.dumps({"cluster": {"chief": ["c:1"], "worker": ["w:1"]},
+                 "task": {"type": "worker", "index": 0}}),
+     {"type": "worker", "index": 0, "chief": False}),
+    (json.dumps({"cluster": {"chief": ["c:1"], "worker": ["w:1"]},
+                 "task": {"type": "chief", "index": 0}}),
+     {"type": "chief", "index": 0, "chief": True}),
+])
+def test_only_the_chief_or_worker_0_without_a_chief_writes_the_model(tf_config, expected):
+    assert training.worker_role(tf_config or "") == expected

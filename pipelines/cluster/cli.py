@@ -1,0 +1,87 @@
+"""`tfxp cluster up|down|status`: the local Flink cluster the `--runner flink` runs go to."""
+import json
+import sys
+
+from pipelines.cluster import flink
+
+
+def add_cluster_parser(subparsers) -> None:
+    """Adds `tfxp cluster` and its actions (up, down, status, train)."""
+    parser = subparsers.add_parser(
+        "cluster", help="start, stop or check the local Flink cluster (for --runner flink)",
+        description="A Flink 1.19 session cluster on loopback (a JobManager and a TaskManager "
+                    "JVM) with Beam's Flink job server; its parts come from `make cluster-tools`. "
+                    "Exit codes: 0 done / healthy, 1 failed / not healthy.")
+    actions = parser.add_subparsers(dest="cluster_command", required=True)
+    start = actions.add_parser("up", help="start it (or its dead parts); idempotent")
+    start.add_argument("--slots", type=int, default=flink.DEFAULT_SLOTS,
+                       help="TaskManager slots (at least the runs' parallelism)")
+    start.set_defaults(func=_up_command)
+    actions.add_parser("down", help="stop it").set_defaults(func=_down_command)
+    check = actions.add_parser("status", help="health-check it through Flink's REST API")
+    check.add_argument("--json", action="store_true", help="print the report as JSON")
+    check.set_defaults(func=_status_command)
+    train = actions.add_parser(
+        "train", help="re-run a finished run's Trainer on several worker processes "
+                      "(TF_CONFIG, MultiWorkerMirroredStrategy)")
+    train.add_argument("--model", default="census")
+    train.add_argument("--sample", action="store_true", help="the --sample pipeline's run")
+    train.add_argument("--pipeline-root", metavar="DIR", help="as given to `tfxp run`")
+    train.add_argument("--run-id", help="default: the newest run")
+    train.add_argument("--workers", type=int, default=2, help="processes, the chief included")
+    train.add_argument("--output", metavar="DIR", required=True,
+                       help="the chief's SavedModel goes to DIR/Format-Serving, logs to DIR/logs")
+    train.set_defaults(func=_train_command)
+
+
+def _up_command(args) -> int:
+    try:
+        cluster = flink.up(slots=args.slots)
+    except flink.ClusterError as error:
+        print(f"tfxp cluster up: error: {error}", file=sys.stderr)
+        return 1
+    report = flink.status(cluster)
+    print(f"{cluster.describe()} is up: Flink {report['flink_version']}, "
+          f"{report['taskmanagers']} TaskManager(s), {report['slots']} slots; "
+          f"Beam job server localhost:{cluster.job_port}\n"
+          f"  web UI: {cluster.rest_url}  (port {cluster.rest_port})\n"
+          f"  logs:   {cluster.logs_dir}")
+    return 0
+
+
+def _down_command(args) -> int:
+    cluster = flink.down()
+    print(f"{cluster.describe()} stopped; logs kept in {cluster.logs_dir}" if cluster
+          else "No Flink cluster was running.")
+    return 0
+
+
+def _status_command(args) -> int:
+    report = flink.status(flink.load())
+    if args.json:
+        print(json.dumps(report, indent=2))
+    elif report["healthy"]:
+        print(f"Flink cluster '{report['name']}' is healthy: Flink {report['flink_version']}, "
+              f"{report['taskmanagers']} TaskManager(s), {report['slots']} slots at "
+              f"{report['rest']}; job server {report['job_server']}; logs {report['logs']}")
+    else:
+        print(f"Flink cluster '{flink.CLUSTER_NAME}' is not healthy: {report['problem']}")
+    return 0 if report["healthy"] else 1
+
+
+def _train_command(args) -> int:
+    from models import registry
+    from pipelines import runner
+    from pipelines.cluster import trainer_workers
+
+    paths = runner.default_paths(registry.get(args.model), sample=args.sample,
+                                 home=args.pipeline_root)
+    try:
+        model = trainer_workers.run_workers(str(paths.metadata_path), paths.pipeline_name,
+                                            args.output, workers=args.workers,
+                                            run_id=args.run_id)
+    except (trainer_workers.WorkerFailed, LookupError) as error:
+        print(f"tfxp cluster train: error: {error}", file=sys.stderr)
+        return 1
+    print(f"Trained '{paths.pipeline_name}' on {args.workers} workers; the chief's model: {model}")
+    return 0

@@ -1,0 +1,373 @@
+"""A Flink 1.19 session cluster on loopback (JobManager and TaskManager JVMs from PyPI's
+apache-flink + apache-flink-libraries) with Beam's Flink job server in front of it.
+
+`make cluster-tools` installs the parts into .cache/; `up` writes the cluster's own config
+folder (free ports, slots, loopback only) under settings.CLUSTER_HOME, starts the three JVMs and
+waits until Flink's REST API reports the TaskManager's slots and the job server accepts
+connections. `up` is idempotent: a healthy cluster is left alone, a dead TaskManager or job
+server is started again (the JobManager keeps the cluster's ports).
+"""
+import dataclasses
+import json
+import os
+import pathlib
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from typing import Dict, List, Optional
+
+from data import settings
+from serving.rollout.router import free_port
+
+CLUSTER_NAME = "local"
+DEFAULT_SLOTS = 2
+JOB_SERVER_MAIN = "org.apache.beam.runners.flink.FlinkJobServerDriver"
+STATE_FILE = "cluster.json"
+# Java 17 needs these for Flink's and Beam's reflection (the list apache-flink's config.yaml ships).
+JAVA_OPENS = " ".join(
+    ["--add-exports=java.base/sun.net.util=ALL-UNNAMED",
+     "--add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED"]
+    + [f"--add-opens=java.base/{package}=ALL-UNNAMED" for package in (
+        "java.lang", "java.net", "java.io", "java.nio", "sun.nio.ch", "java.lang.reflect",
+        "java.text", "java.time", "java.util", "java.util.concurrent",
+        "java.util.concurrent.atomic", "java.util.concurrent.locks")])
+
+
+class ClusterError(RuntimeError):
+    """The cluster's tools are missing, it did not come up, or it is down."""
+
+
+@dataclasses.dataclass
+class Cluster:
+    """One local cluster: its folder and the ports `up` chose for it."""
+
+    home: pathlib.Path
+    rest_port: int
+    rpc_port: int
+    job_port: int
+    artifact_port: int
+    slots: int = DEFAULT_SLOTS
+
+    @property
+    def rest_url(self) -> str:
+        """Flink's REST API and web UI."""
+        return f"http://localhost:{self.rest_port}"
+
+    @property
+    def logs_dir(self) -> pathlib.Path:
+        """The JobManager's, TaskManager's and job server's logs."""
+        return self.home / "logs"
+
+    @property
+    def staging_dir(self) -> pathlib.Path:
+        """Where the job server keeps the artifacts Beam stages (one folder every worker reads)."""
+        return self.home / "staging"
+
+    def describe(self) -> str:
+        """How errors and summaries name the cluster."""
+        return f"Flink cluster '{CLUSTER_NAME}' ({self.rest_url})"
+
+    def pid_file(self, daemon: str) -> pathlib.Path:
+        """flink-daemon.sh's pid file for 'standalonesession' or 'taskexecutor'."""
+        return self.home / "pids" / f"flink-{os.environ.get('USER', '')}-{daemon}.pid"
+
+
+def flink_home() -> pathlib.Path:
+    """pyflink's folder in the Flink venv: bin/*.sh, lib/flink-dist*.jar, conf/."""
+    found = sorted(settings.FLINK_VENV.glob("lib/python*/site-packages/pyflink"))
+    if not found or not list((found[0] / "lib").glob("flink-dist*.jar")):
+        raise ClusterError(f"Flink is not installed in {settings.FLINK_VENV}: run "
+                           "`make cluster-tools`")
+    return found[0]
+
+
+def job_server_classpath() -> str:
+    """The job server's jars (copied by Maven), as a java -cp wildcard."""
+    lib = settings.FLINK_JOB_SERVER_JARS / "lib"
+    if not list(lib.glob("beam-runners-flink-1.19-*.jar")):
+        raise ClusterError(f"Beam's Flink job server is not in {lib}: run `make cluster-tools`")
+    return str(lib / "*")
+
+
+def _state_path(home: pathlib.Path) -> pathlib.Path:
+    return home / STATE_FILE
+
+
+def load(home: Optional[pathlib.Path] = None) -> Optional[Cluster]:
+    """The cluster `up` recorded in `home` (running or not), or None."""
+    path = _state_path(pathlib.Path(home or settings.CLUSTER_HOME))
+    if not path.exists():
+        return None
+    return Cluster(**{**json.loads(path.read_text()), "home": path.parent})
+
+
+def _write_config(cluster: Cluster) -> pathlib.Path:
+    """The cluster's own conf/ (Flink reads FLINK_CONF_DIR): loopback, its ports, its slots.
+    JSON is YAML, so config.yaml is written with json."""
+    conf = cluster.home / "conf"
+    conf.mkdir(parents=True, exist_ok=True)
+    for properties in (flink_home() / "conf").glob("log4j*.properties"):
+        shutil.copy(properties, conf / properties.name)
+    config = {
+        "env": {"java": {"opts": {"all": JAVA_OPENS}}},
+        "jobmanager": {"bind-host": "localhost", "rpc": {"address": "localhost",
+                                                         "port": cluster.rpc_port},
+                       "memory": {"process": {"size": "1024m"}}},
+        "taskmanager": {"bind-host": "localhost", "host": "localhost",
+                        "numberOfTaskSlots": cluster.slots,
+                        # A Beam batch job has dozens of blocking result partitions; Flink's
+                        # sort shuffle reserves 512 buffers for each by default and ran out
+                        # ("Insufficient number of network buffers: required 512").
+                        "memory": {"process": {"size": "2048m"},
+                                   "network": {"min": "320m", "max": "320m"}},
+                        "network": {"sort-shuffle": {"min-buffers": 64}}},
+        "blob": {"server": {"port": "0"}},
+        "parallelism": {"default": cluster.slots},
+        "rest": {"address": "localhost", "bind-address": "localhost", "port": cluster.rest_port},
+        # A lost TaskManager fails the running job at once instead of retrying it for minutes.
+        "restart-strategy": {"type": "none"},
+        # The machine is shared and slow: RPCs to a busy TaskManager took over the 10 s default
+        # (Transform failed with "AskTimeoutException ... after [10000 ms]").
+        # (and the JobManager's actor system failed to start: "Futures timed out after [10000
+        # milliseconds]").
+        "pekko": {"ask": {"timeout": "120 s"}, "startup-timeout": "120 s",
+                  "lookup": {"timeout": "60 s"}, "tcp": {"timeout": "60 s"}},
+    }
+    (conf / "config.yaml").write_text(json.dumps(config, indent=2) + "\n")
+    return conf
+
+
+def _flink_env(cluster: Cluster) -> Dict[str, str]:
+    return dict(os.environ, FLINK_HOME=str(flink_home()), FLINK_CONF_DIR=str(cluster.home / "conf"),
+                FLINK_LOG_DIR=str(cluster.logs_dir), FLINK_PID_DIR=str(cluster.home / "pids"))
+
+
+def _daemon(cluster: Cluster, script: str, action: str) -> None:
+    subprocess.run(["bash", str(flink_home() / "bin" / script), action], env=_flink_env(cluster),
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+
+
+def _alive_pids(pid_file: pathlib.Path) -> List[int]:
+    pids = []
+    for line in pid_file.read_text().split() if pid_file.exists() else []:
+        try:
+            os.kill(int(line), 0)
+        except (ProcessLookupError, ValueError):
+            continue
+        pids.append(int(line))
+    return pids
+
+
+def taskmanager_pids(cluster: Cluster) -> List[int]:
+    """The running TaskManager JVMs' pids."""
+    return _alive_pids(cluster.pid_file("taskexecutor"))
+
+
+def jobmanager_pids(cluster: Cluster) -> List[int]:
+    """The running JobManager JVM's pid (one, or none)."""
+    return _alive_pids(cluster.pid_file("standalonesession"))
+
+
+def job_server_pid(cluster: Cluster) -> Optional[int]:
+    """The running job server's pid, or None."""
+    pids = _alive_pids(cluster.home / "pids" / "job-server.pid")
+    return pids[0] if pids else None
+
+
+def rest(cluster: Cluster, path: str, timeout: float = 5.0):
+    """GET a Flink REST API path (e.g. '/jobs/overview') and return its JSON."""
+    with urllib.request.urlopen(cluster.rest_url + path, timeout=timeout) as response:
+        return json.load(response)
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(1.0)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def status(cluster: Optional[Cluster]) -> Dict:
+    """The cluster's health from its processes and Flink's REST API: 'healthy' is True when the
+    REST API answers with at least `slots` slots on a TaskManager and the job server listens."""
+    if cluster is None:
+        return {"healthy": False, "problem": "no cluster was started"}
+    report = {"name": CLUSTER_NAME, "rest": cluster.rest_url, "logs": str(cluster.logs_dir),
+              "jobmanager_pids": jobmanager_pids(cluster),
+              "taskmanager_pids": taskmanager_pids(cluster),
+              "job_server": f"localhost:{cluster.job_port}"}
+    try:
+        overview = rest(cluster, "/v1/overview")
+    except (OSError, ValueError) as error:
+        return dict(report, healthy=False, problem=f"the REST API does not answer ({error})")
+    report.update(flink_version=overview.get("flink-version"),
+                  taskmanagers=overview.get("taskmanagers"), slots=overview.get("slots-total"))
+    if not report["taskmanager_pids"]:  # the REST API notices a lost one only after heartbeats
+        return dict(report, healthy=False, problem="no TaskManager process is running")
+    if overview.get("slots-total", 0) < cluster.slots:
+        return dict(report, healthy=False,
+                    problem=f"{overview.get('slots-total', 0)} of {cluster.slots} TaskManager "
+                            "slots registered")
+    if not _port_open(cluster.job_port):
+        return dict(report, healthy=False,
+                    problem=f"Beam's job server does not listen on localhost:{cluster.job_port}")
+    return dict(report, healthy=True)
+
+
+def _start_job_server(cluster: Cluster) -> None:
+    cluster.staging_dir.mkdir(parents=True, exist_ok=True)
+    log = open(cluster.logs_dir / "job-server.log", "ab")
+    command = ["java", "-Xmx768m", *JAVA_OPENS.split(), "-cp", job_server_classpath(),
+               JOB_SERVER_MAIN, f"--flink-master=localhost:{cluster.rest_port}",
+               "--job-host=localhost", f"--job-port={cluster.job_port}",
+               f"--artifact-port={cluster.artifact_port}", "--expansion-port=0",
+               f"--artifacts-dir={cluster.staging_dir}"]
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                               stdin=subprocess.DEVNULL, start_new_session=True)
+    (cluster.home / "pids" / "job-server.pid").write_text(f"{process.pid}\n")
+
+
+START_ATTEMPTS = 3
+
+
+def _wait_healthy(cluster: Cluster, timeout: float) -> Dict:
+    """Waits for the cluster, starting again a JVM that exited while starting: on a loaded
+    machine Pekko's remoting gives up after a fixed 10 s ("Could not create actor system:
+    Futures timed out after [10000 milliseconds]"; Flink's pekko.startup-timeout does not reach
+    it), and a second start usually succeeds."""
+    deadline = time.monotonic() + timeout
+    starts = {"JobManager": 1, "TaskManager": 1, "Beam job server": 1}
+    report = status(cluster)
+    while not report["healthy"] and time.monotonic() < deadline:
+        for what, alive, start in (
+                ("JobManager", jobmanager_pids, lambda: _daemon(cluster, "jobmanager.sh", "start")),
+                ("TaskManager", taskmanager_pids,
+                 lambda: _daemon(cluster, "taskmanager.sh", "start")),
+                ("Beam job server", job_server_pid, lambda: _start_job_server(cluster))):
+            if alive(cluster):
+                continue
+            if starts[what] >= START_ATTEMPTS:
+                raise ClusterError(f"the {what} of {cluster.describe()} exited while starting, "
+                                   f"{START_ATTEMPTS} times; see the logs in {cluster.logs_dir}")
+            starts[what] += 1
+            start()
+        time.sleep(1.0)
+        report = status(cluster)
+    if not report["healthy"]:
+        raise ClusterError(f"{cluster.describe()} did not come up in {timeout:.0f}s: "
+                           f"{report['problem']}; see the logs in {cluster.logs_dir}")
+    return report
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _same_ports_if_free(stopped: Optional[Cluster], slots: int) -> Optional[Cluster]:
+    """The stopped cluster's ports again: the job endpoint is part of the Beam arguments, which
+    are part of TFX's cache key, so a cluster restarted on new ports would re-run every step."""
+    if stopped is None:
+        return None
+    ports = (stopped.rest_port, stopped.rpc_port, stopped.job_port, stopped.artifact_port)
+    if not all(_port_free(port) for port in ports):
+        return None
+    return dataclasses.replace(stopped, slots=slots)
+
+
+def up(home: Optional[pathlib.Path] = None, slots: int = DEFAULT_SLOTS,
+       timeout: float = 180.0) -> Cluster:
+    """Starts the cluster (or what of it is not running) and waits until it is healthy."""
+    home = pathlib.Path(home or settings.CLUSTER_HOME).resolve()
+    job_server_classpath()
+    cluster = load(home)
+    if cluster is None or not jobmanager_pids(cluster):
+        cluster = _same_ports_if_free(cluster, slots) or Cluster(
+            home, rest_port=free_port(), rpc_port=free_port(), job_port=free_port(),
+            artifact_port=free_port(), slots=slots)
+        for folder in ("logs", "pids"):
+            (home / folder).mkdir(parents=True, exist_ok=True)
+        _write_config(cluster)
+        _state_path(home).write_text(json.dumps(
+            {k: v for k, v in dataclasses.asdict(cluster).items() if k != "home"}) + "\n")
+        _daemon(cluster, "jobmanager.sh", "start")
+    if not taskmanager_pids(cluster):
+        _daemon(cluster, "taskmanager.sh", "start")
+    if job_server_pid(cluster) is None:
+        _start_job_server(cluster)
+    _wait_healthy(cluster, timeout)
+    return cluster
+
+
+def _stop_pid(pid: Optional[int], timeout: float = 20.0) -> None:
+    if pid is None:
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    os.kill(pid, signal.SIGKILL)
+
+
+def down(home: Optional[pathlib.Path] = None) -> Optional[Cluster]:
+    """Stops the job server, the TaskManagers and the JobManager `up` started; returns the
+    cluster it stopped (None when none was recorded). Its logs and ports stay for the next `up`."""
+    cluster = load(home)
+    if cluster is None:
+        return None
+    _stop_pid(job_server_pid(cluster))
+    for pid in taskmanager_pids(cluster) + jobmanager_pids(cluster):
+        _stop_pid(pid)
+    for pid_file in (cluster.home / "pids").glob("*.pid"):
+        pid_file.unlink()
+    return cluster
+
+
+def require_healthy(home: Optional[pathlib.Path] = None) -> Cluster:
+    """The running cluster, or a ClusterError naming it and what to do (before a run starts)."""
+    cluster = load(home)
+    report = status(cluster)
+    if not report["healthy"]:
+        where = cluster.describe() if cluster else f"Flink cluster '{CLUSTER_NAME}'"
+        raise ClusterError(f"{where} is not usable: {report['problem']}. Start it with "
+                           "`tfxp cluster up` (or `make cluster`).")
+    return cluster
+
+
+def beam_args(cluster: Cluster, parallelism: int = DEFAULT_SLOTS) -> List[str]:
+    """Beam options that send a pipeline to the cluster's job server. LOOPBACK: the SDK harness
+    runs in the submitting tfxp process, which already imports the user's module (on a cluster
+    of several machines use EXTERNAL with a worker pool running the project's image)."""
+    return ["--runner=PortableRunner", f"--job_endpoint=localhost:{cluster.job_port}",
+            "--environment_type=LOOPBACK", f"--parallelism={parallelism}"]
+
+
+def cluster_beam_args(runner: str, flink_master: Optional[str],
+                      parallelism: int = DEFAULT_SLOTS) -> List[str]:
+    """Beam options for components that run in pods of a real cluster (`tfxp kubeflow compile
+    --runner flink --flink-master HOST:PORT`): the job server at HOST:PORT, and the EXTERNAL
+    environment of the worker-pool sidecar beside each TaskManager, which runs the project's
+    image (LOOPBACK would run the Python stages in the component's pod)."""
+    if runner == "direct":
+        if flink_master:
+            raise ValueError("--flink-master needs --runner flink")
+        return []
+    if not flink_master or ":" not in flink_master:
+        raise ValueError(f"--runner flink needs --flink-master HOST:PORT (Beam's Flink job "
+                         f"server), got {flink_master!r}")
+    return ["--runner=PortableRunner", f"--job_endpoint={flink_master}",
+            "--environment_type=EXTERNAL", "--environment_config=localhost:50000",
+            f"--parallelism={parallelism}"]
