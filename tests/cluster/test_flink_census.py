@@ -14,8 +14,7 @@ import pytest
 
 from pipelines import run_info
 from pipelines.cluster import flink
-from tests.e2e.tfxp import run_tfxp
-from tests.faults.test_census_faults import TfxpRun, numbered_folders
+from tests.e2e.tfxp import TfxpRun, numbered_folders, run_tfxp
 
 pytestmark = [pytest.mark.cluster, pytest.mark.e2e]
 
