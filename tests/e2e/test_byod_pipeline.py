@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from data.settings import PROJECT_ROOT
-from serving.router import free_port
+from serving.server.process import free_port
 from tests.e2e.tfxp import run_tfxp
 
 pytestmark = pytest.mark.e2e
