@@ -29,7 +29,7 @@ def test_a_run_recorded_through_grpc_reads_back_like_kfps_driver_reads_it(server
     execution_type = store.put_execution_type(
         metadata_store_pb2.ExecutionType(name="system.ContainerExecution"))
     artifact_type = store.put_artifact_type(metadata_store_pb2.ArtifactType(name="system.Model"))
-    artifact = metadata_store_pb2.Artifact(type_id=artifact_type, uri="/root/trainer/model")
+    artifact = metadata_store_pb2.Artifact(type_id=artifact_type, uri="/mnt/tfxp/trainer/model")
     artifact.custom_properties["display_name"].string_value = "model"
     execution = metadata_store_pb2.Execution(
         type_id=execution_type, last_known_state=metadata_store_pb2.Execution.COMPLETE)
@@ -45,12 +45,12 @@ def test_a_run_recorded_through_grpc_reads_back_like_kfps_driver_reads_it(server
     [output] = store.get_events_by_execution_ids([execution_id])
     assert output.artifact_id == artifact_id and output.path.steps[0].key == "model"
     [read] = store.get_artifacts_by_id([artifact_id])
-    assert read.uri == "/root/trainer/model"
+    assert read.uri == "/mnt/tfxp/trainer/model"
     assert client(server.port).get_contexts_by_type("system.PipelineRun")[0].name == "run-1"
     reopened = metadata_store.MetadataStore(metadata_store_pb2.ConnectionConfig(
         sqlite=metadata_store_pb2.SqliteMetadataSourceConfig(
             filename_uri=str(tmp_path / "mlmd.sqlite"))))
-    assert reopened.get_artifacts_by_id([artifact_id])[0].uri == "/root/trainer/model"
+    assert reopened.get_artifacts_by_id([artifact_id])[0].uri == "/mnt/tfxp/trainer/model"
 
 
 def test_the_stores_errors_arrive_with_their_grpc_codes(server):
