@@ -17,8 +17,8 @@ from tests.kubeflow.conftest import IMAGE, ROOT
 pytestmark = pytest.mark.e2e
 UPSTREAM_OF_TRAINER = ["CsvExampleGen", "ImportSchemaGen", "StatisticsGen", "ExampleValidator",
                        "DataGate", "Transform"]
-FROM_TRAINER = ["Trainer", "StableBaseline", "Evaluator", "TrainingDataStamp", "LocalInfraValidator",
-                "VersionedPusher"]
+FROM_TRAINER = ["Trainer", "StableBaseline", "Evaluator", "HoldoutEvaluator", "JointBlessing",
+                "TrainingDataStamp", "LocalInfraValidator", "VersionedPusher"]
 
 
 @pytest.fixture(scope="module")
