@@ -11,6 +11,18 @@ MODEL = "split"
 ROW = [[1.0, 1.0]]
 
 
+def two_affine_versions(root):
+    """`root` (a models root) with MODEL v1 (y = x) labelled stable and v2 (y = 2x) beside it:
+    what every router suite starts from."""
+    from serving.config import configs
+    from serving.server import testing
+
+    testing.build_affine(root / MODEL / "1", 1.0)
+    configs.generate(root)
+    testing.build_affine(root / MODEL / "2", 2.0)
+    return root
+
+
 def build_faulty(path, failure_above: float):
     """y = x, except that a row whose first value exceeds `failure_above` fails the request."""
     import tensorflow as tf

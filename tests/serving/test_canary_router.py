@@ -14,7 +14,8 @@ from serving.config.configs import ConfigError
 from serving.rollout import canary, canary_watch, router
 from serving.server.process import free_port
 from tests.serving.router_traffic import (MODEL, ROW, RestClient, Traffic, build_faulty,
-                                          grpc_request, grpc_stub, version_of)
+                                          grpc_request, grpc_stub, two_affine_versions,
+                                          version_of)
 
 REQUESTS_PER_CHANGE = 30  # answered (or failed) around each rollout change before the next
 
@@ -24,12 +25,7 @@ pytestmark = pytest.mark.requires("nginx")
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    from serving.config import configs
-    from serving.server import testing
-    root = tmp_path_factory.mktemp("router") / "models"
-    testing.build_affine(root / MODEL / "1", 1.0)
-    configs.generate(root)
-    testing.build_affine(root / MODEL / "2", 2.0)
+    root = two_affine_versions(tmp_path_factory.mktemp("router") / "models")
     stack = router.LocalStack(root, free_port(), free_port()).start()
     yield stack
     stack.stop()

@@ -8,7 +8,8 @@ import pytest
 
 from serving.rollout import canary, canary_watch, router
 from tests.serving.router_traffic import (MODEL, ROW, RestClient, Traffic, build_faulty,
-                                          grpc_request, grpc_stub, version_of)
+                                          grpc_request, grpc_stub, two_affine_versions,
+                                          version_of)
 
 pytestmark = pytest.mark.requires("nginx")
 
@@ -16,11 +17,7 @@ pytestmark = pytest.mark.requires("nginx")
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     from serving.config import configs
-    from serving.server import testing
-    root = tmp_path_factory.mktemp("shadow") / "models"
-    testing.build_affine(root / MODEL / "1", 1.0)
-    configs.generate(root)
-    testing.build_affine(root / MODEL / "2", 2.0)
+    root = two_affine_versions(tmp_path_factory.mktemp("shadow") / "models")
     build_faulty(root / MODEL / "3", failure_above=-1e9)
     build_disagreeing(root / MODEL / "4", above=5.0)
     config = configs.read_models_config(root / configs.MODELS_CONFIG)
