@@ -3,8 +3,10 @@ failed loads, a few layout facts, and a full-page PNG screenshot."""
 import base64
 import dataclasses
 import json
+import os
 import pathlib
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -93,7 +95,7 @@ def render(path: pathlib.Path) -> Rendered:
         profile = pathlib.Path(profile_dir)
         process = subprocess.Popen([CHROMIUM, *FLAGS, f"--user-data-dir={profile}",
                                     "about:blank"], stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
+                                   stderr=subprocess.DEVNULL, start_new_session=True)
         try:
             port = _devtools_port(profile, process)
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=30) as r:
@@ -112,9 +114,29 @@ def render(path: pathlib.Path) -> Rendered:
             session.ws.close()
             return Rendered(_errors(session.events), layout, base64.b64decode(shot["data"]))
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            _stop_process_group(process)
+
+
+def _stop_process_group(process: subprocess.Popen) -> None:
+    """Stops chromium and every helper it forked (renderer, crashpad, zygote): they keep writing
+    to the profile after the browser process exits, and the profile cannot be removed under them."""
+    group = process.pid
+    for sig, grace in ((signal.SIGTERM, 20), (signal.SIGKILL, 20)):
+        try:
+            os.killpg(group, sig)
+        except ProcessLookupError:
+            break
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            if process.poll() is not None and not _group_alive(group):
+                return
+            time.sleep(0.1)
+    process.wait()
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
