@@ -15,7 +15,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 DEBIAN_PACKAGES := dataset-fashion-mnist chromium nginx prometheus
 
 .PHONY: setup env system-packages data run test test-slow test-faults test-runners bench serve clean image test-image test-byod test-push-gates \
-	cluster-tools cluster-system-packages cluster test-cluster
+	cluster-tools cluster-system-packages cluster test-cluster bench-cluster
 
 setup: env system-packages data
 
@@ -147,6 +147,10 @@ cluster: env cluster-tools
 # Trainer. Starts its own cluster in a temporary folder and stops it.
 test-cluster: setup cluster-tools
 	$(PY) -m pytest -m cluster
+
+# Census 1x and 10x on the Flink cluster vs the DirectRunner (about an hour on 2 cores).
+bench-cluster: setup cluster-tools
+	$(PY) -m bench --only cluster
 
 clean:
 	rm -rf tfx_root serving/models serving/generated reports bench/results

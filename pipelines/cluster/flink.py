@@ -115,7 +115,10 @@ def _write_config(cluster: Cluster) -> pathlib.Path:
         "env": {"java": {"opts": {"all": JAVA_OPENS}}},
         "jobmanager": {"bind-host": "localhost", "rpc": {"address": "localhost",
                                                          "port": cluster.rpc_port},
-                       "memory": {"process": {"size": "1024m"}}},
+                       # A Beam job graph is large (Transform's carries its analyzers' payloads);
+                       # with 1024m (448 MiB of heap) the JobManager died of "Java heap space"
+                       # when a Transform job was submitted after a failed one.
+                       "memory": {"process": {"size": "2048m"}}},
         "taskmanager": {"bind-host": "localhost", "host": "localhost",
                         "numberOfTaskSlots": cluster.slots,
                         # A Beam batch job has dozens of blocking result partitions; Flink's
