@@ -58,6 +58,10 @@ def write_scaled_census(source_dir: pathlib.Path, out_dir: pathlib.Path, factor:
     """Writes `factor` copies of source_dir's train rows (copy 0 as is, the rest jittered) to
     out_dir/train and the eval split unchanged to out_dir/eval; returns the train row count.
     Streams row by row, so memory does not depend on `factor`."""
+    missing = [split for split in ("train", "eval") if not list((source_dir / split).glob("*.csv"))]
+    if missing:
+        raise FileNotFoundError(f"no {' or '.join(missing)} CSV files under {source_dir}: "
+                                "prepare the datasets first (`make data`)")
     rng = np.random.default_rng(seed)
     (out_dir / "train").mkdir(parents=True, exist_ok=True)
     (out_dir / "eval").mkdir(parents=True, exist_ok=True)

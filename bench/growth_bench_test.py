@@ -2,6 +2,7 @@
 import csv
 
 import numpy as np
+import pytest
 
 from bench import growth_bench
 from bench.pipeline_bench import format_component_table
@@ -45,3 +46,10 @@ def test_component_table_has_a_column_per_run_and_a_dash_for_a_missing_component
     assert lines[1].split() == ["Transform", "20.0s", "0.5s"]
     assert lines[2].split() == ["Trainer", "10.0s", "-"]
     assert lines[-1].split()[-2:] == ["30.0s", "0.5s"]
+
+
+def test_scaling_a_folder_without_the_prepared_splits_names_the_fix(tmp_path):
+    (tmp_path / "source" / "train").mkdir(parents=True)
+    (tmp_path / "source" / "train" / "part.csv").write_text("age\n30\n")
+    with pytest.raises(FileNotFoundError, match=r"no eval CSV files under .*`make data`"):
+        growth_bench.write_scaled_census(tmp_path / "source", tmp_path / "out", 2)
