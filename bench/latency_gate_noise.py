@@ -1,8 +1,9 @@
 """The latency gate's own noise: the gate run against a copy of the stable model, many times.
 
 Two servers (components.infra_validator.model_server, the gate's own) serve the same SavedModel;
-each repetition replays the gate's rounds against both and applies the gate's verdict. Every
-failure is a false failure. Per repetition the per-round latencies are kept, so the rate is also
+each repetition runs the gate (latency_gate.measure_and_decide: its rounds, and a confirmation
+measurement when the first says "slower") against both. Every failure is a false failure. The
+first measurement's per-round latencies are kept, so the rate without the confirmation is also
 reported for fewer rounds (the first k pairs of the same data) and other ratios:
 `python -m bench.latency_gate_noise --repetitions 300` prints a table used to choose the
 defaults (docs/latency_gate.md).
@@ -50,16 +51,13 @@ def run(repetitions: int = 300, model_dir: Optional[str] = None,
                 stack.enter_context(grpc.insecure_channel(address)))
             sends.append((lambda s: lambda i: s.Predict(requests[i], timeout=30))(stub))
         started = time.monotonic()
+        gate_failures, confirmations = 0, 0
         for _ in range(repetitions):
-            per_round = {"candidate": [], "stable": []}
-            for round_index in range(settings.rounds):
-                pair = [("candidate", sends[0]), ("stable", sends[1])]
-                for name, send in (pair if round_index % 2 == 0 else pair[::-1]):
-                    side = latency_gate.VersionLatency([])
-                    latency_gate.replay_round(send, settings.requests_per_round,
-                                              settings.concurrency, side)
-                    per_round[name].append(side.latencies_ms)
-            ratios_seen.append([per_round["candidate"], per_round["stable"]])
+            verdict = latency_gate.measure_and_decide(sends[0], sends[1], len(requests), settings)
+            gate_failures += not verdict.passed
+            confirmations += len(verdict.measurements) - 1
+            first_candidate, first_stable = verdict.measurements[0]
+            ratios_seen.append([first_candidate.rounds, first_stable.rounds])
         seconds = time.monotonic() - started
     table = {}
     for rounds in sorted({r for r in round_counts if r <= settings.rounds} | {settings.rounds}):
@@ -73,6 +71,8 @@ def run(repetitions: int = 300, model_dir: Optional[str] = None,
                 **{f"false_failures_at_{ratio:g}": int(sum(m > ratio for m in measured))
                    for ratio in ratios}}
     return {"repetitions": repetitions, "model": str(model_dir or "census-like test model"),
+            f"false_failures_of_the_gate_at_{settings.ratio:g}": gate_failures,
+            "confirmation_measurements": confirmations,
             "concurrency": settings.concurrency, "requests_per_round": settings.requests_per_round,
             "seconds_per_repetition": round(seconds / repetitions, 2), "by_rounds": table}
 

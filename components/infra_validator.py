@@ -147,12 +147,13 @@ def latency_gate(model_path: str, stable_path: str, serialized: List[bytes],
             stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
             senders[name] = (lambda stub, batch: lambda i: stub.Predict(batch[i], timeout=30))(
                 stub, requests[name])
-        candidate, stable = latency_gate_module.measure(
+        verdict = latency_gate_module.measure_and_decide(
             senders["candidate"], senders["stable"], len(serialized), settings)
-    passed, reason = latency_gate_module.decide(candidate, stable, settings.ratio)
-    return latency_gate_module.GateResult(passed, reason, settings, candidate, stable,
-                                          stable_version, request_source,
-                                          time.monotonic() - started)
+    candidate, stable = verdict.measurements[-1]
+    return latency_gate_module.GateResult(verdict.passed, verdict.reason, settings, candidate,
+                                          stable, stable_version, request_source,
+                                          time.monotonic() - started,
+                                          measurements=len(verdict.measurements))
 
 
 GATE_KEY, GATE_REASON_KEY, GATE_FILE = "latency_gate", "latency_gate_reason", "latency_gate.json"

@@ -52,6 +52,31 @@ def test_rounds_alternate_and_both_versions_get_the_same_requests():
     assert candidate.requests == stable.requests == 20 and len(candidate.rounds) == 4
 
 
+def _timed_sender(latencies_ms):
+    """A `send` that takes the next of `latencies_ms` (in ms) each call, cycling."""
+    import time
+
+    calls = [0]
+
+    def send(index):
+        time.sleep(latencies_ms[calls[0] % len(latencies_ms)] / 1000.0)
+        calls[0] += 1
+    return send
+
+
+def test_a_candidate_found_slower_is_measured_again_and_fails_only_if_slower_twice():
+    settings = latency_gate.GateSettings(rounds=12, requests_per_round=2, concurrency=1)
+    requests_per_measurement = (settings.rounds + 1) * settings.requests_per_round
+    burst_then_quiet = _timed_sender([60.0] * requests_per_measurement + [10.0] * 1000)
+    verdict = latency_gate.measure_and_decide(burst_then_quiet, _timed_sender([10.0]), 10, settings)
+    assert verdict.passed and len(verdict.measurements) == 2
+    assert "a confirmation measurement; the first was not: " in verdict.reason
+    verdict = latency_gate.measure_and_decide(_timed_sender([60.0]), _timed_sender([10.0]), 10,
+                                              settings)
+    assert not verdict.passed and len(verdict.measurements) == 2
+    assert "(confirmation measurement; the first: candidate p95" in verdict.reason
+
+
 class _Heavier(tf.Module):
     """The census-like model's serving_default plus a heavy matmul chain whose result it adds
     (times 1e-30, not zero: Grappler would remove that and the matmuls) to the output: the same
