@@ -12,7 +12,7 @@ import pathlib
 import tempfile
 from typing import Dict, List, Optional
 
-from bench.growth_bench import write_scaled_census
+from bench.growth_bench import SCALED_DATA_RUN_ARGS, write_scaled_census
 from bench.pipeline_bench import component_seconds, format_component_table, timed, \
     tfxp_run_command
 from data.settings import PREPARED_ROOT
@@ -44,7 +44,7 @@ def _cluster_pids(cluster) -> List[int]:
 
 
 def _measure_direct(home: pathlib.Path, data_dir: pathlib.Path) -> Dict:
-    measured = timed(tfxp_run_command(str(home), str(data_dir)))
+    measured = timed(tfxp_run_command(str(home), str(data_dir), extra=SCALED_DATA_RUN_ARGS))
     return {"seconds": measured.seconds, "cpu_seconds": measured.cpu_seconds,
             "peak_rss_mb": measured.peak_rss_mb, "components_s": component_seconds(str(home))}
 
@@ -60,7 +60,7 @@ def _measure_flink(home: pathlib.Path, data_dir: pathlib.Path) -> Dict:
         cluster = flink.up(cluster_home)
         pids = _cluster_pids(cluster)
         cpu_before = {pid: process_cpu_seconds(pid) for pid in pids}
-        measured = timed(tfxp_run_command(str(home), str(data_dir), extra=["--runner", "flink"]))
+        measured = timed(tfxp_run_command(str(home), str(data_dir), extra=[*SCALED_DATA_RUN_ARGS, "--runner", "flink"]))
         jvm_cpu = sum(process_cpu_seconds(pid) - cpu_before[pid] for pid in pids)
         jvm_peak = {pid: process_peak_rss_mb(pid) for pid in pids}
     finally:
