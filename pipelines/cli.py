@@ -7,9 +7,11 @@ import os
 import sys
 from typing import List, Optional
 
+from data import settings
 from models import registry
 from pipelines import arguments, quiet
-from serving.server import server
+from serving import cli as serving_cli
+from serving.config.flag_spellings import add_flag
 
 # Sub-commands that live in other packages: (module, function adding the parser).
 _PLUGGED_COMMANDS = [
@@ -156,8 +158,8 @@ def _add_skew_parser(subparsers) -> None:
     parser.add_argument("--logs", metavar="PATH",
                         help="request-log file, folder or filename prefix (default: the "
                              "logging_config filename_prefix of the model in models.config)")
-    parser.add_argument("--serving-dir", metavar="DIR",
-                        help="the models root holding <model>/<version>/ (default serving/models)")
+    add_flag(parser, "--models-root", "--serving-dir", metavar="DIR",
+             help="the served models root holding <model>/<version>/ (default serving/models)")
     parser.add_argument("--pipeline-root", metavar="DIR",
                         help="the pipeline home whose report shows the result "
                              "(default tfx_root/<model>)")
@@ -172,7 +174,7 @@ def _skew_command(args) -> int:
     from pipelines import runner, skew
 
     spec = registry.get(args.model)
-    models_root = pathlib.Path(args.serving_dir) if args.serving_dir else runner.SERVING_ROOT
+    models_root = pathlib.Path(args.models_root) if args.models_root else settings.SERVING_ROOT
     home = runner.default_paths(spec, sample=args.sample, home=args.pipeline_root).home
     try:
         logs = pathlib.Path(args.logs) if args.logs else skew.default_logs(models_root, spec.name)
@@ -193,8 +195,8 @@ def _add_shadow_parser(subparsers) -> None:
         "report", help="MODEL: agreement, score differences, latency p50/p95/p99 and errors of "
                        "stable and shadow on the requests both answered")
     report.add_argument("model")
-    report.add_argument("--models-root", "--models_root", default=None,
-                        help="the served models root (default serving/models)")
+    add_flag(report, "--models-root", "--models_root", default=None,
+             help="the served models root (default serving/models)")
     report.add_argument("--logs", metavar="PATH",
                         help="request-log file, folder or prefix (default: the model's "
                              "logging_config in models.config)")
@@ -220,7 +222,7 @@ def _shadow_command(args) -> int:
     thresholds = dataclasses.replace(
         defaults, max_p95_ratio=ratio,
         min_agreement=defaults.min_agreement if args.min_agreement is None else args.min_agreement)
-    root = pathlib.Path(args.models_root) if args.models_root else configs.DEFAULT_MODELS_ROOT
+    root = pathlib.Path(args.models_root) if args.models_root else settings.SERVING_ROOT
     try:
         report = shadow_report.build_report(root, args.model, thresholds,
                                             pathlib.Path(args.logs) if args.logs else None,
@@ -266,7 +268,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = server.parse_flags(build_parser(), _join_option_values(argv))
+    args = serving_cli.parse_flags(build_parser(), _join_option_values(argv))
     if args.command in COMMANDS_USING_TENSORFLOW:
         quiet.import_tensorflow_quietly()
     try:
