@@ -25,8 +25,6 @@ EXIT_PUSHED, EXIT_FAILED, EXIT_DATA_GATE, EXIT_NOT_BLESSED = 0, 1, 2, 3
 EXIT_BUSY = 4
 RUNNERS = ("local", "beam", "flink")
 RUN_LOCK = "run.lock"
-TFX_ROOT = settings.TFX_HOME
-SERVING_ROOT = settings.SERVING_ROOT
 
 
 @dataclasses.dataclass
@@ -61,13 +59,13 @@ def default_paths(spec: ModelSpec, sample: bool = False, home: Optional[str] = N
                   serving_dir: Optional[str] = None) -> RunPaths:
     """Full-data runs push into serving/models/<model>; sample runs stay under their home."""
     name = pipeline_name(spec.name, sample)
-    home_path = pathlib.Path(home) if home else TFX_ROOT / name
+    home_path = pathlib.Path(home) if home else settings.TFX_HOME / name
     if serving_dir:
         serving = pathlib.Path(serving_dir)
     elif sample:
         serving = home_path / "serving_models" / spec.name
     else:
-        serving = SERVING_ROOT / spec.name
+        serving = settings.SERVING_ROOT / spec.name
     return RunPaths(name, home_path.resolve(), serving.resolve())
 
 

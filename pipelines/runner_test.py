@@ -4,6 +4,7 @@ import signal
 
 import pytest
 
+from data import settings
 from models import registry
 from pipelines import run_info, runner
 
@@ -35,7 +36,7 @@ def test_sample_runs_keep_their_pushes_out_of_the_served_models(tmp_path):
     full = runner.default_paths(spec, sample=False, home=str(tmp_path))
     assert sample.pipeline_name == "census-sample" and full.pipeline_name == "census"
     assert sample.serving_model_dir == (tmp_path / "serving_models" / "census").resolve()
-    assert full.serving_model_dir == (runner.SERVING_ROOT / "census").resolve()
+    assert full.serving_model_dir == (settings.SERVING_ROOT / "census").resolve()
 
 
 def _paths(tmp_path):

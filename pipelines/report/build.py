@@ -11,7 +11,6 @@ from pipelines import runner, shadow_report
 from pipelines.report import canary_section, data_facts, gather, render, serving_facts
 from serving.rollout import canary_watch
 
-DEFAULT_OUT_DIR = settings.REPORTS_DIR
 
 
 @dataclasses.dataclass
@@ -85,7 +84,7 @@ def build_reports(model_names: Sequence[str], out_dir, sample: bool = False,
     return BuildResult(index, pages, missing, time.monotonic() - started)
 
 
-def write_reports(model_names: Sequence[str], out_dir=DEFAULT_OUT_DIR, sample: bool = False,
+def write_reports(model_names: Sequence[str], out_dir=settings.REPORTS_DIR, sample: bool = False,
                   home: Optional[str] = None) -> pathlib.Path:
     """Writes every model's latest-run report and the index; returns the index path."""
     return build_reports(model_names, out_dir, sample=sample, home=home).index
