@@ -94,8 +94,8 @@ class SignalGuard:
 
 @contextlib.contextmanager
 def stop_on_signals() -> Iterator[SignalGuard]:
-    """Turn SIGINT/SIGTERM into RunInterrupted inside the block (outside the main thread signals
-    cannot be handled, and the guard only records nothing)."""
+    """Turn SIGINT/SIGTERM into RunInterrupted inside the block. Outside the main thread Python
+    cannot install signal handlers: the guard then changes nothing and its windows stay empty."""
     guard = SignalGuard(threading.current_thread() is threading.main_thread())
     if not guard.active:
         yield guard
