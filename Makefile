@@ -107,7 +107,7 @@ bench: setup
 # `tfxp serve` alone still runs one server without a router. `make serve SSL_CONFIG=ssl.config`
 # terminates TLS on both ports with TF Serving's SSLConfig (mutual TLS with client_verify).
 serve: env system-packages
-	$(TFXP) router $(if $(SSL_CONFIG),--ssl_config_file=$(SSL_CONFIG))
+	$(TFXP) router $(if $(SSL_CONFIG),--ssl-config-file=$(SSL_CONFIG))
 
 # The Flink cluster of `--runner flink` (README "Scale-out on Flink"): Java 17 and Maven from
 # Debian; Flink 1.19.3 from PyPI into its own venv (apache-flink pins an old Beam, so never the

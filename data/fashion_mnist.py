@@ -13,7 +13,6 @@ import numpy as np
 from data import common, settings, tfrecords
 
 DEBIAN_PACKAGE = "dataset-fashion-mnist"
-SOURCE_DIR = settings.FASHION_MNIST_DIR
 SOURCE_FILES = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
                 "eval": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")}
 SOURCE = f"debian:{DEBIAN_PACKAGE}"
@@ -41,7 +40,8 @@ def parse_idx(data: bytes, ndim: int) -> np.ndarray:
     return body.reshape(dims)
 
 
-def load_split(split: str, source_dir: pathlib.Path = SOURCE_DIR) -> Tuple[np.ndarray, np.ndarray]:
+def load_split(split: str, source_dir: pathlib.Path = settings.FASHION_MNIST_DIR
+               ) -> Tuple[np.ndarray, np.ndarray]:
     """(images [n, 28, 28] uint8, labels [n] uint8) of one split from the Debian files."""
     images_name, labels_name = SOURCE_FILES[split]
     paths = [source_dir / images_name, source_dir / labels_name]

@@ -6,6 +6,7 @@ import os
 import pathlib
 import sys
 
+from data import settings
 from models import registry
 from pipelines import arguments, text_table
 
@@ -34,7 +35,7 @@ def add_kubeflow_parser(subparsers) -> None:
 
 
 def _add_compile(commands) -> None:
-    from kubeflow.compile import DEFAULT_DATA_ROOT, SPECS_DIR
+    from kubeflow.compile import DEFAULT_DATA_ROOT
 
     parser = commands.add_parser(
         "compile", help="compile models into KFP v2 pipeline specs (YAML)",
@@ -76,7 +77,7 @@ def _add_compile(commands) -> None:
     parser.add_argument("--tune", action="store_true", help="add TFX's Tuner before the Trainer")
     parser.add_argument("--no-cache", action="store_true",
                         help="compile with caching off for every task")
-    parser.add_argument("--out-dir", default=str(SPECS_DIR), metavar="DIR",
+    parser.add_argument("--out-dir", default=str(settings.KUBEFLOW_SPECS_DIR), metavar="DIR",
                         help="where the specs go (default kubeflow/specs)")
     parser.set_defaults(func=_compile_command)
 

@@ -21,7 +21,6 @@ IMAGE_PROJECT_DIR = "/opt/tfxp"
 # Plug-in model packages (`tfxp model new`, TFXP_MODELS_PATH) sit in this folder of
 # IMAGE_PROJECT_DIR in the image, which is the image's TFXP_MODELS_PATH and on its PYTHONPATH.
 IMAGE_MODELS_DIR = "user_models"
-SPECS_DIR = settings.KUBEFLOW_SPECS_DIR
 DATA_ROOT_PARAMETER = "data_root"
 DEFAULT_DATA_ROOT = "{root}/data/{model}"
 # Every task runs the project's entrypoint, which hands TFX's an ExecutorInput it can read from
@@ -41,7 +40,7 @@ def kfp_pipeline_name(model: str) -> str:
     return name
 
 
-def spec_path(model: str, sample: bool = False, out_dir: pathlib.Path = SPECS_DIR) -> pathlib.Path:
+def spec_path(model: str, sample: bool = False, out_dir: pathlib.Path = settings.KUBEFLOW_SPECS_DIR) -> pathlib.Path:
     """`<out_dir>/<model>.yaml`, or `<model>-sample.yaml` for the sample's steps and thresholds."""
     return pathlib.Path(out_dir) / (f"{model}-sample.yaml" if sample else f"{model}.yaml")
 
@@ -181,7 +180,7 @@ class CompileResult:
 
 
 def compile_model(model: str, image: str, pipeline_root: str,
-                  out_dir: pathlib.Path = SPECS_DIR, beam_args: Sequence[str] = (),
+                  out_dir: pathlib.Path = settings.KUBEFLOW_SPECS_DIR, beam_args: Sequence[str] = (),
                   data_root: Optional[str] = None, infra_validation: bool = True,
                   tune: bool = False, enable_cache: bool = True,
                   baseline: str = "stable", sample: bool = False,

@@ -18,7 +18,8 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional
 
 import yaml
 
-from kubeflow.compile import SPECS_DIR, kfp_pipeline_name
+from data import settings
+from kubeflow.compile import kfp_pipeline_name
 from pipelines import arguments
 
 HEALTHZ_PATH = "/apis/v2beta1/healthz"
@@ -138,7 +139,7 @@ def load_spec(model: Optional[str] = None, spec_path: Optional[str] = None) -> C
     if spec_path:
         path = pathlib.Path(spec_path)
     elif model:
-        path = SPECS_DIR / f"{model}.yaml"
+        path = settings.KUBEFLOW_SPECS_DIR / f"{model}.yaml"
     else:
         raise KubeflowError("pass --model or --spec")
     if not path.is_file():

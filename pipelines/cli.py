@@ -7,9 +7,12 @@ import os
 import sys
 from typing import List, Optional
 
+from data import settings
 from models import registry
 from pipelines import arguments, quiet
-from serving.server import server
+from pipelines.run_options import ROLLOUTS, RUNNERS, RunOptions
+from serving import cli as serving_cli
+from serving.config.flag_spellings import add_flag
 
 # Sub-commands that live in other packages: (module, function adding the parser).
 _PLUGGED_COMMANDS = [
@@ -55,7 +58,7 @@ def _add_run_parser(subparsers) -> None:
                              "eval/, or files that get hash-split 2:1); default: the prepared data")
     parser.add_argument("--sample", action="store_true",
                         help="use the small committed sample (quick check, lower thresholds)")
-    parser.add_argument("--runner", choices=["local", "beam", "flink"], default="local",
+    parser.add_argument("--runner", choices=RUNNERS, default="local",
                         help="local/beam: TFX's LocalDagRunner/BeamDagRunner with Beam's "
                              "DirectRunner; flink: the Beam components on the `tfxp cluster` "
                              "Flink cluster (parallelism 2)")
@@ -72,7 +75,7 @@ def _add_run_parser(subparsers) -> None:
     parser.add_argument("--no-cache", action="store_true", help="re-execute every component")
     parser.add_argument("--no-infra-validation", action="store_true",
                         help="skip serving the candidate before the push")
-    parser.add_argument("--rollout", choices=["canary", "stable", "none"], default="canary",
+    parser.add_argument("--rollout", choices=ROLLOUTS, default="canary",
                         help="label a newly pushed version as canary (default) or stable, or "
                              "leave the serving config alone")
     parser.add_argument("--no-wait", action="store_true",
@@ -104,6 +107,18 @@ def _add_csv_arguments(parser) -> None:
     model_cli.add_scaffold_arguments(group, name_required=False)
 
 
+def run_options(args) -> RunOptions:
+    """The RunOptions of a parsed `tfxp run` command line (the one place its flags are read)."""
+    return RunOptions(
+        data_dir=args.data, sample=args.sample, runner=args.runner,
+        pipeline_root=args.pipeline_root, serving_dir=args.serving_dir,
+        beam_args=tuple(args.beam_arg), hyperparameters=dict(args.hparam), tune=args.tune,
+        enable_cache=not args.no_cache, infra_validation=not args.no_infra_validation,
+        rollout=args.rollout, verbose=args.verbose, wait=not args.no_wait,
+        accept_drift=args.accept_drift, holdout_file=args.holdout,
+        skip_latency_gate=args.skip_latency_gate)
+
+
 def _run_command(args) -> int:
     from pipelines import model_cli, workflow
     from pipelines.cluster.flink import ClusterError
@@ -115,13 +130,7 @@ def _run_command(args) -> int:
     else:
         models = registry.names() if args.model == "all" else [args.model]
     try:
-        return workflow.run_models(
-            models, data_dir=args.data, sample=args.sample, runner_kind=args.runner,
-            home=args.pipeline_root, serving_dir=args.serving_dir, beam_args=args.beam_arg,
-            hyperparameters=dict(args.hparam), tune=args.tune, enable_cache=not args.no_cache,
-            infra_validation=not args.no_infra_validation, rollout=args.rollout,
-            verbose=args.verbose, wait=not args.no_wait, accept_drift=args.accept_drift,
-            holdout_file=args.holdout, skip_latency_gate=args.skip_latency_gate)
+        return workflow.run_models(models, run_options(args))
     except ClusterError as error:
         print(f"tfxp run: error: {error}", file=sys.stderr)
         return 1
@@ -156,8 +165,8 @@ def _add_skew_parser(subparsers) -> None:
     parser.add_argument("--logs", metavar="PATH",
                         help="request-log file, folder or filename prefix (default: the "
                              "logging_config filename_prefix of the model in models.config)")
-    parser.add_argument("--serving-dir", metavar="DIR",
-                        help="the models root holding <model>/<version>/ (default serving/models)")
+    add_flag(parser, "--models-root", "--serving-dir", metavar="DIR",
+             help="the served models root holding <model>/<version>/ (default serving/models)")
     parser.add_argument("--pipeline-root", metavar="DIR",
                         help="the pipeline home whose report shows the result "
                              "(default tfx_root/<model>)")
@@ -169,11 +178,11 @@ def _add_skew_parser(subparsers) -> None:
 def _skew_command(args) -> int:
     import pathlib
 
-    from pipelines import runner, skew
+    from pipelines import run_paths, skew
 
     spec = registry.get(args.model)
-    models_root = pathlib.Path(args.serving_dir) if args.serving_dir else runner.SERVING_ROOT
-    home = runner.default_paths(spec, sample=args.sample, home=args.pipeline_root).home
+    models_root = pathlib.Path(args.models_root) if args.models_root else settings.SERVING_ROOT
+    home = run_paths.default_paths(spec, sample=args.sample, home=args.pipeline_root).home
     try:
         logs = pathlib.Path(args.logs) if args.logs else skew.default_logs(models_root, spec.name)
         code, text = skew.run_skew(spec.name, models_root, logs, home, args.version)
@@ -193,8 +202,8 @@ def _add_shadow_parser(subparsers) -> None:
         "report", help="MODEL: agreement, score differences, latency p50/p95/p99 and errors of "
                        "stable and shadow on the requests both answered")
     report.add_argument("model")
-    report.add_argument("--models-root", "--models_root", default=None,
-                        help="the served models root (default serving/models)")
+    add_flag(report, "--models-root", "--models_root", default=None,
+             help="the served models root (default serving/models)")
     report.add_argument("--logs", metavar="PATH",
                         help="request-log file, folder or prefix (default: the model's "
                              "logging_config in models.config)")
@@ -220,7 +229,7 @@ def _shadow_command(args) -> int:
     thresholds = dataclasses.replace(
         defaults, max_p95_ratio=ratio,
         min_agreement=defaults.min_agreement if args.min_agreement is None else args.min_agreement)
-    root = pathlib.Path(args.models_root) if args.models_root else configs.DEFAULT_MODELS_ROOT
+    root = pathlib.Path(args.models_root) if args.models_root else settings.SERVING_ROOT
     try:
         report = shadow_report.build_report(root, args.model, thresholds,
                                             pathlib.Path(args.logs) if args.logs else None,
@@ -266,7 +275,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = server.parse_flags(build_parser(), _join_option_values(argv))
+    args = serving_cli.parse_flags(build_parser(), _join_option_values(argv))
     if args.command in COMMANDS_USING_TENSORFLOW:
         quiet.import_tensorflow_quietly()
     try:

@@ -6,7 +6,9 @@ from typing import List, Mapping, Optional, Sequence
 
 from data import common, settings
 from models import registry
-from pipelines import progress, runner, text_table
+from pipelines import progress, run_guard, run_outcome, run_paths, runner, text_table
+from pipelines.run_options import RunOptions
+from pipelines.run_paths import RunPaths
 
 
 def prepare_datasets(model_names: Sequence[str], stream=sys.stdout) -> int:
@@ -41,21 +43,13 @@ class ModelResult:
     exit_code: int
 
 
-def _result_row(spec, outcome: runner.RunOutcome, rows: str) -> ModelResult:
-    from pipelines import run_info
-
-    info = outcome.facts.info
-    trainer = info.component("Trainer") if info else None
-    candidate = baseline = None
-    if info:
-        evaluation = info.output("Evaluator", "evaluation")
-        if evaluation:
-            overall = run_info.evaluation_metrics(evaluation.uri).get("Overall", {})
-            candidate = overall.get("candidate", {}).get(spec.key_metric)
-            baseline = overall.get("baseline", {}).get(spec.key_metric)
+def _result_row(spec, outcome: run_outcome.RunOutcome, rows: str) -> ModelResult:
+    """The table row of one model, from the facts its run summary was written from."""
+    facts = outcome.facts
+    trainer = facts.info.component("Trainer") if facts.info else None
     return ModelResult(spec.name, rows, trainer.seconds if trainer else None, spec.key_metric,
-                       candidate, baseline, bool(outcome.facts.blessed),
-                       outcome.facts.pushed_version, outcome.exit_code)
+                       facts.candidate.get(spec.key_metric), facts.baseline.get(spec.key_metric),
+                       bool(facts.blessed), facts.pushed_version, outcome.exit_code)
 
 
 def format_table(results: List[ModelResult]) -> str:
@@ -71,7 +65,8 @@ def format_table(results: List[ModelResult]) -> str:
     return "\n".join(text_table.align(rows))
 
 
-def _show_labels(spec, paths: runner.RunPaths, outcome: runner.RunOutcome, rollout: str, stream):
+def _show_labels(spec, paths: RunPaths, outcome: run_outcome.RunOutcome, rollout: str,
+                 stream):
     """The serving labels after a new version was pushed (the Pusher labelled it)."""
     if rollout == "none" or not outcome.new_version:
         return
@@ -92,83 +87,78 @@ def serving_line(state: Mapping) -> str:
             f"canary={shown(state.get('canary'))} ({state['config']})")
 
 
-def _run_one(spec, paths: runner.RunPaths, data_root, splits, rows: str, sample: bool,
-             runner_kind: str, beam_args, hyperparameters, tune: bool, enable_cache: bool,
-             infra_validation: bool, rollout: str, verbose: bool, accept_drift: bool,
-             stream, holdout_file: str = "", skip_latency_gate: bool = False,
-             engine: Optional[str] = None) -> ModelResult:
-    """Build, run, summarise and roll out one model while holding its pipeline root."""
-    runner.check_metadata(paths)
+def _run_one(spec, paths: RunPaths, data, options: RunOptions, guard: run_guard.SignalGuard,
+             engine: Optional[str], stream) -> run_outcome.RunOutcome:
+    """Build, run, summarise and roll out one model on `data` (data root, splits) while `guard`'s
+    block holds its pipeline root."""
+    data_root, splits = data
     log_path = paths.new_log_path()
-    stream.write(f"Running pipeline '{paths.pipeline_name}' ({runner_kind} runner); "
+    stream.write(f"Running pipeline '{paths.pipeline_name}' ({options.runner} runner); "
                  f"full logs: {log_path}\n")
     stream.flush()
-    with progress.captured_logs(str(log_path), verbose=verbose, stream=stream):
-        pipeline = runner.build(spec, paths, data_root, splits, sample=sample,
-                                beam_args=beam_args, enable_cache=enable_cache, tune=tune,
-                                hyperparameters=hyperparameters,
-                                infra_validation=infra_validation, accept_drift=accept_drift,
-                                rollout=rollout, holdout_file=holdout_file,
-                                skip_latency_gate=skip_latency_gate)
-        outcome = runner.run(spec, paths, pipeline, log_path, runner=runner_kind, engine=engine)
+    with progress.captured_logs(str(log_path), verbose=options.verbose, stream=stream):
+        pipeline = runner.build(spec, paths, data_root, splits, options)
+        outcome = runner.run(spec, paths, pipeline, log_path, options.runner, guard,
+                             engine=engine)
     stream.write(outcome.summary + "\n")
-    if outcome.exit_code == runner.EXIT_PUSHED:
-        _show_labels(spec, paths, outcome, rollout, stream)
-    return _result_row(spec, outcome, rows)
+    if outcome.exit_code == run_outcome.EXIT_PUSHED:
+        _show_labels(spec, paths, outcome, options.rollout, stream)
+    return outcome
 
 
-def run_models(model_names: Sequence[str], data_dir: Optional[str] = None, sample: bool = False,
-               runner_kind: str = "local", home: Optional[str] = None,
-               serving_dir: Optional[str] = None, beam_args: Sequence[str] = (),
-               hyperparameters: Optional[Mapping] = None, tune: bool = False,
-               enable_cache: bool = True, infra_validation: bool = True, rollout: str = "canary",
-               verbose: bool = False, wait: bool = True, accept_drift: bool = False,
-               stream=sys.stdout, holdout_file: str = "", skip_latency_gate: bool = False) -> int:
+def _on_cluster(options: RunOptions):
+    """(options, engine): with `--runner flink` the cluster is checked before any component
+    starts and its Beam arguments go first; `engine` names it in a failure line."""
+    if options.runner != "flink":
+        return options, None
+    from pipelines.cluster import flink
+
+    cluster = flink.require_healthy()
+    return (dataclasses.replace(options, beam_args=tuple(flink.beam_args(cluster))
+                                + options.beam_args), cluster.describe())
+
+
+def _rows(spec, data_root) -> str:
+    """The data's rows per split for the table, from the prepared data's manifest ('?' unknown)."""
+    counts = (common.load_manifest(data_root) or {}).get("rows", {})
+    return "/".join(f"{counts[s]:,}" for s in spec.splits if s in counts) or "?"
+
+
+def run_models(model_names: Sequence[str], options: RunOptions, stream=sys.stdout) -> int:
     """Runs each model's pipeline in turn, one run per pipeline root at a time (waiting for
-    another run that holds it unless `wait` is False; `accept_drift` lets the data gate pass drift;
-    `holdout_file` replaces the golden holdout; `skip_latency_gate`); returns 1 if any run failed, the signal's
-    code when interrupted, else the highest exit code (0 when every model was pushed)."""
+    another run that holds it unless `options.wait` is False); returns 1 if any run failed, the
+    signal's code when interrupted, else the highest exit code (0 when every model was pushed)."""
+    if len(model_names) > 1 and (options.pipeline_root or options.serving_dir):
+        raise ValueError("--pipeline-root and --serving-dir apply to one model; "
+                         "drop them with --model all")
+    options, engine = _on_cluster(options)
     results: List[ModelResult] = []
     codes: List[int] = []
-    engine = None
-    if runner_kind == "flink":  # checked before any component starts
-        from pipelines.cluster import flink
-
-        cluster = flink.require_healthy()
-        beam_args, engine = flink.beam_args(cluster) + list(beam_args), cluster.describe()
     for name in model_names:
         spec = registry.get(name)
-        if len(model_names) > 1 and (home or serving_dir):
-            raise ValueError("--pipeline-root and --serving-dir apply to one model; "
-                             "drop them with --model all")
-        paths = runner.default_paths(spec, sample=sample, home=home, serving_dir=serving_dir)
-        data_root, splits = runner.resolve_data(spec, data_dir, sample)
-        manifest = common.load_manifest(data_root) or {}
-        counts = manifest.get("rows", {})
-        rows = "/".join(f"{counts[s]:,}" for s in spec.splits if s in counts) or "?"
+        paths = run_paths.default_paths(spec, sample=options.sample, home=options.pipeline_root,
+                                        serving_dir=options.serving_dir)
+        data = run_paths.resolve_data(spec, options.data_dir, options.sample)
+        rows = _rows(spec, data[0])
         try:
-            with runner.stop_on_signals(), \
-                    runner.exclusive_pipeline_root(paths, wait=wait, stream=stream):
-                result = _run_one(spec, paths, data_root, splits, rows, sample, runner_kind, beam_args,
-                                  hyperparameters, tune, enable_cache, infra_validation, rollout,
-                                  verbose, accept_drift, stream, holdout_file,
-                                  skip_latency_gate, engine)
-        except runner.PipelineBusy as busy:
+            with run_guard.guarded(paths, wait=options.wait, stream=stream) as guard:
+                outcome = _run_one(spec, paths, data, options, guard, engine, stream)
+        except run_guard.PipelineBusy as busy:
             stream.write(f"Not running '{paths.pipeline_name}': {busy}\n")
-            codes.append(runner.EXIT_BUSY)
+            codes.append(run_outcome.EXIT_BUSY)
             continue
-        except runner.MetadataUnusable as problem:
+        except run_guard.MetadataUnusable as problem:
             stream.write(f"Not running '{paths.pipeline_name}': {problem}\n")
-            codes.append(runner.EXIT_FAILED)
+            codes.append(run_outcome.EXIT_FAILED)
             continue
-        except runner.RunInterrupted as stop:  # outside the run: waiting for the lock, rollout
+        except run_guard.RunInterrupted as stop:  # outside the run: waiting for the lock, rollout
             stream.write(f"Stopped by {stop.args[0]} ('{paths.pipeline_name}'); run the same "
                          "command again to resume from the cache.\n")
             return stop.exit_code
-        results.append(result)
-        codes.append(result.exit_code)
-        if result.exit_code > 128:
-            return result.exit_code
+        results.append(_result_row(spec, outcome, rows))
+        codes.append(outcome.exit_code)
+        if outcome.exit_code > 128:
+            return outcome.exit_code
     if len(results) > 1:
         stream.write("\n" + format_table(results) + "\n")
-    return runner.EXIT_FAILED if runner.EXIT_FAILED in codes else max(codes)
+    return run_outcome.EXIT_FAILED if run_outcome.EXIT_FAILED in codes else max(codes)

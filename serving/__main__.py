@@ -1,6 +1,6 @@
-"""`python -m serving --port=8500 --rest_api_port=8501 ...`: the local server without the CLI."""
+"""`python -m serving --port=8500 --rest_api_port=8501 ...`: the local server without `tfxp`."""
 import sys
 
-from serving.server.server import main
+from serving.cli import server_main
 
-sys.exit(main())
+sys.exit(server_main())

@@ -9,8 +9,11 @@ import inspect
 import json
 import pathlib
 import sys
+from typing import List, Optional
 
+from data import settings
 from serving.config import configs
+from serving.config.flag_spellings import add_flag
 
 
 def _add_command(subparsers, name: str, func, summary: str) -> argparse.ArgumentParser:
@@ -23,8 +26,10 @@ def _add_command(subparsers, name: str, func, summary: str) -> argparse.Argument
 
 
 def _add_models_root(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--models_root", "--models-root", type=pathlib.Path,
-                        default=configs.DEFAULT_MODELS_ROOT)
+    add_flag(parser, "--models-root", "--models_root", type=pathlib.Path,
+             default=settings.SERVING_ROOT,
+             help="the served models root: <model>/<version>/ and models.config "
+                  "(default serving/models)")
 
 
 def _failed(command: str, error: Exception) -> int:
@@ -42,6 +47,36 @@ def serving_parser(prog: str = "tfxp") -> argparse.ArgumentParser:
     add_predict_parser(subparsers)
     add_canary_parser(subparsers)
     return parser
+
+
+def parse_flags(parser: argparse.ArgumentParser,
+                argv: Optional[List[str]]) -> argparse.Namespace:
+    """Parse `argv` the way old tensorflow_model_server start-up scripts need: a --flag only the
+    real server knows is kept in `ignored_flags` (warned about at start) instead of ending the
+    parse. Only a command whose parser went through `add_server_flags` keeps unknown flags; for
+    any other command of the same parser (e.g. `tfxp run --typo`) they stay an error."""
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        if not getattr(args, "keeps_unknown_flags", False):
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        args.ignored_flags = list(args.ignored_flags) + unknown
+    return args
+
+
+def server_parser(prog: str = "python -m serving") -> argparse.ArgumentParser:
+    """The stand-alone parser of `python -m serving`; parsed with `parse_flags`, it is tolerant like
+    `tfxp serve`, so a start-up script written for tensorflow_model_server runs as it is."""
+    from serving.server.server import add_server_flags
+    parser = argparse.ArgumentParser(prog=prog,
+                                     description="TF-Serving-compatible local model server.")
+    add_server_flags(parser)
+    return parser
+
+
+def server_main(argv: Optional[List[str]] = None) -> int:
+    """`python -m serving`: parse tensorflow_model_server's flags and serve until a signal."""
+    from serving.server.server import run
+    return run(parse_flags(server_parser(), argv))
 
 
 def add_serve_parser(subparsers) -> argparse.ArgumentParser:
@@ -75,9 +110,9 @@ def add_predict_parser(subparsers) -> argparse.ArgumentParser:
     source.add_argument("--json", help="JSON file: a list of rows or {\"instances\": [...]}")
     source.add_argument("--csv", help="CSV file with a header line")
     parser.add_argument("--host", default="localhost")
-    parser.add_argument("--rest_port", "--rest-port", type=int, default=8501)
-    parser.add_argument("--grpc_port", "--grpc-port", type=int, default=8500)
-    parser.add_argument("--canary-fraction", "--canary_fraction", type=float, default=None,
+    add_flag(parser, "--rest-port", "--rest_port", type=int, default=8501)
+    add_flag(parser, "--grpc-port", "--grpc_port", type=int, default=8500)
+    add_flag(parser, "--canary-fraction", "--canary_fraction", type=float, default=None,
                         help="fraction of requests sent to label canary (rest go to stable)")
     parser.add_argument("--requests", type=int, default=100,
                         help="number of requests in canary-split mode")
@@ -113,7 +148,7 @@ def add_canary_parser(subparsers) -> argparse.ArgumentParser:
     parser = _add_command(subparsers, "canary", _canary,
                           "canary lifecycle: status, start, set-weight, promote, rollback, watch")
     _add_models_root(parser)
-    parser.add_argument("--k8s-dir", "--k8s_dir", type=pathlib.Path, default=None,
+    add_flag(parser, "--k8s-dir", "--k8s_dir", type=pathlib.Path, default=None,
                         help="also regenerate the Kubernetes manifests there (e.g. serving/rollout/k8s)")
     actions = parser.add_subparsers(dest="canary_command", required=True, metavar="ACTION")
     actions.add_parser("status", help="per model: stable, canary, weight, versions on disk")
@@ -140,13 +175,13 @@ def add_canary_parser(subparsers) -> argparse.ArgumentParser:
     watch.add_argument("model")
     watch.add_argument("--steps", default="10,25,50,100", help="weights in percent")
     watch.add_argument("--interval", default="30s", help="time between looks, e.g. 30s, 500ms")
-    watch.add_argument("--min-requests", "--min_requests", type=int, default=100,
+    add_flag(watch, "--min-requests", "--min_requests", type=int, default=100,
                        help="canary requests needed in a step before it can pass")
-    watch.add_argument("--max-error-margin", "--max_error_margin", type=float, default=0.01,
+    add_flag(watch, "--max-error-margin", "--max_error_margin", type=float, default=0.01,
                        help="allowed canary error rate above stable's (absolute, default 0.01)")
-    watch.add_argument("--max-p99-ratio", "--max_p99_ratio", type=float, default=1.5,
+    add_flag(watch, "--max-p99-ratio", "--max_p99_ratio", type=float, default=1.5,
                        help="allowed canary p99 / stable p99 (default 1.5)")
-    watch.add_argument("--latency-floor-ms", "--latency_floor_ms", type=float, default=10.0,
+    add_flag(watch, "--latency-floor-ms", "--latency_floor_ms", type=float, default=10.0,
                        help="p99s below this count as equal to it, so noise between fast "
                             "versions is no breach (default 10)")
     watch.add_argument("--shadow", action="store_true",
@@ -155,7 +190,7 @@ def add_canary_parser(subparsers) -> argparse.ArgumentParser:
     watch.add_argument("--timeout", default=None,
                        help="roll back when no decision is reached in this time (e.g. 30m)")
     for group in ("stable", "canary"):
-        watch.add_argument(f"--{group}-metrics", f"--{group}_metrics", action="append",
+        add_flag(watch, f"--{group}-metrics", f"--{group}_metrics", action="append",
                            default=None, dest=f"{group}_metrics",
                            help=f"Prometheus URL of a {group}-group server (repeat per pod; "
                                 "tfxp or tensorflow_model_server metrics; default: the running "
@@ -236,9 +271,9 @@ def add_router_parser(subparsers) -> argparse.ArgumentParser:
                           "nginx in front of a stable and a canary serving group (weighted split)")
     _add_models_root(parser)
     parser.add_argument("--port", type=int, default=8500, help="router gRPC port (default 8500)")
-    parser.add_argument("--rest_api_port", "--rest-api-port", type=int, default=8501,
+    add_flag(parser, "--rest-api-port", "--rest_api_port", type=int, default=8501,
                         help="router REST port (default 8501)")
-    parser.add_argument("--ssl_config_file", "--ssl-config-file", type=pathlib.Path,
+    add_flag(parser, "--ssl-config-file", "--ssl_config_file", type=pathlib.Path,
                         default=None,
                         help="TF Serving's SSLConfig text proto: nginx terminates TLS on both "
                              "ports with its key and certificate, and with client_verify admits "
@@ -248,7 +283,7 @@ def add_router_parser(subparsers) -> argparse.ArgumentParser:
 
 def _router(args) -> int:
     """Starts two local model servers (stable.config and canary.config, generated from
-    models.config) on free ports and nginx on --port (gRPC) and --rest_api_port (REST), splitting
+    models.config) on free ports and nginx on --port (gRPC) and --rest-api-port (REST), splitting
     each model's traffic by its canary weight."""
     from serving.rollout import router
     try:

@@ -1,5 +1,6 @@
 """The serve/predict/canary subcommands on a parent parser: tensorflow_model_server's flag forms,
 clear flag errors, and the canary commands' exit codes (no server needed)."""
+import argparse
 import json
 
 import pytest
@@ -7,11 +8,11 @@ import pytest
 from serving import cli
 from serving.config.testing import fake_versions
 from serving.rollout import canary
-from serving.server import server
+from serving.server.server import add_server_flags
 
 
 def test_serve_accepts_tensorflow_model_server_flags_and_warns_on_the_rest():
-    args = server.parse_flags(cli.serving_parser(), [
+    args = cli.parse_flags(cli.serving_parser(), [
         "serve", "--port=9000", "--rest_api_port=9001", "--model_config_file=/srv/tfs/m.config",
         "--enable_batching", "--allow_version_labels_for_unavailable_models=false",
         "--model_config_file_poll_wait_seconds=5", "--use_tfrt=true",
@@ -36,12 +37,39 @@ def test_canary_cli_round_trip(tmp_path, capsys):
     fake_versions(tmp_path, "census", 1, 2)
     canary.on_push(tmp_path, "census", 1)
     parser = cli.serving_parser()
-    args = parser.parse_args(["canary", f"--models_root={tmp_path}", "start", "census"])
+    args = parser.parse_args(["canary", f"--models-root={tmp_path}", "start", "census"])
     assert args.func(args) == 0
     assert json.loads(capsys.readouterr().out)["census"]["canary"] == 2
-    args = parser.parse_args(["canary", f"--models_root={tmp_path}", "promote", "census"])
+    args = parser.parse_args(["canary", f"--models-root={tmp_path}", "promote", "census"])
     assert args.func(args) == 0
     capsys.readouterr()
-    args = parser.parse_args(["canary", f"--models_root={tmp_path}", "promote", "census"])
+    args = parser.parse_args(["canary", f"--models-root={tmp_path}", "promote", "census"])
     assert args.func(args) == 1
     assert "no canary to promote" in capsys.readouterr().err
+
+
+def _main_parser():
+    main = argparse.ArgumentParser(prog="tfxp")
+    sub = main.add_subparsers(dest="command")
+    add_server_flags(sub.add_parser("serve"))
+    sub.add_parser("run").add_argument("--model")
+    return main
+
+
+def test_unknown_flags_of_the_serve_command_become_warnings():
+    args = cli.parse_flags(_main_parser(), ["serve", "--port=1", "--no_such_flag=3",
+                                            "--use_tfrt=true"])
+    assert args.port == 1
+    assert args.ignored_flags == ["--use_tfrt=true", "--no_such_flag=3"]
+
+
+def test_unknown_flags_of_another_command_stay_an_error(capsys):
+    with pytest.raises(SystemExit) as stop:
+        cli.parse_flags(_main_parser(), ["run", "--model=census", "--no_such_flag=3"])
+    assert stop.value.code == 2
+    assert "unrecognized arguments: --no_such_flag=3" in capsys.readouterr().err
+
+
+def test_the_stand_alone_server_parser_keeps_unknown_flags():
+    args = cli.parse_flags(cli.server_parser(), ["--rest_api_port=0", "--made_up=1"])
+    assert args.rest_api_port == 0 and args.ignored_flags == ["--made_up=1"]

@@ -71,11 +71,11 @@ def _status_command(args) -> int:
 
 def _train_command(args) -> int:
     from models import registry
-    from pipelines import runner
+    from pipelines import run_paths
     from pipelines.cluster import trainer_workers
 
-    paths = runner.default_paths(registry.get(args.model), sample=args.sample,
-                                 home=args.pipeline_root)
+    paths = run_paths.default_paths(registry.get(args.model), sample=args.sample,
+                                    home=args.pipeline_root)
     try:
         model = trainer_workers.run_workers(str(paths.metadata_path), paths.pipeline_name,
                                             args.output, workers=args.workers,

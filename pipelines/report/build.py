@@ -7,11 +7,10 @@ from typing import List, Optional, Sequence
 
 from data import settings
 from models import registry
-from pipelines import runner, shadow_report
+from pipelines import run_paths, shadow_report
 from pipelines.report import canary_section, data_facts, gather, render, serving_facts
 from serving.rollout import canary_watch
 
-DEFAULT_OUT_DIR = settings.REPORTS_DIR
 
 
 @dataclasses.dataclass
@@ -44,7 +43,7 @@ def build_reports(model_names: Sequence[str], out_dir, sample: bool = False,
     rows, reports, missing = [], [], []
     for name in model_names:
         spec = registry.get(name)
-        paths = runner.default_paths(spec, sample=sample, home=home)
+        paths = run_paths.default_paths(spec, sample=sample, home=home)
         models_root = paths.serving_model_dir.parent
         row = {"model": name, "key_metric": spec.key_metric, "note": "", "runs": 0,
                "labels": serving_facts.serving_labels(models_root / "models.config")
@@ -85,7 +84,7 @@ def build_reports(model_names: Sequence[str], out_dir, sample: bool = False,
     return BuildResult(index, pages, missing, time.monotonic() - started)
 
 
-def write_reports(model_names: Sequence[str], out_dir=DEFAULT_OUT_DIR, sample: bool = False,
+def write_reports(model_names: Sequence[str], out_dir=settings.REPORTS_DIR, sample: bool = False,
                   home: Optional[str] = None) -> pathlib.Path:
     """Writes every model's latest-run report and the index; returns the index path."""
     return build_reports(model_names, out_dir, sample=sample, home=home).index

@@ -2,6 +2,7 @@
 import logging
 import sys
 
+from data import settings
 from models import registry
 
 
@@ -34,7 +35,7 @@ def report_command(args) -> int:
     if args.model != "all":
         registry.get(args.model)
     try:
-        result = build.build_reports(models, args.out or build.DEFAULT_OUT_DIR,
+        result = build.build_reports(models, args.out or settings.REPORTS_DIR,
                                      sample=args.sample,
                                      home=args.pipeline_root, run_id=args.run)
     except gather.NoRunsError as error:

@@ -142,6 +142,8 @@ def eval_thresholds(evaluation_uri: str) -> List[str]:
         config = load_eval_config(evaluation_uri)
     except Exception:  # an evaluation written without its config: nothing to describe
         return []
+    if config is None:  # TFMA's reader answers None when the folder holds no config
+        return []
     lines = []
     for spec in config.metrics_specs:
         for metric in spec.metrics:

@@ -31,7 +31,6 @@ STABLE, CANARY = "stable", "canary"
 # gRPC metadata / HTTP header naming the serving group a request must reach: the canary router
 # cannot read a version label inside a gRPC body, so labelled clients name the group here.
 GROUP_HEADER = "x-tfxp-group"
-DEFAULT_MODELS_ROOT = settings.SERVING_ROOT
 
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _LABEL = re.compile(r"^[a-zA-Z0-9_]+$")
@@ -385,7 +384,7 @@ def write_aux_configs(models_root: pathlib.Path) -> Dict[str, pathlib.Path]:
     return written
 
 
-def generate(models_root: pathlib.Path = DEFAULT_MODELS_ROOT) -> Dict[str, pathlib.Path]:
+def generate(models_root: pathlib.Path = settings.SERVING_ROOT) -> Dict[str, pathlib.Path]:
     """(Re)write all three configs; models.config keeps the labels of models already configured."""
     models_root.mkdir(parents=True, exist_ok=True)
     config_path = models_root / MODELS_CONFIG
@@ -416,7 +415,7 @@ def main(argv=None) -> int:
     import argparse
     parser = argparse.ArgumentParser(prog="python -m serving.config.configs", description=main.__doc__)
     parser.add_argument("command", choices=["generate"])
-    parser.add_argument("models_root", nargs="?", type=pathlib.Path, default=DEFAULT_MODELS_ROOT)
+    parser.add_argument("models_root", nargs="?", type=pathlib.Path, default=settings.SERVING_ROOT)
     args = parser.parse_args(argv)
     for path in generate(args.models_root).values():
         print(path)

@@ -13,6 +13,7 @@ import functools
 import pathlib
 from typing import Dict, Optional
 
+from data import settings
 from serving.config import configs, file_lock
 from serving.config.configs import CANARY, STABLE, ConfigError
 from serving.rollout import router
@@ -59,7 +60,7 @@ def _describe(entry, models_root: pathlib.Path) -> Dict:
                                                                         models_root))}
 
 
-def status(models_root: pathlib.Path = configs.DEFAULT_MODELS_ROOT) -> Dict[str, Dict]:
+def status(models_root: pathlib.Path = settings.SERVING_ROOT) -> Dict[str, Dict]:
     """Per model: stable, canary, served versions and versions on disk (read-only)."""
     config = _load(models_root)
     return {entry.name: _describe(entry, models_root)

@@ -23,6 +23,7 @@ gateway.yaml (the Gateway the routes attach to) and kustomization.yaml are writt
 import pathlib
 from typing import Dict, List, Sequence
 
+from data import settings
 from serving.config import configs
 from serving.config.configs import CANARY, STABLE
 from serving.rollout import router
@@ -284,7 +285,7 @@ def main(argv=None) -> int:
     import argparse
     parser = argparse.ArgumentParser(prog="python -m serving.rollout.manifests", description=main.__doc__)
     parser.add_argument("models_root", nargs="?", type=pathlib.Path,
-                        default=configs.DEFAULT_MODELS_ROOT)
+                        default=settings.SERVING_ROOT)
     parser.add_argument("out_dir", nargs="?", type=pathlib.Path,
                         default=pathlib.Path(__file__).resolve().parent / "k8s")
     args = parser.parse_args(argv)

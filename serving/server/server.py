@@ -11,9 +11,11 @@ import signal
 import sys
 import threading
 import time
-from typing import List, Optional
+from typing import List
 
+from data import settings
 from serving.config import configs
+from serving.config.flag_spellings import add_flag
 from serving.server import errors
 
 log = logging.getLogger("tfxp.serving")
@@ -112,33 +114,12 @@ def add_server_flags(parser: argparse.ArgumentParser) -> None:
     flag("unrecognized_label_hint", default="",
          help="[local server only] text added to the 'Unrecognized servable version label' "
               "refusal; the canary router names there the group that serves the label")
-    flag("models_root", type=pathlib.Path, default=configs.DEFAULT_MODELS_ROOT,
-         help="[local server only] model tree used when no config flags are given")
+    add_flag(parser, "--models-root", "--models_root", type=pathlib.Path,
+             default=settings.SERVING_ROOT,
+             help="[local server only] models root served when no config flags are given")
     for name in IGNORED_FLAGS:
         flag(name, action=_Ignored, nargs="?", default=None, help=argparse.SUPPRESS)
     parser.set_defaults(ignored_flags=[], keeps_unknown_flags=True)
-
-
-def parse_flags(parser: argparse.ArgumentParser, argv: Optional[List[str]]) -> argparse.Namespace:
-    """Parse `argv` the way old tensorflow_model_server start-up scripts need: a --flag only the
-    real server knows is kept in `ignored_flags` (warned about at start) instead of ending the
-    parse. Only a command whose parser went through `add_server_flags` keeps unknown flags; for
-    any other command of the same parser (e.g. `tfxp run --typo`) they stay an error."""
-    args, unknown = parser.parse_known_args(argv)
-    if unknown:
-        if not getattr(args, "keeps_unknown_flags", False):
-            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
-        args.ignored_flags = list(args.ignored_flags) + unknown
-    return args
-
-
-def build_parser(prog: str = "python -m serving") -> argparse.ArgumentParser:
-    """The stand-alone parser of `python -m serving`; parsed with `parse_flags`, it is tolerant like
-    `tfxp serve`, so a start-up script written for tensorflow_model_server runs as it is."""
-    parser = argparse.ArgumentParser(prog=prog,
-                                     description="TF-Serving-compatible local model server.")
-    add_server_flags(parser)
-    return parser
 
 
 class ModelServer:
@@ -394,8 +375,3 @@ def run(args) -> int:
     log.info("Shutting down")
     server.stop()
     return 0
-
-
-def main(argv: Optional[List[str]] = None) -> int:
-    """`python -m serving`: parse tensorflow_model_server's flags and serve until a signal."""
-    return run(parse_flags(build_parser(), argv))

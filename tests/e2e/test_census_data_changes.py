@@ -158,7 +158,7 @@ def test_served_requests_are_logged_and_tfxp_skew_finds_one_race_not_eval_rows(w
          {"signature_name": "serving_raw", "instances": [dict(r, race="Black") for r in batch]})
         for batch in batches])
 
-    arguments = ["skew", "--model", "census", "--version", "1", "--serving-dir",
+    arguments = ["skew", "--model", "census", "--version", "1", "--models-root",
                  str(workdir / "models"), "--pipeline-root", str(workdir / "home")]
     clean = run_tfxp(*arguments, "--logs", str(workdir / "models" / "request_logs" / "eval"))
     assert clean.returncode == 0, clean.stdout + clean.stderr

@@ -14,7 +14,8 @@ import pytest
 from components import holdout
 from data import settings
 from models.census import SPEC
-from pipelines import progress, runner
+from pipelines import progress, run_guard, run_outcome, run_paths, runner
+from pipelines.run_options import RunOptions
 from pipelines.report import gather, render
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]  # 4 pipeline runs: `make test-push-gates`
@@ -34,7 +35,7 @@ def _flip(source, target):
 
 
 def _paths(workdir, spec=SPEC):
-    return runner.default_paths(spec, sample=True, home=str(workdir / "home"),
+    return run_paths.default_paths(spec, sample=True, home=str(workdir / "home"),
                                 serving_dir=str(workdir / "models" / "census"))
 
 
@@ -42,9 +43,11 @@ def _run(workdir, data_root=SAMPLE, spec=SPEC, **options):
     paths = _paths(workdir, spec)
     log_path = paths.new_log_path()
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with progress.captured_logs(str(log_path), verbose=False):
-        pipeline = runner.build(spec, paths, data_root, ["train", "eval"], sample=True, **options)
-        return runner.run(spec, paths, pipeline, log_path)
+    with progress.captured_logs(str(log_path), verbose=False), \
+            run_guard.stop_on_signals() as guard:
+        pipeline = runner.build(spec, paths, data_root, ["train", "eval"],
+                                RunOptions(sample=True, **options))
+        return runner.run(spec, paths, pipeline, log_path, "local", guard)
 
 
 def _versions(workdir):
@@ -56,7 +59,7 @@ def _versions(workdir):
 def workdir(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("push_gates")
     first = _run(workdir)
-    assert first.exit_code == runner.EXIT_PUSHED, first.summary
+    assert first.exit_code == run_outcome.EXIT_PUSHED, first.summary
     assert "latency gate: skipped (no stable version yet (first run))" in first.summary
     assert "golden holdout: not judged (no stable version to compare with)" in first.summary
     assert holdout.recorded_files(str(workdir / "models" / "census" / "1")), \
@@ -70,7 +73,7 @@ def test_flipped_labels_win_on_their_eval_split_and_lose_on_the_holdout(workdir)
         _flip(SAMPLE / split / f"census_{split}.csv", flipped / split / f"census_{split}.csv")
     outcome = _run(workdir, flipped, NO_FLOORS, accept_drift=True, infra_validation=False)
     facts = outcome.facts
-    assert outcome.exit_code == runner.EXIT_NOT_BLESSED, outcome.summary
+    assert outcome.exit_code == run_outcome.EXIT_NOT_BLESSED, outcome.summary
     assert facts.candidate["auc"] > facts.baseline["auc"] + 0.5, outcome.summary
     assert facts.holdout_candidate["auc"] < facts.holdout_baseline["auc"] - 0.5, outcome.summary
     assert facts.lost_on == "holdout"
@@ -89,7 +92,7 @@ def test_flipped_labels_win_on_their_eval_split_and_lose_on_the_holdout(workdir)
 def test_a_candidate_with_a_heavy_serving_op_is_stopped_by_the_latency_gate(workdir):
     slow = dataclasses.replace(SPEC, run_fn="tests.e2e.slow_census.run_fn")
     outcome = _run(workdir, spec=slow)
-    assert outcome.exit_code == runner.EXIT_NOT_BLESSED, outcome.summary
+    assert outcome.exit_code == run_outcome.EXIT_NOT_BLESSED, outcome.summary
     assert outcome.facts.blessed, "the evaluation passed: only the gate stops it"
     gate = outcome.facts.latency_gate
     assert gate["verdict"] == "failed" and gate["p95_ratio"] > 1.25, gate
@@ -106,7 +109,7 @@ def test_a_candidate_with_a_heavy_serving_op_is_stopped_by_the_latency_gate(work
 
 def test_a_retrained_candidate_of_the_same_architecture_passes_and_is_pushed(workdir):
     outcome = _run(workdir, hyperparameters={"learning_rate": 0.011})
-    assert outcome.exit_code == runner.EXIT_PUSHED, outcome.summary
+    assert outcome.exit_code == run_outcome.EXIT_PUSHED, outcome.summary
     assert outcome.facts.latency_gate["verdict"] == "passed", outcome.summary
     assert "latency gate: passed: candidate p95 " in outcome.summary
     assert _versions(workdir) == [1, 2]

@@ -10,7 +10,7 @@ import tensorflow_transform as tft
 from data import sp500
 from models import registry
 from models.stock_trend import backtest, features
-from pipelines import run_info, runner
+from pipelines import run_info, run_outcome
 from tests.e2e.tfxp import run_tfxp
 
 SPEC = registry.get("stock_trend")
@@ -44,9 +44,9 @@ def test_sample_pipeline_normalises_on_train_only_and_gates_on_the_baselines(tmp
     assert "naive_persistence_macro_recall" in summary
     pushed = sorted(p for p in serving_dir.glob("*") if p.name.isdigit())
     if blessed:
-        assert code == runner.EXIT_PUSHED and len(pushed) == 1, summary
+        assert code == run_outcome.EXIT_PUSHED and len(pushed) == 1, summary
     else:
-        assert code == runner.EXIT_NOT_BLESSED and not pushed, summary
+        assert code == run_outcome.EXIT_NOT_BLESSED and not pushed, summary
         assert "macro_recall" in summary and "below the required minimum" in summary
 
     sample = {split: sp500.read_split(SPEC.sample_dir / split) for split in SPEC.splits}

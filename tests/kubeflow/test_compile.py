@@ -121,7 +121,8 @@ def local_pipelines(compiled_specs, tmp_path_factory):
     KFP rule so that TFX's compiler takes it for the parameter comparison."""
     import dataclasses
 
-    from pipelines import runner
+    from pipelines import run_paths, runner
+    from pipelines.run_options import RunOptions
 
     pipelines = {}
     for model in MODELS:
@@ -129,11 +130,10 @@ def local_pipelines(compiled_specs, tmp_path_factory):
             continue
         spec = registry.get(model)
         paths = dataclasses.replace(
-            runner.default_paths(spec, home=str(tmp_path_factory.mktemp(model))),
+            run_paths.default_paths(spec, home=str(tmp_path_factory.mktemp(model))),
             pipeline_name=kubeflow_compile.kfp_pipeline_name(model))
-        pipelines[model] = runner.build(
-            spec, paths, data_root=spec.sample_dir, splits=list(spec.splits),
-            infra_validation=True)
+        pipelines[model] = runner.build(spec, paths, spec.sample_dir, list(spec.splits),
+                                       RunOptions(infra_validation=True))
     return pipelines
 
 

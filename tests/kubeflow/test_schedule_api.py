@@ -9,6 +9,7 @@ import yaml
 from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 
+from data import settings
 from pipelines import cli
 from serving.server.process import free_port
 from tests.kubeflow.fake_kfp import FakeKfp
@@ -208,7 +209,7 @@ def test_an_unreachable_host_fails_fast_with_one_line(census_spec, capsys, monke
 
     import kfp
 
-    monkeypatch.setattr(schedule, "SPECS_DIR", census_spec.parent)
+    monkeypatch.setattr(settings, "KUBEFLOW_SPECS_DIR", census_spec.parent)
     clients = []
     monkeypatch.setattr(kfp, "Client", lambda **options: clients.append(options))
     host = f"http://127.0.0.1:{free_port()}"

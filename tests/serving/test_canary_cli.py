@@ -8,7 +8,7 @@ from serving.rollout import router
 def test_cli_drives_weights_and_manifests_and_refuses_bad_input(tmp_path, capsys):
     root = sample_state(tmp_path / "models")
     k8s = tmp_path / "k8s"
-    base = ["canary", "--models_root", str(root), "--k8s-dir", str(k8s)]
+    base = ["canary", "--models-root", str(root), "--k8s-dir", str(k8s)]
     assert cli.main(base + ["set-weight", "census", "30"]) == 0
     assert router.read_weights(root) == {"census": 30}
     assert "weight: 7000" in (k8s / "routes.yaml").read_text()

@@ -14,7 +14,7 @@ def test_predict_cli_rest_and_grpc_agree(server, tmp_path, capsys):
     host, rest_port = server.rest.rsplit(":", 1)
     grpc_port = server.grpc.rsplit(":", 1)[1]
     common = ["predict", "--model=census", f"--csv={rows}", f"--host={host}",
-              f"--rest_port={rest_port}", f"--grpc_port={grpc_port}"]
+              f"--rest-port={rest_port}", f"--grpc-port={grpc_port}"]
     parser = serving_parser()
     outputs = []
     for extra in ([], ["--grpc"], ["--signature=serving_raw"]):
@@ -35,7 +35,7 @@ def test_canary_split_reports_per_label(server, tmp_path, capsys):
     rows.write_text(json.dumps({"instances": [[1.0, 2.0]]}))
     host, port = server.rest.rsplit(":", 1)
     args = serving_parser().parse_args(["predict", "--model=half", f"--json={rows}",
-                                      f"--host={host}", f"--rest_port={port}",
+                                      f"--host={host}", f"--rest-port={port}",
                                       "--canary-fraction=0.3", "--requests=20"])
     assert args.func(args) == 0
     report = json.loads(capsys.readouterr().out)

@@ -1,7 +1,7 @@
 """--ssl_config_file as TF Serving reads it (SSLConfig: PEM key, certificate, custom CA,
 client_verify) on the local server's gRPC port, mutual TLS included, with certificates the test
 makes (start-up refusals: serving/server/server_test.py). The router
-(`tfxp router --ssl_config_file`, `make serve SSL_CONFIG=...`) terminates TLS with the same file."""
+(`tfxp router --ssl-config-file`, `make serve SSL_CONFIG=...`) terminates TLS with the same file."""
 import http.client
 import json
 import pathlib
