@@ -53,7 +53,9 @@ def run(repetitions: int = 300, model_dir: Optional[str] = None,
         started = time.monotonic()
         gate_failures, confirmations = 0, 0
         for _ in range(repetitions):
-            verdict = latency_gate.measure_and_decide(sends[0], sends[1], len(requests), settings)
+            verdict = latency_gate.measure_and_decide(
+                lambda: latency_gate.measure(sends[0], sends[1], len(requests), settings),
+                settings.ratio)
             gate_failures += not verdict.passed
             confirmations += len(verdict.measurements) - 1
             first_candidate, first_stable = verdict.measurements[0]

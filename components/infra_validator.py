@@ -148,7 +148,8 @@ def latency_gate(model_path: str, stable_path: str, serialized: List[bytes],
             senders[name] = (lambda stub, batch: lambda i: stub.Predict(batch[i], timeout=30))(
                 stub, requests[name])
         verdict = latency_gate_module.measure_and_decide(
-            senders["candidate"], senders["stable"], len(serialized), settings)
+            lambda: latency_gate_module.measure(senders["candidate"], senders["stable"],
+                                                len(serialized), settings), settings.ratio)
     candidate, stable = verdict.measurements[-1]
     return latency_gate_module.GateResult(verdict.passed, verdict.reason, settings, candidate,
                                           stable, stable_version, request_source,

@@ -232,18 +232,19 @@ class Verdict:
     measurements: List[Tuple[VersionLatency, VersionLatency]]
 
 
-def measure_and_decide(send_candidate: Callable[[int], None], send_stable: Callable[[int], None],
-                       request_count: int, settings: GateSettings) -> Verdict:
-    """Measures and decides; a candidate found slower (with no failed request) is measured once
-    more and fails only if the second measurement says so too. A real regression is slower in
-    both; a burst from another process on a shared machine rarely strikes two measurements
-    alike (measured: bench.latency_gate_noise, docs/push_gates.md)."""
-    measurements = [measure(send_candidate, send_stable, request_count, settings)]
-    passed, reason = decide(*measurements[0], settings.ratio)
+def measure_and_decide(measure_once: Callable[[], Tuple[VersionLatency, VersionLatency]],
+                       ratio: float) -> Verdict:
+    """Measures (`measure_once`: one run of `measure`, candidate and stable) and decides; a
+    candidate found slower (with no failed request) is measured once more and fails only if the
+    second measurement says so too. A real regression is slower in both; a burst from another
+    process on a shared machine rarely strikes two measurements alike (measured:
+    bench.latency_gate_noise, docs/push_gates.md)."""
+    measurements = [measure_once()]
+    passed, reason = decide(*measurements[0], ratio)
     if not passed and not measurements[0][0].failures and measurements[0][1].latencies_ms:
         first = reason
-        measurements.append(measure(send_candidate, send_stable, request_count, settings))
-        passed, reason = decide(*measurements[1], settings.ratio)
+        measurements.append(measure_once())
+        passed, reason = decide(*measurements[1], ratio)
         reason = (f"{reason} (confirmation measurement; the first: {first})" if not passed else
                   f"{reason} (a confirmation measurement; the first was not: {first})")
     return Verdict(passed, reason, measurements)

@@ -52,29 +52,30 @@ def test_rounds_alternate_and_both_versions_get_the_same_requests():
     assert candidate.requests == stable.requests == 20 and len(candidate.rounds) == 4
 
 
-def _timed_sender(latencies_ms):
-    """A `send` that takes the next of `latencies_ms` (in ms) each call, cycling."""
-    import time
-
-    calls = [0]
-
-    def send(index):
-        time.sleep(latencies_ms[calls[0] % len(latencies_ms)] / 1000.0)
-        calls[0] += 1
-    return send
+def _rounds(*latencies_ms: float) -> latency_gate.VersionLatency:
+    """A version's measurement: one round per latency, four requests each."""
+    side = latency_gate.VersionLatency([])
+    for value in latencies_ms:
+        side.rounds.append([value] * 4)
+        side.latencies_ms += [value] * 4
+    return side
 
 
 def test_a_candidate_found_slower_is_measured_again_and_fails_only_if_slower_twice():
-    settings = latency_gate.GateSettings(rounds=12, requests_per_round=2, concurrency=1)
-    requests_per_measurement = (settings.rounds + 1) * settings.requests_per_round
-    burst_then_quiet = _timed_sender([60.0] * requests_per_measurement + [10.0] * 1000)
-    verdict = latency_gate.measure_and_decide(burst_then_quiet, _timed_sender([10.0]), 10, settings)
+    stable = _rounds(*[10.0] * 20)
+    burst_then_quiet = iter([(_rounds(*[60.0] * 20), stable), (_rounds(*[10.5] * 20), stable)])
+    verdict = latency_gate.measure_and_decide(lambda: next(burst_then_quiet), 1.25)
     assert verdict.passed and len(verdict.measurements) == 2
-    assert "a confirmation measurement; the first was not: " in verdict.reason
-    verdict = latency_gate.measure_and_decide(_timed_sender([60.0]), _timed_sender([10.0]), 10,
-                                              settings)
+    assert "a confirmation measurement; the first was not: candidate p95 60.00 ms" in verdict.reason
+    verdict = latency_gate.measure_and_decide(lambda: (_rounds(*[60.0] * 20), stable), 1.25)
     assert not verdict.passed and len(verdict.measurements) == 2
-    assert "(confirmation measurement; the first: candidate p95" in verdict.reason
+    assert "(confirmation measurement; the first: candidate p95 60.00 ms" in verdict.reason
+    verdict = latency_gate.measure_and_decide(lambda: (_rounds(*[10.0] * 20), stable), 1.25)
+    assert verdict.passed and len(verdict.measurements) == 1
+    failing = _rounds(*[10.0] * 20)
+    failing.failures, failing.first_error = 1, "RpcError: boom"
+    verdict = latency_gate.measure_and_decide(lambda: (failing, stable), 1.25)
+    assert not verdict.passed and len(verdict.measurements) == 1  # a failed request: no retry
 
 
 class _Heavier(tf.Module):
