@@ -236,7 +236,15 @@ def _shadow(canary, args):
     if len(words) != 1 or words == ["stop"]:
         raise configs.ConfigError(f"expected `canary shadow MODEL [--version N]` or "
                                   f"`canary shadow stop MODEL`, got {' '.join(words)!r}")
-    return canary.shadow(args.models_root, words[0], args.version)
+    result = canary.shadow(args.models_root, words[0], args.version)
+    entry = configs.model_entry(
+        configs.read_models_config(pathlib.Path(args.models_root) / configs.MODELS_CONFIG), words[0])
+    if not entry.logging_config.log_collector_config.filename_prefix:
+        print(f"note: {words[0]} logs no requests, so `tfxp shadow report {words[0]}` will have "
+              f"nothing to compare: add a logging_config to its entry in "
+              f"{pathlib.Path(args.models_root) / configs.MODELS_CONFIG} (docs/shadow.md)",
+              file=sys.stderr)
+    return result
 
 
 def _write_k8s(args) -> None:

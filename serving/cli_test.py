@@ -48,6 +48,26 @@ def test_canary_cli_round_trip(tmp_path, capsys):
     assert "no canary to promote" in capsys.readouterr().err
 
 
+def test_canary_shadow_says_when_the_model_logs_no_requests_for_the_report(tmp_path, capsys):
+    fake_versions(tmp_path, "census", 1, 2)
+    canary.on_push(tmp_path, "census", 1)
+    parser = cli.serving_parser()
+    args = parser.parse_args(["canary", f"--models-root={tmp_path}", "shadow", "census"])
+    assert args.func(args) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["census"]["shadow"] == 2
+    assert "note: census logs no requests, so `tfxp shadow report census` will have nothing " \
+           "to compare: add a logging_config" in captured.err
+    config = tmp_path / "models.config"
+    config.write_text(config.read_text().replace(
+        'base_path: "/models/census"',
+        'base_path: "/models/census" logging_config { log_collector_config '
+        '{ filename_prefix: "/tmp/logs/census" } sampling_config { sampling_rate: 1.0 } }'))
+    args = parser.parse_args(["canary", f"--models-root={tmp_path}", "shadow", "census"])
+    assert args.func(args) == 0
+    assert "logs no requests" not in capsys.readouterr().err
+
+
 def _main_parser():
     main = argparse.ArgumentParser(prog="tfxp")
     sub = main.add_subparsers(dest="command")
