@@ -124,8 +124,14 @@ def _write_config(cluster: Cluster) -> pathlib.Path:
                         # A Beam batch job has dozens of blocking result partitions; Flink's
                         # sort shuffle reserves 512 buffers for each by default and ran out
                         # ("Insufficient number of network buffers: required 512").
-                        "memory": {"process": {"size": "2048m"},
-                                   "network": {"min": "320m", "max": "320m"}},
+                        # Beam's Fn API data plane (gRPC on Netty) sends from direct memory,
+                        # which Flink caps at the off-heap sizes: on 10x census CsvExampleGen died
+                        # of "OutOfMemoryError: Direct buffer memory" with the defaults (task
+                        # off-heap 0, framework off-heap 128m).
+                        "memory": {"process": {"size": "3072m"},
+                                   "network": {"min": "320m", "max": "320m"},
+                                   "task": {"off-heap": {"size": "512m"}},
+                                   "framework": {"off-heap": {"size": "256m"}}},
                         "network": {"sort-shuffle": {"min-buffers": 64}}},
         "blob": {"server": {"port": "0"}},
         "parallelism": {"default": cluster.slots},
