@@ -133,7 +133,13 @@ def driver_properties(cluster: Cluster) -> Dict[str, str]:
         "spark.cores.max": str(cluster.cores), "spark.executor.cores": str(cluster.cores),
         "spark.default.parallelism": str(cluster.cores),
         "spark.executor.memory": "2g",
-        "spark.eventLog.enabled": "true", "spark.eventLog.dir": cluster.events_dir.as_uri(),
+        # Beam's jars from this machine's folder, before Spark's own: with Spark's Guava 14
+        # first, every application's first task failed ("NoSuchMethodError: ...Preconditions
+        # .checkState(boolean, String, long)" in gcsio) and was retried.
+        "spark.executor.extraClassPath": str(settings.SPARK_JOB_SERVER_JARS / "lib" / "*"),
+        # A Transform job logs ~300 MB of JSON events (Beam's metrics accumulators per stage).
+        "spark.eventLog.enabled": "true", "spark.eventLog.compress": "true",
+        "spark.eventLog.dir": cluster.events_dir.as_uri(),
         "spark.local.dir": str(cluster.home / "tmp"),
     }
 
@@ -200,7 +206,7 @@ def master_json(cluster: Cluster):
 
 def history(cluster: Cluster, path: str):
     """GET a path of the history server's REST API (e.g. '/applications')."""
-    return get_json(cluster.history_url + "/api/v1" + path)
+    return get_json(cluster.history_url + "/api/v1" + path, timeout=60.0)
 
 
 def status(cluster: Optional[Cluster]) -> Dict:
@@ -296,4 +302,11 @@ def beam_args(cluster: Cluster) -> List[str]:
     (jvm.loopback_beam_args), with Python's pre-optimisation: without it Beam's Python reads run
     on Spark in a single partition (apache/beam#24422)."""
     return jvm.loopback_beam_args(cluster.job_port, cluster.cores) + [
-        "--experiments=pre_optimize=all"]
+        "--experiments=pre_optimize=all", f"--files_to_stage={staged_jar()}"]
+
+
+def staged_jar() -> pathlib.Path:
+    """The one jar the job server stages to the executors (beam-runners-spark-3). Without a
+    files_to_stage, Beam stages its whole classpath, ~400 MB copied into the worker's folder by
+    every application; the executors read Beam's jars from spark.executor.extraClassPath."""
+    return sorted((settings.SPARK_JOB_SERVER_JARS / "lib").glob("beam-runners-spark-3-*.jar"))[0]
