@@ -28,7 +28,7 @@ JOB_SERVER_MAIN = "org.apache.beam.runners.flink.FlinkJobServerDriver"
 
 
 @dataclasses.dataclass
-class Cluster:
+class Cluster(jvm.Folders):
     """One local cluster: its folder and the ports `up` chose for it."""
 
     home: pathlib.Path
@@ -42,16 +42,6 @@ class Cluster:
     def rest_url(self) -> str:
         """Flink's REST API and web UI."""
         return f"http://localhost:{self.rest_port}"
-
-    @property
-    def logs_dir(self) -> pathlib.Path:
-        """The JobManager's, TaskManager's and job server's logs."""
-        return self.home / "logs"
-
-    @property
-    def staging_dir(self) -> pathlib.Path:
-        """Where the job server keeps the artifacts Beam stages (one folder every worker reads)."""
-        return self.home / "staging"
 
     def describe(self) -> str:
         """How errors and summaries name the cluster."""
@@ -234,20 +224,14 @@ def down(home: Optional[pathlib.Path] = None) -> Optional[Cluster]:
     stop_pid(job_server_pid(cluster))
     for pid in taskmanager_pids(cluster) + jobmanager_pids(cluster):
         stop_pid(pid)
-    for pid_file in (cluster.home / "pids").glob("*.pid"):
-        pid_file.unlink()
+    jvm.remove_pid_files(cluster.home)
     return cluster
 
 
 def require_healthy(home: Optional[pathlib.Path] = None) -> Cluster:
     """The running cluster, or a ClusterError naming it and what to do (before a run starts)."""
-    cluster = load(home)
-    report = status(cluster)
-    if not report["healthy"]:
-        where = cluster.describe() if cluster else f"Flink cluster '{CLUSTER_NAME}'"
-        raise ClusterError(f"{where} is not usable: {report['problem']}. Start it with "
-                           "`tfxp cluster up` (or `make cluster`).")
-    return cluster
+    return jvm.require_healthy(load(home), status, f"Flink cluster '{CLUSTER_NAME}'",
+                               "`tfxp cluster up` (or `make cluster`)")
 
 
 def beam_args(cluster: Cluster, parallelism: int = DEFAULT_SLOTS) -> List[str]:

@@ -31,6 +31,22 @@ class ClusterError(RuntimeError):
     """The cluster's tools are missing, it did not come up, or it is down."""
 
 
+class Folders:
+    """The folders under a local cluster's home (a base of the engines' Cluster dataclasses)."""
+
+    home: pathlib.Path
+
+    @property
+    def logs_dir(self) -> pathlib.Path:
+        """The cluster's daemons' and job server's logs."""
+        return self.home / "logs"
+
+    @property
+    def staging_dir(self) -> pathlib.Path:
+        """Where the job server keeps the artifacts Beam stages (one folder every worker reads)."""
+        return self.home / "staging"
+
+
 def state_path(home: pathlib.Path) -> pathlib.Path:
     """The file `up` writes the cluster's ports to."""
     return home / STATE_FILE
@@ -158,6 +174,22 @@ def wait_healthy(cluster, status: Callable[[object], Dict], parts: Sequence[Part
         raise ClusterError(f"{cluster.describe()} did not come up in {timeout:.0f}s: "
                            f"{report['problem']}; see the logs in {cluster.logs_dir}")
     return report
+
+
+def require_healthy(cluster, status: Callable[[object], Dict], unnamed: str, start: str):
+    """`cluster` when `status` says it is healthy, else a ClusterError naming it (or `unnamed`
+    when none was started), the problem and the command that starts it."""
+    report = status(cluster)
+    if not report["healthy"]:
+        where = cluster.describe() if cluster else unnamed
+        raise ClusterError(f"{where} is not usable: {report['problem']}. Start it with {start}.")
+    return cluster
+
+
+def remove_pid_files(home: pathlib.Path) -> None:
+    """Forgets the stopped daemons of the cluster in `home`."""
+    for pid_file in (home / "pids").glob("*.pid"):
+        pid_file.unlink()
 
 
 def loopback_beam_args(job_port: int, parallelism: int) -> List[str]:

@@ -34,7 +34,7 @@ SPARK_JAVA_OPENS = jvm.JAVA_OPENS.split() + [
 
 
 @dataclasses.dataclass
-class Cluster:
+class Cluster(jvm.Folders):
     """One local Spark cluster: its folder and the ports `up` chose for it."""
 
     home: pathlib.Path
@@ -63,19 +63,9 @@ class Cluster:
         return f"http://127.0.0.1:{self.history_port}"
 
     @property
-    def logs_dir(self) -> pathlib.Path:
-        """The master's, worker's, history server's and job server's logs."""
-        return self.home / "logs"
-
-    @property
     def events_dir(self) -> pathlib.Path:
         """Spark's event logs of the applications (what the history server reads)."""
         return self.home / "events"
-
-    @property
-    def staging_dir(self) -> pathlib.Path:
-        """Where the job server keeps the artifacts Beam stages."""
-        return self.home / "staging"
 
     def describe(self) -> str:
         """How errors and summaries name the cluster."""
@@ -281,20 +271,14 @@ def down(home: Optional[pathlib.Path] = None) -> Optional[Cluster]:
     for daemon in ("job-server", "worker", "history", "master"):
         for pid in pids(cluster, daemon):
             jvm.stop_pid(pid)
-    for pid_file in (cluster.home / "pids").glob("*.pid"):
-        pid_file.unlink()
+    jvm.remove_pid_files(cluster.home)
     return cluster
 
 
 def require_healthy(home: Optional[pathlib.Path] = None) -> Cluster:
     """The running cluster, or a ClusterError naming it and what to do (before a run starts)."""
-    cluster = load(home)
-    report = status(cluster)
-    if not report["healthy"]:
-        where = cluster.describe() if cluster else f"Spark cluster '{CLUSTER_NAME}'"
-        raise jvm.ClusterError(f"{where} is not usable: {report['problem']}. Start it with "
-                               "`tfxp cluster up --engine spark`.")
-    return cluster
+    return jvm.require_healthy(load(home), status, f"Spark cluster '{CLUSTER_NAME}'",
+                               "`tfxp cluster up --engine spark`")
 
 
 def beam_args(cluster: Cluster) -> List[str]:

@@ -9,6 +9,9 @@ component, each with the worker's 2 cores, and the history server's REST API sho
 each application split in at least 2 partitions (Python reads run in one partition without
 `pre_optimize=all`, apache/beam#24422) with no failed task.
 """
+import collections
+import time
+
 import pytest
 
 from pipelines import run_info
@@ -43,12 +46,14 @@ def _auc(home) -> float:
 
 
 def test_a_spark_cluster_that_is_down_stops_the_run_before_any_component(spark_work):
-    result = run_tfxp("run", "--model", "census", "--sample", "--runner", "spark",
-                      "--pipeline-root", str(spark_work["home"]), "--serving-dir",
-                      str(spark_work["destination"]))
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert "tfxp run: error: Spark cluster 'local' is not usable: no cluster was started. " \
-           "Start it with `tfxp cluster up --engine spark`" in result.stderr
+    status = run_tfxp("cluster", "status", "--engine", "spark")
+    assert (status.returncode, status.stdout) == (
+        1, "Spark cluster 'local' is not healthy: no cluster was started\n")
+    run = run_tfxp("run", "--model", "census", "--sample", "--runner", "spark", "--pipeline-root",
+                   str(spark_work["home"]), "--serving-dir", str(spark_work["destination"]))
+    assert run.returncode == 1 and "started" not in run.stdout, run.stdout + run.stderr
+    assert ("tfxp run: error: Spark cluster 'local' is not usable: no cluster was started. "
+            "Start it with `tfxp cluster up --engine spark`.") in run.stderr.splitlines()
     assert not spark_work["home"].exists()
 
 
@@ -81,12 +86,23 @@ def test_census_on_spark_pushes_a_blessed_model_as_good_as_the_direct_runners(sp
     assert abs(_auc(spark_work["home"]) - _auc(spark_work["direct_home"])) < AUC_NOISE
 
 
+def _history_of(cluster, finished, timeout: float = 300.0):
+    """The history server's finished applications once it has read the event logs of all the
+    `finished` ones (it scans the folder every 2 s; a large log takes a while to parse)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        applications = spark.history(cluster, "/applications?status=completed")
+        if sorted(app["id"] for app in applications) == sorted(finished):
+            return applications
+        assert time.monotonic() < deadline, (sorted(finished), applications)
+        time.sleep(2.0)
+
+
 def test_spark_apis_show_each_beam_component_ran_there_on_2_cores_and_partitions(spark_work):
     cluster = spark.load(spark_work["cluster"])
     info = run_info.load_run(str(spark_work["home"] / "metadata.sqlite"), PIPELINE)
     finished = {app["id"]: app for app in spark.master_json(cluster)["completedapps"]}
-    applications = spark.history(cluster, "/applications?status=completed")
-    assert sorted(app["id"] for app in applications) == sorted(finished)
+    applications = _history_of(cluster, finished)
     for component in BEAM_COMPONENTS:
         run = info.component(component)
         ran = [app for app in applications
@@ -99,8 +115,12 @@ def test_spark_apis_show_each_beam_component_ran_there_on_2_cores_and_partitions
                      if e["id"] != "driver"]
         assert sum(e["totalCores"] for e in executors) == 2, component
         stages = spark.history(cluster, f"/applications/{app}/stages")
-        assert stages and all(stage["status"] == "COMPLETE" for stage in stages), component
-        assert min(stage["numTasks"] for stage in stages) >= 2, component
+        # SKIPPED: a stage whose shuffle output an earlier job of the application computed.
+        statuses = collections.Counter(stage["status"] for stage in stages)
+        assert statuses["COMPLETE"] and set(statuses) <= {"COMPLETE", "SKIPPED"}, \
+            (component, statuses)
+        tasks = collections.Counter(stage["numTasks"] for stage in stages)
+        assert min(tasks) >= 2, (component, tasks)
         assert sum(stage["numFailedTasks"] for stage in stages) == 0, component
 
 
