@@ -105,6 +105,8 @@ def _write_properties(cluster: Cluster) -> pathlib.Path:
         "spark.history.fs.logDirectory": cluster.events_dir.as_uri(),
         "spark.history.ui.port": cluster.history_port,
         "spark.history.fs.update.interval": "2s",
+        # Parsed applications go to a disk store, not only the heap.
+        "spark.history.store.path": str(cluster.home / "history-store"),
         "spark.ui.reverseProxy": "false",
     }
     path = cluster.home / "conf" / "spark-defaults.conf"
@@ -134,17 +136,18 @@ def driver_properties(cluster: Cluster) -> Dict[str, str]:
     }
 
 
-def _daemon_env(cluster: Cluster) -> Dict[str, str]:
+def _daemon_env(cluster: Cluster, memory: str = "512m") -> Dict[str, str]:
     return dict(os.environ, SPARK_HOME=str(spark_home()), SPARK_LOCAL_IP="127.0.0.1",
-                SPARK_LOG_DIR=str(cluster.logs_dir), SPARK_DAEMON_MEMORY="512m",
+                SPARK_LOG_DIR=str(cluster.logs_dir), SPARK_DAEMON_MEMORY=memory,
                 SPARK_WORKER_DIR=str(cluster.home / "work"))
 
 
-def _start_class(cluster: Cluster, name: str, main: str, *args: str) -> None:
+def _start_class(cluster: Cluster, name: str, main: str, *args: str,
+                 memory: str = "512m") -> None:
     command = [str(spark_home() / "bin" / "spark-class"), main, *args,
                "--properties-file", str(cluster.home / "conf" / "spark-defaults.conf")]
     jvm.start_daemon(command, cluster.logs_dir / f"{name}.log", cluster.pid_file(name),
-                     env=_daemon_env(cluster))
+                     env=_daemon_env(cluster, memory))
 
 
 def _start_master(cluster: Cluster) -> None:
@@ -162,7 +165,9 @@ def _start_worker(cluster: Cluster) -> None:
 
 def _start_history(cluster: Cluster) -> None:
     cluster.events_dir.mkdir(exist_ok=True)
-    _start_class(cluster, "history", HISTORY_MAIN)
+    # Replaying Transform's event log (hundreds of MB of JSON) took more than a 512 MB heap
+    # ("OutOfMemoryError: Java heap space", HTTP 500 for the application's REST API).
+    _start_class(cluster, "history", HISTORY_MAIN, memory="2g")
 
 
 def _start_job_server(cluster: Cluster) -> None:
