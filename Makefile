@@ -15,7 +15,8 @@ export PYTHONDONTWRITEBYTECODE := 1
 DEBIAN_PACKAGES := dataset-fashion-mnist chromium nginx prometheus
 
 .PHONY: setup env system-packages data run test test-slow test-faults test-runners bench serve clean image test-image test-byod test-push-gates \
-	cluster-tools cluster-system-packages cluster test-cluster bench-cluster
+	cluster-tools cluster-system-packages cluster test-cluster bench-cluster spark-tools spark-cluster \
+	test-cluster-spark
 
 setup: env system-packages data
 
@@ -120,7 +121,7 @@ JOB_SERVER_POM := requirements/flink-job-server/pom.xml
 JOB_SERVER_DIR := .cache/jars/beam-runners-flink-1.19-job-server
 JOB_SERVER_STAMP := $(JOB_SERVER_DIR)/.installed
 
-cluster-tools: $(FLINK_STAMP) $(JOB_SERVER_STAMP)
+cluster-tools: $(FLINK_STAMP) $(JOB_SERVER_STAMP) spark-tools
 
 cluster-system-packages:
 	@$(MAKE) --no-print-directory system-packages DEBIAN_PACKAGES="$(CLUSTER_DEBIAN_PACKAGES)"
@@ -139,14 +140,51 @@ $(JOB_SERVER_STAMP): $(JOB_SERVER_POM) | cluster-system-packages
 		dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory=$(CURDIR)/$(JOB_SERVER_DIR)/lib
 	@touch $@
 
+# The Spark cluster of `--runner spark` (docs/cluster.md "Spark"): pyspark from PyPI (--no-deps,
+# its own venv) for the master, worker and history server JVMs and as the job server's Spark;
+# Beam's Spark 3 runner with its runtime jars from Maven Central (Spark itself is "provided").
+# slf4j-api 1.7 is left out: Spark's log4j2 binding needs its slf4j-api 2.
+SPARK_VERSION := $(shell sed -n 's/^SPARK_VERSION = "\(.*\)"/\1/p' pipelines/cluster/spark.py)
+SPARK_VENV := .cache/spark/venv
+SPARK_STAMP := $(SPARK_VENV)/.spark-$(SPARK_VERSION)
+SPARK_JOB_SERVER_POM := requirements/spark-job-server/pom.xml
+SPARK_JOB_SERVER_DIR := .cache/jars/beam-runners-spark-3-job-server
+SPARK_JOB_SERVER_STAMP := $(SPARK_JOB_SERVER_DIR)/.installed
+
+spark-tools: $(SPARK_STAMP) $(SPARK_JOB_SERVER_STAMP)
+
+$(SPARK_STAMP): | cluster-system-packages
+	@test -x $(SPARK_VENV)/bin/pip || $(PYTHON) -m venv $(SPARK_VENV)
+	@echo "Installing pyspark $(SPARK_VERSION) (--no-deps) into $(SPARK_VENV)"
+	@$(SPARK_VENV)/bin/pip install -q --disable-pip-version-check --no-deps \
+		pyspark==$(SPARK_VERSION) $(PIP_QUIET)
+	@touch $@
+
+$(SPARK_JOB_SERVER_STAMP): $(SPARK_JOB_SERVER_POM) | cluster-system-packages
+	@echo "Copying Beam's Spark runner jars ($(SPARK_JOB_SERVER_POM)) into $(SPARK_JOB_SERVER_DIR)"
+	@rm -rf $(SPARK_JOB_SERVER_DIR)/lib
+	@mvn -q -B -Dmaven.repo.local=$(CURDIR)/.cache/m2 -f $(SPARK_JOB_SERVER_POM) \
+		dependency:copy-dependencies -DincludeScope=runtime -DexcludeArtifactIds=slf4j-api \
+		-DoutputDirectory=$(CURDIR)/$(SPARK_JOB_SERVER_DIR)/lib
+	@touch $@
+
 # Starts (idempotently) the local Flink cluster; `tfxp cluster down` stops it.
 cluster: env cluster-tools
 	$(TFXP) cluster up
 
+# Starts (idempotently) the local Spark cluster; `tfxp cluster down --engine spark` stops it.
+spark-cluster: env spark-tools
+	$(TFXP) cluster up --engine spark
+
 # The census sample on Flink with proof from its REST API, the TaskManager fault, the two-worker
-# Trainer. Starts its own cluster in a temporary folder and stops it.
+# Trainer, then the census sample on Spark (test_spark_census.py). Each starts its own cluster in a
+# temporary folder and stops it.
 test-cluster: setup cluster-tools
 	$(PY) -m pytest -m cluster
+
+# The census sample on Spark only, with proof from the master's JSON API and the history server.
+test-cluster-spark: setup spark-tools
+	$(PY) -m pytest -m cluster -k spark
 
 # Census 1x and 10x on the Flink cluster vs the DirectRunner (about an hour on 2 cores).
 bench-cluster: setup cluster-tools

@@ -14,8 +14,8 @@ components, the pipelines and the Kubeflow tools all read the same values.
 | TFXP_REPORTS_DIR | reports/ | HTML reports |
 | TFXP_ALLOW_MISSING_TOOLS | unset | `1`: tests needing nginx, Chromium or prepared data skip instead of failing |
 | TFXP_MODELS_PATH | user_models/ | folders (os.pathsep-separated) searched for plug-in model packages |
-| TFXP_CACHE | .cache/ | downloaded tools: the Flink folder, the Beam job server's jars, Maven's repo |
-| TFXP_CLUSTER_HOME | tfx_root/cluster/ | the local Flink cluster's config, logs, pids, Beam staging |
+| TFXP_CACHE | .cache/ | downloaded tools: the Flink and Spark venvs, the Beam job servers' jars, Maven's repo |
+| TFXP_CLUSTER_HOME | tfx_root/cluster/ | the local Flink cluster's config, logs, pids, Beam staging; the Spark cluster's in its spark/ |
 """
 import os
 import pathlib
@@ -58,3 +58,6 @@ TOOLS_CACHE = _path("TFXP_CACHE", PROJECT_ROOT / ".cache")
 FLINK_VENV = TOOLS_CACHE / "flink" / "venv"
 FLINK_JOB_SERVER_JARS = TOOLS_CACHE / "jars" / "beam-runners-flink-1.19-job-server"
 CLUSTER_HOME = _path("TFXP_CLUSTER_HOME", TFX_HOME / "cluster")
+SPARK_VENV = TOOLS_CACHE / "spark" / "venv"
+SPARK_JOB_SERVER_JARS = TOOLS_CACHE / "jars" / "beam-runners-spark-3-job-server"
+SPARK_CLUSTER_HOME = CLUSTER_HOME / "spark"

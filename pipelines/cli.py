@@ -60,8 +60,8 @@ def _add_run_parser(subparsers) -> None:
                         help="use the small committed sample (quick check, lower thresholds)")
     parser.add_argument("--runner", choices=RUNNERS, default="local",
                         help="local/beam: TFX's LocalDagRunner/BeamDagRunner with Beam's "
-                             "DirectRunner; flink: the Beam components on the `tfxp cluster` "
-                             "Flink cluster (parallelism 2)")
+                             "DirectRunner; flink/spark: the Beam components on the `tfxp "
+                             "cluster` Flink or Spark cluster (parallelism 2)")
     parser.add_argument("--pipeline-root", metavar="DIR",
                         help="where artifacts, ML Metadata and logs go (default tfx_root/<pipeline>)")
     parser.add_argument("--serving-dir", metavar="DIR",

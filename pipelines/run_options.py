@@ -3,7 +3,7 @@ paths, the guard and the pipeline's builder read it, so no function re-lists the
 import dataclasses
 from typing import Mapping, Optional, Tuple
 
-RUNNERS = ("local", "beam", "flink")
+RUNNERS = ("local", "beam", "flink", "spark")
 ROLLOUTS = ("canary", "stable", "none")
 
 

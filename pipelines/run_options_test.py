@@ -21,7 +21,8 @@ def test_the_cli_builds_the_options_of_a_run():
 
 
 def test_an_unknown_runner_or_rollout_is_refused_by_name():
-    with pytest.raises(ValueError, match=r"runner must be one of \('local', 'beam', 'flink'\)"):
-        RunOptions(runner="spark")
+    with pytest.raises(ValueError,
+                       match=r"runner must be one of \('local', 'beam', 'flink', 'spark'\)"):
+        RunOptions(runner="dask")
     with pytest.raises(ValueError, match="rollout must be one of"):
         RunOptions(rollout="blue-green")

@@ -1,5 +1,5 @@
 """Builds one model's pipeline for a run on this machine and runs it with TFX's LocalDagRunner or
-BeamDagRunner (the Beam jobs on the Flink cluster with `--runner flink`).
+BeamDagRunner (the Beam jobs on the Flink or Spark cluster with `--runner flink|spark`).
 
 A run gets its own TFX run id and is read back from that run's pipeline-run context (never "the
 latest run"); run_guard holds the pipeline root and the signals, run_outcome says what happened.
@@ -65,7 +65,7 @@ def _orchestrator(kind: str, run_id: str):
     from tfx.orchestration.portable import runtime_parameter_utils
     from tfx.dsl.compiler import constants
 
-    if kind in ("local", "flink"):  # flink: local orchestration, Beam jobs on the cluster
+    if kind in ("local", "flink", "spark"):  # local orchestration, Beam jobs on the cluster
         base = tfx.orchestration.LocalDagRunner
     elif kind == "beam":
         from tfx.orchestration.beam.beam_dag_runner import BeamDagRunner as base

@@ -107,15 +107,14 @@ def _run_one(spec, paths: RunPaths, data, options: RunOptions, guard: run_guard.
 
 
 def _on_cluster(options: RunOptions):
-    """(options, engine): with `--runner flink` the cluster is checked before any component
-    starts and its Beam arguments go first; `engine` names it in a failure line."""
-    if options.runner != "flink":
+    """(options, engine): with `--runner flink|spark` the cluster is checked before any
+    component starts and its Beam arguments go first; `engine` names it in a failure line."""
+    if options.runner not in ("flink", "spark"):
         return options, None
-    from pipelines.cluster import flink
+    from pipelines.cluster import engines
 
-    cluster = flink.require_healthy()
-    return (dataclasses.replace(options, beam_args=tuple(flink.beam_args(cluster))
-                                + options.beam_args), cluster.describe())
+    beam_args, engine = engines.cluster_beam_args(options.runner, options.beam_args)
+    return dataclasses.replace(options, beam_args=tuple(beam_args)), engine
 
 
 def _rows(spec, data_root) -> str:

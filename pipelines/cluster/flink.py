@@ -12,36 +12,23 @@ import json
 import os
 import pathlib
 import shutil
-import signal
-import socket
 import subprocess
-import time
 import urllib.request
 from typing import Dict, List, Optional
 
 from data import settings
+from pipelines.cluster.jvm import (JAVA_OPENS, STATE_FILE, ClusterError, alive_pids,
+                                   loopback_beam_args, port_open, start_daemon, stop_pid)
+from pipelines.cluster import jvm
 from serving.rollout.router import free_port
 
 CLUSTER_NAME = "local"
 DEFAULT_SLOTS = 2
 JOB_SERVER_MAIN = "org.apache.beam.runners.flink.FlinkJobServerDriver"
-STATE_FILE = "cluster.json"
-# Java 17 needs these for Flink's and Beam's reflection (the list apache-flink's config.yaml ships).
-JAVA_OPENS = " ".join(
-    ["--add-exports=java.base/sun.net.util=ALL-UNNAMED",
-     "--add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED"]
-    + [f"--add-opens=java.base/{package}=ALL-UNNAMED" for package in (
-        "java.lang", "java.net", "java.io", "java.nio", "sun.nio.ch", "java.lang.reflect",
-        "java.text", "java.time", "java.util", "java.util.concurrent",
-        "java.util.concurrent.atomic", "java.util.concurrent.locks")])
-
-
-class ClusterError(RuntimeError):
-    """The cluster's tools are missing, it did not come up, or it is down."""
 
 
 @dataclasses.dataclass
-class Cluster:
+class Cluster(jvm.Folders):
     """One local cluster: its folder and the ports `up` chose for it."""
 
     home: pathlib.Path
@@ -55,16 +42,6 @@ class Cluster:
     def rest_url(self) -> str:
         """Flink's REST API and web UI."""
         return f"http://localhost:{self.rest_port}"
-
-    @property
-    def logs_dir(self) -> pathlib.Path:
-        """The JobManager's, TaskManager's and job server's logs."""
-        return self.home / "logs"
-
-    @property
-    def staging_dir(self) -> pathlib.Path:
-        """Where the job server keeps the artifacts Beam stages (one folder every worker reads)."""
-        return self.home / "staging"
 
     def describe(self) -> str:
         """How errors and summaries name the cluster."""
@@ -92,16 +69,9 @@ def job_server_classpath() -> str:
     return str(lib / "*")
 
 
-def _state_path(home: pathlib.Path) -> pathlib.Path:
-    return home / STATE_FILE
-
-
 def load(home: Optional[pathlib.Path] = None) -> Optional[Cluster]:
     """The cluster `up` recorded in `home` (running or not), or None."""
-    path = _state_path(pathlib.Path(home or settings.CLUSTER_HOME))
-    if not path.exists():
-        return None
-    return Cluster(**{**json.loads(path.read_text()), "home": path.parent})
+    return jvm.load_state(pathlib.Path(home or settings.CLUSTER_HOME), Cluster)
 
 
 def _write_config(cluster: Cluster) -> pathlib.Path:
@@ -159,30 +129,19 @@ def _daemon(cluster: Cluster, script: str, action: str) -> None:
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
 
 
-def _alive_pids(pid_file: pathlib.Path) -> List[int]:
-    pids = []
-    for line in pid_file.read_text().split() if pid_file.exists() else []:
-        try:
-            os.kill(int(line), 0)
-        except (ProcessLookupError, ValueError):
-            continue
-        pids.append(int(line))
-    return pids
-
-
 def taskmanager_pids(cluster: Cluster) -> List[int]:
     """The running TaskManager JVMs' pids."""
-    return _alive_pids(cluster.pid_file("taskexecutor"))
+    return alive_pids(cluster.pid_file("taskexecutor"))
 
 
 def jobmanager_pids(cluster: Cluster) -> List[int]:
     """The running JobManager JVM's pid (one, or none)."""
-    return _alive_pids(cluster.pid_file("standalonesession"))
+    return alive_pids(cluster.pid_file("standalonesession"))
 
 
 def job_server_pid(cluster: Cluster) -> Optional[int]:
     """The running job server's pid, or None."""
-    pids = _alive_pids(cluster.home / "pids" / "job-server.pid")
+    pids = alive_pids(cluster.home / "pids" / "job-server.pid")
     return pids[0] if pids else None
 
 
@@ -190,12 +149,6 @@ def rest(cluster: Cluster, path: str, timeout: float = 5.0):
     """GET a Flink REST API path (e.g. '/jobs/overview') and return its JSON."""
     with urllib.request.urlopen(cluster.rest_url + path, timeout=timeout) as response:
         return json.load(response)
-
-
-def _port_open(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(1.0)
-        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 def status(cluster: Optional[Cluster]) -> Dict:
@@ -219,7 +172,7 @@ def status(cluster: Optional[Cluster]) -> Dict:
         return dict(report, healthy=False,
                     problem=f"{overview.get('slots-total', 0)} of {cluster.slots} TaskManager "
                             "slots registered")
-    if not _port_open(cluster.job_port):
+    if not port_open(cluster.job_port):
         return dict(report, healthy=False,
                     problem=f"Beam's job server does not listen on localhost:{cluster.job_port}")
     return dict(report, healthy=True)
@@ -227,67 +180,22 @@ def status(cluster: Optional[Cluster]) -> Dict:
 
 def _start_job_server(cluster: Cluster) -> None:
     cluster.staging_dir.mkdir(parents=True, exist_ok=True)
-    log = open(cluster.logs_dir / "job-server.log", "ab")
     command = ["java", "-Xmx768m", *JAVA_OPENS.split(), "-cp", job_server_classpath(),
                JOB_SERVER_MAIN, f"--flink-master=localhost:{cluster.rest_port}",
                "--job-host=localhost", f"--job-port={cluster.job_port}",
                f"--artifact-port={cluster.artifact_port}", "--expansion-port=0",
                f"--artifacts-dir={cluster.staging_dir}"]
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                               stdin=subprocess.DEVNULL, start_new_session=True)
-    (cluster.home / "pids" / "job-server.pid").write_text(f"{process.pid}\n")
+    start_daemon(command, cluster.logs_dir / "job-server.log",
+                 cluster.home / "pids" / "job-server.pid")
 
 
-START_ATTEMPTS = 3
-
-
-def _wait_healthy(cluster: Cluster, timeout: float) -> Dict:
-    """Waits for the cluster, starting again a JVM that exited while starting: on a loaded
-    machine Pekko's remoting gives up after a fixed 10 s ("Could not create actor system:
-    Futures timed out after [10000 milliseconds]"; Flink's pekko.startup-timeout does not reach
-    it), and a second start usually succeeds."""
-    deadline = time.monotonic() + timeout
-    starts = {"JobManager": 1, "TaskManager": 1, "Beam job server": 1}
-    report = status(cluster)
-    while not report["healthy"] and time.monotonic() < deadline:
-        for what, alive, start in (
-                ("JobManager", jobmanager_pids, lambda: _daemon(cluster, "jobmanager.sh", "start")),
-                ("TaskManager", taskmanager_pids,
-                 lambda: _daemon(cluster, "taskmanager.sh", "start")),
-                ("Beam job server", job_server_pid, lambda: _start_job_server(cluster))):
-            if alive(cluster):
-                continue
-            if starts[what] >= START_ATTEMPTS:
-                raise ClusterError(f"the {what} of {cluster.describe()} exited while starting, "
-                                   f"{START_ATTEMPTS} times; see the logs in {cluster.logs_dir}")
-            starts[what] += 1
-            start()
-        time.sleep(1.0)
-        report = status(cluster)
-    if not report["healthy"]:
-        raise ClusterError(f"{cluster.describe()} did not come up in {timeout:.0f}s: "
-                           f"{report['problem']}; see the logs in {cluster.logs_dir}")
-    return report
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
-
-
-def _same_ports_if_free(stopped: Optional[Cluster], slots: int) -> Optional[Cluster]:
-    """The stopped cluster's ports again: the job endpoint is part of the Beam arguments, which
-    are part of TFX's cache key, so a cluster restarted on new ports would re-run every step."""
-    if stopped is None:
-        return None
-    ports = (stopped.rest_port, stopped.rpc_port, stopped.job_port, stopped.artifact_port)
-    if not all(_port_free(port) for port in ports):
-        return None
-    return dataclasses.replace(stopped, slots=slots)
+def _parts(cluster: Cluster) -> List[jvm.Part]:
+    return [jvm.Part("JobManager", lambda: jobmanager_pids(cluster),
+                     lambda: _daemon(cluster, "jobmanager.sh", "start")),
+            jvm.Part("TaskManager", lambda: taskmanager_pids(cluster),
+                     lambda: _daemon(cluster, "taskmanager.sh", "start")),
+            jvm.Part("Beam job server", lambda: job_server_pid(cluster),
+                     lambda: _start_job_server(cluster))]
 
 
 def up(home: Optional[pathlib.Path] = None, slots: int = DEFAULT_SLOTS,
@@ -297,38 +205,20 @@ def up(home: Optional[pathlib.Path] = None, slots: int = DEFAULT_SLOTS,
     job_server_classpath()
     cluster = load(home)
     if cluster is None or not jobmanager_pids(cluster):
-        cluster = _same_ports_if_free(cluster, slots) or Cluster(
+        cluster = jvm.same_ports_if_free(cluster, slots=slots) or Cluster(
             home, rest_port=free_port(), rpc_port=free_port(), job_port=free_port(),
             artifact_port=free_port(), slots=slots)
         for folder in ("logs", "pids"):
             (home / folder).mkdir(parents=True, exist_ok=True)
         _write_config(cluster)
-        _state_path(home).write_text(json.dumps(
-            {k: v for k, v in dataclasses.asdict(cluster).items() if k != "home"}) + "\n")
+        jvm.save_state(cluster)
         _daemon(cluster, "jobmanager.sh", "start")
     if not taskmanager_pids(cluster):
         _daemon(cluster, "taskmanager.sh", "start")
     if job_server_pid(cluster) is None:
         _start_job_server(cluster)
-    _wait_healthy(cluster, timeout)
+    jvm.wait_healthy(cluster, status, _parts(cluster), timeout)
     return cluster
-
-
-def _stop_pid(pid: Optional[int], timeout: float = 20.0) -> None:
-    if pid is None:
-        return
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.2)
-    os.kill(pid, signal.SIGKILL)
 
 
 def down(home: Optional[pathlib.Path] = None) -> Optional[Cluster]:
@@ -337,31 +227,22 @@ def down(home: Optional[pathlib.Path] = None) -> Optional[Cluster]:
     cluster = load(home)
     if cluster is None:
         return None
-    _stop_pid(job_server_pid(cluster))
+    stop_pid(job_server_pid(cluster))
     for pid in taskmanager_pids(cluster) + jobmanager_pids(cluster):
-        _stop_pid(pid)
-    for pid_file in (cluster.home / "pids").glob("*.pid"):
-        pid_file.unlink()
+        stop_pid(pid)
+    jvm.remove_pid_files(cluster.home)
     return cluster
 
 
 def require_healthy(home: Optional[pathlib.Path] = None) -> Cluster:
     """The running cluster, or a ClusterError naming it and what to do (before a run starts)."""
-    cluster = load(home)
-    report = status(cluster)
-    if not report["healthy"]:
-        where = cluster.describe() if cluster else f"Flink cluster '{CLUSTER_NAME}'"
-        raise ClusterError(f"{where} is not usable: {report['problem']}. Start it with "
-                           "`tfxp cluster up` (or `make cluster`).")
-    return cluster
+    return jvm.require_healthy(load(home), status, f"Flink cluster '{CLUSTER_NAME}'",
+                               "`tfxp cluster up` (or `make cluster`)")
 
 
 def beam_args(cluster: Cluster, parallelism: int = DEFAULT_SLOTS) -> List[str]:
-    """Beam options that send a pipeline to the cluster's job server. LOOPBACK: the SDK harness
-    runs in the submitting tfxp process, which already imports the user's module (on a cluster
-    of several machines use EXTERNAL with a worker pool running the project's image)."""
-    return ["--runner=PortableRunner", f"--job_endpoint=localhost:{cluster.job_port}",
-            "--environment_type=LOOPBACK", f"--parallelism={parallelism}"]
+    """Beam options that send a pipeline to the cluster's job server (jvm.loopback_beam_args)."""
+    return loopback_beam_args(cluster.job_port, parallelism)
 
 
 def cluster_beam_args(runner: str, flink_master: Optional[str],
