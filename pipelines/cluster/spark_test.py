@@ -16,6 +16,7 @@ def _cluster(tmp_path, **ports):
     return spark.Cluster(tmp_path, **{**defaults, **ports})
 
 
+@pytest.mark.cluster  # needs the jars of `make spark-tools`, which `make test-cluster` installs
 def test_runs_go_to_the_job_server_loopback_pre_optimized_staging_one_jar(tmp_path):
     if not list((settings.SPARK_JOB_SERVER_JARS / "lib").glob("beam-runners-spark-3-*.jar")):
         pytest.fail("Beam's Spark runner jars are missing: run `make spark-tools`")
