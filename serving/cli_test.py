@@ -33,27 +33,30 @@ def test_bad_flag_values_are_clear_errors(capsys):
     assert "expected true or false" in capsys.readouterr().err
 
 
+def _canary(models_root, *words) -> int:
+    """`tfxp canary --models-root ROOT WORDS...` through the serving CLI's parser; its exit code."""
+    args = cli.serving_parser().parse_args(["canary", f"--models-root={models_root}", *words])
+    return args.func(args)
+
+
+def _census_stable_1_of_2(models_root) -> None:
+    fake_versions(models_root, "census", 1, 2)
+    canary.on_push(models_root, "census", 1)
+
+
 def test_canary_cli_round_trip(tmp_path, capsys):
-    fake_versions(tmp_path, "census", 1, 2)
-    canary.on_push(tmp_path, "census", 1)
-    parser = cli.serving_parser()
-    args = parser.parse_args(["canary", f"--models-root={tmp_path}", "start", "census"])
-    assert args.func(args) == 0
+    _census_stable_1_of_2(tmp_path)
+    assert _canary(tmp_path, "start", "census") == 0
     assert json.loads(capsys.readouterr().out)["census"]["canary"] == 2
-    args = parser.parse_args(["canary", f"--models-root={tmp_path}", "promote", "census"])
-    assert args.func(args) == 0
+    assert _canary(tmp_path, "promote", "census") == 0
     capsys.readouterr()
-    args = parser.parse_args(["canary", f"--models-root={tmp_path}", "promote", "census"])
-    assert args.func(args) == 1
+    assert _canary(tmp_path, "promote", "census") == 1
     assert "no canary to promote" in capsys.readouterr().err
 
 
 def test_canary_shadow_says_when_the_model_logs_no_requests_for_the_report(tmp_path, capsys):
-    fake_versions(tmp_path, "census", 1, 2)
-    canary.on_push(tmp_path, "census", 1)
-    parser = cli.serving_parser()
-    args = parser.parse_args(["canary", f"--models-root={tmp_path}", "shadow", "census"])
-    assert args.func(args) == 0
+    _census_stable_1_of_2(tmp_path)
+    assert _canary(tmp_path, "shadow", "census") == 0
     captured = capsys.readouterr()
     assert json.loads(captured.out)["census"]["shadow"] == 2
     assert "note: census logs no requests, so `tfxp shadow report census` will have nothing " \
@@ -63,8 +66,7 @@ def test_canary_shadow_says_when_the_model_logs_no_requests_for_the_report(tmp_p
         'base_path: "/models/census"',
         'base_path: "/models/census" logging_config { log_collector_config '
         '{ filename_prefix: "/tmp/logs/census" } sampling_config { sampling_rate: 1.0 } }'))
-    args = parser.parse_args(["canary", f"--models-root={tmp_path}", "shadow", "census"])
-    assert args.func(args) == 0
+    assert _canary(tmp_path, "shadow", "census") == 0
     assert "logs no requests" not in capsys.readouterr().err
 
 
