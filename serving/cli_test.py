@@ -65,7 +65,8 @@ def test_canary_shadow_says_when_the_model_logs_no_requests_for_the_report(tmp_p
     config.write_text(config.read_text().replace(
         'base_path: "/models/census"',
         'base_path: "/models/census" logging_config { log_collector_config '
-        '{ filename_prefix: "/tmp/logs/census" } sampling_config { sampling_rate: 1.0 } }'))
+        f'{{ filename_prefix: "{tmp_path / "logs" / "census"}" }} '
+        'sampling_config { sampling_rate: 1.0 } }'))
     assert _canary(tmp_path, "shadow", "census") == 0
     assert "logs no requests" not in capsys.readouterr().err
 
