@@ -28,6 +28,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 from serving.config import configs
 from serving.config.configs import CANARY, STABLE, ConfigError
 from serving.rollout import canary, router
+from serving.server.metrics import TF_SERVING_API
 
 DECISIONS_DIR = "canary-watch"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
@@ -127,6 +128,7 @@ def scrape(urls: Sequence[str], model: str, timeout: float = 5.0,
     own metrics (`:tensorflow:serving:request_count{model_name,status}`, request_latency in
     microseconds) carry no version: they count for the version the endpoint's group serves
     (`url_groups[url]` -> `group_versions[group]`), which is one per model by construction.
+    Only inference calls count, as in TF Serving's request_count: a metadata call runs no model.
     """
     from prometheus_client.parser import text_string_to_metric_families
     stats: Dict[int, VersionStats] = {}
@@ -152,7 +154,8 @@ def scrape(urls: Sequence[str], model: str, timeout: float = 5.0,
                         if labels.get("status", "OK") != "OK":
                             entry.errors += sample.value
                     continue
-                if labels.get("model") != model or not labels.get("version", "").isdigit():
+                if (labels.get("model") != model or not labels.get("version", "").isdigit()
+                        or labels.get("api") not in TF_SERVING_API):
                     continue
                 entry = stats.setdefault(int(labels["version"]), VersionStats())
                 if sample.name == "tfxp_serving_requests_total":

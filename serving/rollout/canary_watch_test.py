@@ -57,9 +57,8 @@ TF_SERVING_TEXT = """# TYPE :tensorflow:serving:request_count counter
 """
 
 
-def test_tensorflow_model_server_metrics_count_for_the_group_version():
-    """TF Serving's own metrics have no version label: an endpoint counts for its group's version,
-    and its latency buckets are microseconds."""
+def _scrape_text(text: str, **kwargs):
+    """scrape() of `text` served over HTTP on loopback, as a metrics endpoint serves it."""
     import http.server
     import threading
 
@@ -67,7 +66,7 @@ def test_tensorflow_model_server_metrics_count_for_the_group_version():
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
-            body = TF_SERVING_TEXT.encode()
+            body = text.encode()
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -80,10 +79,35 @@ def test_tensorflow_model_server_metrics_count_for_the_group_version():
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/monitoring/prometheus/metrics"
-        stats = scrape([url], "census", group_versions={"stable": 1, "canary": 2},
-                       url_groups={url: "canary"})
+        return scrape([url], "census", **{k: v(url) if callable(v) else v
+                                          for k, v in kwargs.items()})
     finally:
         server.shutdown()
+
+
+def test_tensorflow_model_server_metrics_count_for_the_group_version():
+    """TF Serving's own metrics have no version label: an endpoint counts for its group's version,
+    and its latency buckets are microseconds."""
+    stats = _scrape_text(TF_SERVING_TEXT, group_versions={"stable": 1, "canary": 2},
+                         url_groups=lambda url: {url: "canary"})
     assert set(stats) == {2}
     assert (stats[2].requests, stats[2].errors) == (100, 10)
     assert stats[2].quantile(0.5) == pytest.approx(0.001)
+
+
+def test_metadata_calls_are_not_counted_as_requests():
+    """A client's GetModelMetadata (every `tfxp predict` makes one) runs no model: counted, it
+    would dilute a version's error rate and latency, which TF Serving's request_count never does."""
+    from serving.server.metrics import Metrics
+
+    metrics = Metrics()
+    for _ in range(3):
+        metrics.observe("census", 2, "metadata", "rest", 0.0001)
+    metrics.observe("census", 2, "predict", "grpc", 0.004)
+    metrics.observe("census", 2, "classify", "grpc", 0, code="INVALID_ARGUMENT")
+    metrics.observe("census", 2, "metadata", "grpc", 0, code="NOT_FOUND")
+    text = "\n".join(line for line in metrics.exposition().decode().splitlines()
+                     if not line.startswith(":tensorflow:"))
+    stats = _scrape_text(text + "\n")
+    assert (stats[2].requests, stats[2].errors) == (2, 1)
+    assert stats[2].quantile(0.5) == pytest.approx(0.0035)
