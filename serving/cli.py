@@ -109,6 +109,9 @@ def add_predict_parser(subparsers) -> argparse.ArgumentParser:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--json", help="JSON file: a list of rows or {\"instances\": [...]}")
     source.add_argument("--csv", help="CSV file with a header line")
+    parser.add_argument("--schema", metavar="SCHEMA_PBTXT",
+                        help="the model's TFDV schema: each feature it names is sent in its type "
+                             "(a pushed version has it in assets.extra/training_data/)")
     parser.add_argument("--host", default="localhost")
     add_flag(parser, "--rest-port", "--rest_port", type=int, default=8501)
     add_flag(parser, "--grpc-port", "--grpc_port", type=int, default=8500)
@@ -123,9 +126,10 @@ def _predict(args) -> int:
     """Predict with rows from a JSON or CSV file. With --canary-fraction, send single-row requests
     split between labels canary and stable and report per-label counts and latencies."""
     import numpy as np
-    from serving.client import ServingClientError, canary_split, load_rows, make_client
+    from serving.client import (SCHEMA_HINT, TYPE_MISMATCH, ServingClientError, canary_split,
+                                load_rows, make_client)
     try:
-        rows = load_rows(args.json, args.csv)
+        rows = load_rows(args.json, args.csv, args.schema)
         client = make_client(args.grpc, args.host, args.rest_port, args.grpc_port)
         if args.canary_fraction is not None:
             if args.label or args.version is not None:
@@ -135,7 +139,10 @@ def _predict(args) -> int:
             print(json.dumps(report, indent=2))
             return 0 if all(v["errors"] == 0 for v in report.values()) else 1
         outputs = client.predict(args.model, rows, args.signature, args.version, args.label)
-    except (ServingClientError, ValueError, OSError) as e:
+    except ServingClientError as e:
+        hint = f"\n{SCHEMA_HINT}" if TYPE_MISMATCH in str(e) and not args.schema else ""
+        return _failed("predict", ServingClientError(f"{e}{hint}"))
+    except (ValueError, OSError) as e:
         return _failed("predict", e)
     from serving.server.json_codec import to_json_value
     print(json.dumps({k: to_json_value(v.astype(np.float32) if v.dtype == np.float64 else v, k)

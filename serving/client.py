@@ -30,25 +30,84 @@ class ServingClientError(RuntimeError):
         self.status = status
 
 
-def load_rows(json_file: Optional[str] = None, csv_file: Optional[str] = None) -> List[dict]:
-    """JSON: a list of rows or {"instances": [...]}; CSV: a header line, numbers parsed."""
+# What TensorFlow's example parser says when a feature's list type is not the model's.
+TYPE_MISMATCH = "Data types don't match"
+SCHEMA_HINT = ("CSV cells and JSON numbers without a decimal point are sent as int64: pass "
+               "--schema with the model's schema.pbtxt (a pushed version carries it in "
+               "assets.extra/training_data/schema.pbtxt) so each feature gets its schema's type")
+
+
+def load_rows(json_file: Optional[str] = None, csv_file: Optional[str] = None,
+              schema_file: Optional[str] = None) -> List[dict]:
+    """JSON: a list of rows or {"instances": [...]}; CSV: a header line, numbers parsed. With a
+    schema, each feature the schema names gets the schema's type (a FLOAT feature's "59" is sent
+    as 59.0, a BYTES feature's "02139" stays text)."""
+    types = feature_types(schema_file) if schema_file else {}
     if json_file:
         doc = json.loads(pathlib.Path(json_file).read_text())
         rows = doc.get("instances") if isinstance(doc, dict) else doc
         if not isinstance(rows, list) or not rows:
             raise ValueError(f"{json_file}: expected a non-empty list of rows or "
                              '{"instances": [...]}')
-        return rows
+        return [_typed_row(row, types, f"{json_file} row {i + 1}") if isinstance(row, dict)
+                else row for i, row in enumerate(rows)]
     with open(csv_file, newline="") as f:
-        rows = [{k.strip(): _parse_cell(v) for k, v in row.items() if k is not None}
-                for row in csv.DictReader(f, skipinitialspace=True)]
+        rows = [_typed_row({k.strip(): (v or "").strip() for k, v in row.items() if k is not None},
+                           types, f"{csv_file} line {i + 2}", from_text=True)
+                for i, row in enumerate(csv.DictReader(f, skipinitialspace=True))]
     if not rows:
         raise ValueError(f"{csv_file}: no data rows under the header")
     return rows
 
 
+def feature_types(schema_file: str) -> Dict[str, str]:
+    """{feature: "INT" | "FLOAT" | "BYTES"} from a TFDV schema in text format."""
+    from google.protobuf import text_format
+    from tensorflow_metadata.proto.v0 import schema_pb2
+
+    path = pathlib.Path(schema_file)
+    if not path.is_file():
+        raise ValueError(f"--schema {schema_file}: no such file (a pushed version carries its "
+                         "schema in assets.extra/training_data/schema.pbtxt)")
+    try:
+        schema = text_format.Parse(path.read_text(), schema_pb2.Schema())
+    except text_format.ParseError as e:
+        raise ValueError(f"--schema {schema_file} is not a schema.pbtxt: {e}") from None
+    return {f.name: schema_pb2.FeatureType.Name(f.type) for f in schema.feature
+            if f.type != schema_pb2.TYPE_UNKNOWN}
+
+
+def _typed_row(row: dict, types: Dict[str, str], where: str, from_text: bool = False) -> dict:
+    """The row with each value in its feature's schema type; untyped text cells as numbers
+    when they read as one."""
+    typed = {}
+    for key, value in row.items():
+        kind = types.get(key)
+        if isinstance(value, list):
+            typed[key] = [_typed_value(v, kind, key, where) for v in value]
+        elif kind is None and from_text:
+            typed[key] = _parse_cell(value)
+        else:
+            typed[key] = _typed_value(value, kind, key, where)
+    return typed
+
+
+def _typed_value(value, kind: Optional[str], key: str, where: str):
+    if kind == "BYTES" or kind is None:
+        return str(value) if kind and not isinstance(value, (str, dict)) else value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: feature {key!r} is {kind} in the schema, got "
+                         f"{value!r}") from None
+    if kind == "FLOAT":
+        return number
+    if not number.is_integer():
+        raise ValueError(f"{where}: feature {key!r} is INT in the schema, got {value!r}")
+    return int(number)
+
+
 def _parse_cell(text: str):
-    text = (text or "").strip()
     for cast in (int, float):
         try:
             return cast(text)

@@ -44,6 +44,26 @@ def test_canary_split_reports_per_label(server, tmp_path, capsys):
     assert report["canary"]["p50_ms"] > 0
 
 
+def test_predict_csv_sends_each_feature_in_its_schema_type(server, tmp_path, capsys):
+    """A CSV cell "3" reads as an integer, which a FLOAT feature's parser refuses; --schema
+    sends it as the schema's FLOAT (tf1_half's Example signatures parse x as float32)."""
+    rows = tmp_path / "rows.csv"
+    rows.write_text("x\n3\n")
+    schema = tmp_path / "schema.pbtxt"
+    schema.write_text('feature { name: "x" type: FLOAT }\n')
+    host, port = server.rest.rsplit(":", 1)
+    common = ["predict", "--model=tf1_half", "--signature=classify_x_to_y", f"--csv={rows}",
+              f"--host={host}", f"--rest-port={port}"]
+    parser = serving_parser()
+    args = parser.parse_args(common)
+    assert args.func(args) == 1
+    error = capsys.readouterr().err
+    assert "Data types don't match" in error and "pass --schema" in error, error
+    args = parser.parse_args(common + [f"--schema={schema}"])
+    assert args.func(args) == 0
+    assert json.loads(capsys.readouterr().out)["scores"] == [[3.5]]
+
+
 def test_server_modules_never_import_tfx():
     code = ("import sys\n"
             "import serving.server.server, serving.server.grpc_server, serving.server.rest, "
