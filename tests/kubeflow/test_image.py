@@ -21,15 +21,23 @@ SPEC_ROOT = "/mnt/tfxp"
 IMAGE_UID = 1000  # the Containerfile's `tfxp` user
 
 
+def _show(request, text: str) -> None:
+    """Straight to the terminal, past output capture: CI's log keeps the build's size and time
+    and the per-task seconds."""
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    for line in ("", *text.splitlines()):
+        reporter.write_line(line)
+
+
 @pytest.fixture(scope="module")
-def image_tag():
+def image_tag(request):
     result = kubeflow_image.build(stream=io.StringIO())
-    print("\n" + kubeflow_image.describe(result))
+    _show(request, kubeflow_image.describe(result))
     return result.tag
 
 
 @pytest.fixture(scope="module")
-def runs(image_tag, tmp_path_factory):
+def runs(image_tag, tmp_path_factory, request):
     compiled = kubeflow_compile.compile_model(
         "census", image=image_tag, pipeline_root=SPEC_ROOT, sample=True,
         out_dir=tmp_path_factory.mktemp("specs"))
@@ -38,8 +46,9 @@ def runs(image_tag, tmp_path_factory):
         root = tmp_path_factory.mktemp(how)
         results[how] = (root, run_local.run_model("census", sample=True,
                                                   spec_file=str(compiled.path),
-                                                  local_root=str(root), container=container))
-    print("\n" + _side_by_side(results["in-process"][1], results["podman"][1]))
+                                                  local_root=str(root), container=container,
+                                                  stream=io.StringIO()))
+    _show(request, _side_by_side(results["in-process"][1], results["podman"][1]))
     return results
 
 
