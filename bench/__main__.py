@@ -24,6 +24,7 @@ def _print_serving(result: dict) -> None:
     for name, target in result["targets"].items():
         print(f"  {name} = {result['ratios'][name]}  (target {target})")
     print(f"  transport floor (no model): {result['limits']}")
+    print(f"  server CPU per request (us): {result['server_cpu_us_per_request']}")
     logging = result.get("request_logging")
     if logging:
         print(f"  request logging at sampling 1.0: gRPC p50 {logging['grpc_p50_ms']}, 16 clients "

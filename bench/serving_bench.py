@@ -61,6 +61,10 @@ MEANING = {
                                         "(4 processes x 4 threads) with server batching off/on",
     "throughput_rps.grpc_16_clients_no_model": "extra: GetModelStatus requests/s from the same 16 "
                                                "clients; the server's gRPC ceiling without a model",
+    "server_cpu_us_per_request": "extra: the server process's CPU time (user + system, /proc) "
+                                 "during each 16-client window over the requests it answered "
+                                 "(the clients' warm-up calls included), batched Predict vs "
+                                 "GetModelStatus; the client processes' CPU is not in it",
     "request_logging": "gRPC Predict to two otherwise identical local servers, request logging off "
                        "and on at sampling_rate 1.0 (TFRecord PredictionLog files), latency in "
                        "alternating blocks and 16-client throughput alternated; slowdown in %",
@@ -193,6 +197,13 @@ def _grpc_throughput(target: str, method: str, payload: bytes, seconds: float,
         for p in procs:
             if p.is_alive():
                 p.kill()
+
+
+def _process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used so far, from /proc (Linux)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _throughput(fn, seconds: float, clients: int = CLIENTS) -> float:
@@ -399,16 +410,28 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0, stand_in: bool = Fal
             result["request_logging"] = _request_logging_overhead(
                 servers, request, n, seconds, tmp / "logged" / "logs" / "census")
 
-            def grpc_rate(batching, method, message):
+            server_cpu = {"on": [], "ceiling": []}
+
+            def grpc_rate(batching, method, message, cpu_key=None):
                 target = f"127.0.0.1:{servers[batching][1]}"
-                return round(_grpc_throughput(target, method, message.SerializeToString(),
-                                              seconds), 1)
+                pid = servers[batching][0].process.pid
+                cpu_before = _process_cpu_s(pid)
+                rate = _grpc_throughput(target, method, message.SerializeToString(), seconds)
+                if cpu_key is not None:
+                    server_cpu[cpu_key].append(
+                        (_process_cpu_s(pid) - cpu_before) / max(rate * seconds, 1) * 1e6)
+                return round(rate, 1)
             # batched and no-model rates alternate over two rounds (the ratio of item 9 compares
             # them), so a load change on a shared machine hits both alike
             rounds = {"on": [], "ceiling": []}
             for _ in range(2):
-                rounds["on"].append(grpc_rate(True, PREDICT_METHOD, request))
-                rounds["ceiling"].append(grpc_rate(False, STATUS_METHOD, status_request))
+                rounds["on"].append(grpc_rate(True, PREDICT_METHOD, request, "on"))
+                rounds["ceiling"].append(grpc_rate(False, STATUS_METHOD, status_request,
+                                                   "ceiling"))
+            result["server_cpu_us_per_request"] = {
+                "grpc_16_clients_batching_on": round(sum(server_cpu["on"]) / 2, 1),
+                "grpc_16_clients_no_model": round(sum(server_cpu["ceiling"]) / 2, 1),
+            }
             result["throughput_rps"] = {
                 "in_process_batched_16": round(in_process_batched, 1),
                 "grpc_16_clients_batching_off": grpc_rate(False, PREDICT_METHOD, request),

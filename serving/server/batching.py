@@ -19,12 +19,19 @@ from serving.server import errors
 _STOPPED = "The batch scheduler is stopping: the server is shutting down"
 
 class _Task:
+    """One request waiting in a queue. `done` is a lock held until the batch thread has set
+    `result` or `error`: cheaper to make and release than an Event (no Condition inside)."""
     __slots__ = ("inputs", "rows", "enqueued", "done", "result", "error")
 
     def __init__(self, inputs, rows):
         self.inputs, self.rows, self.enqueued = inputs, rows, time.monotonic()
-        self.done = threading.Event()
+        self.done = threading.Lock()
+        self.done.acquire()
         self.result = self.error = None
+
+    def finish(self) -> None:
+        """Wake the request's thread (once; every path that answers a task calls this)."""
+        self.done.release()
 
 
 class _Queue:
@@ -78,8 +85,11 @@ class BatchScheduler:
             queue.run = run
             queue.tasks.append(task)
             queue.rows += rows
-            self._cond.notify()
-        task.done.wait()
+            # a batch thread only needs waking when this task starts a new deadline (the queue was
+            # empty) or fills a batch; otherwise the deadline it already waits for is unchanged
+            if len(queue.tasks) == 1 or queue.rows >= self.max_batch_size:
+                self._cond.notify()
+        task.done.acquire()
         if task.error is not None:
             raise task.error
         return task.result
@@ -96,7 +106,7 @@ class BatchScheduler:
             self._cond.notify_all()
         for task in abandoned:
             task.error = errors.unavailable(_STOPPED)
-            task.done.set()
+            task.finish()
 
     def _ready_batch(self):
         """The oldest queue that is full or timed out, as (queue, tasks); else the wait time."""
@@ -130,6 +140,8 @@ class BatchScheduler:
                         return
                     batch, wait = self._ready_batch()
                     if batch is not None:
+                        if any(queue.tasks for queue in self._queues.values()):
+                            self._cond.notify()  # another idle batch thread takes what is left
                         break
                     self._cond.wait(wait)
             self._run(*batch)
@@ -170,4 +182,4 @@ class BatchScheduler:
             for t in tasks:
                 t.error = errors.internal(f"Batched run failed: {e}")
         for t in tasks:
-            t.done.set()
+            t.finish()

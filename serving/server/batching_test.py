@@ -1,4 +1,5 @@
 import threading
+import time
 
 import grpc
 import numpy as np
@@ -39,11 +40,16 @@ def _submit_all(scheduler, run, row_counts):
 
 
 def _wait_for_queued(scheduler, key, tasks: int) -> bool:
-    """Until `tasks` requests wait in the key's queue (woken by each submit; False after 30 s)."""
+    """Until `tasks` requests wait in the key's queue (polled: a submit wakes the batch threads
+    only when it starts or fills a batch; False after 30 s)."""
     # pylint: disable=protected-access
-    with scheduler._cond:
-        return scheduler._cond.wait_for(
-            lambda: key in scheduler._queues and len(scheduler._queues[key].tasks) >= tasks, 30)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with scheduler._cond:
+            if key in scheduler._queues and len(scheduler._queues[key].tasks) >= tasks:
+                return True
+        time.sleep(0.001)
+    return False
 
 
 def test_concurrent_requests_run_as_one_padded_batch_and_get_their_own_rows():
@@ -134,3 +140,20 @@ def test_close_answers_queued_requests_unavailable_and_refuses_new_ones():
     release.set()
     running.join(5)
     np.testing.assert_array_equal(outcome["first"]["x"], np.zeros((1, 1)))
+
+
+def test_the_request_that_fills_a_batch_starts_it_without_waiting_for_the_timeout():
+    """Submits do not wake the batch thread one by one; the one that fills the batch must, else
+    these four rows would wait out the 60 s batch timeout (and the clients' 10 s join)."""
+    sizes = []
+
+    def run(inputs):
+        sizes.append(inputs["x"].shape[0])
+        return {"y": inputs["x"] + 1}
+
+    scheduler = BatchScheduler(_params(max_batch_size=4, batch_timeout_micros=60_000_000,
+                                       num_batch_threads=1))
+    results, failures = _submit_all(scheduler, run, [1, 1, 1, 1])
+    scheduler.close()
+    assert not failures and sizes == [4]
+    assert sorted(float(r["y"][0, 0]) for r in results.values()) == [1.0, 2.0, 3.0, 4.0]
