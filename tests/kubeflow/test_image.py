@@ -25,8 +25,10 @@ def _show(request, text: str) -> None:
     """Straight to the terminal, past output capture: CI's log keeps the build's size and time
     and the per-task seconds."""
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    for line in ("", *text.splitlines()):
-        reporter.write_line(line)
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        for line in ("", *text.splitlines()):
+            reporter.write_line(line)
 
 
 @pytest.fixture(scope="module")
