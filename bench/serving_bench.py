@@ -30,7 +30,7 @@ import time
 from typing import Dict, Optional
 
 from serving.rollout import router
-from serving.server.process import ServerProcess, free_port
+from serving.server.process import ServerProcess, free_ports
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 CENSUS_ROOT = REPO / "serving" / "models" / "census"
@@ -94,7 +94,7 @@ def _start_server(model_dir: pathlib.Path, tmp: pathlib.Path, batching: bool,
     base = tmp / kind / "census"
     base.mkdir(parents=True)
     os.symlink(model_dir, base / "1")
-    grpc_port, rest_port = free_port(), free_port()
+    grpc_port, rest_port = free_ports(2)
     flags = [f"--port={grpc_port}", f"--rest_api_port={rest_port}",
              "--file_system_poll_wait_seconds=0"]
     if request_logging:
@@ -514,7 +514,7 @@ def run_router(model_dir=None, n: int = 1000, stand_in: bool = False) -> Dict:
         (root / "census").mkdir(parents=True)
         os.symlink(pathlib.Path(model_dir).resolve(), root / "census" / "1")
         configs.generate(root)
-        stack = router.LocalStack(root, free_port(), free_port()).start()
+        stack = router.LocalStack(root, *free_ports(2)).start()
         serialized = example_bytes(row)
         body = json.dumps({"instances": [{"b64": base64.b64encode(serialized).decode()}]}).encode()
         request = predict_pb2.PredictRequest()
@@ -656,7 +656,7 @@ def run_soak(model_dir=None, seconds: float = 600.0, rate: float = 50.0,
         configs.generate(root)
         os.symlink(model_dir, root / "census" / "2")
         canary.start(root, "census", 2, weight=20)
-        stack = router.LocalStack(root, router.free_port(), router.free_port()).start()
+        stack = router.LocalStack(root, *free_ports(2)).start()
         serialized = example_bytes(row)
         body = json.dumps({"instances": [{"b64": base64.b64encode(serialized).decode()}]}).encode()
         (input_key,) = tf.saved_model.load(str(model_dir)).signatures[

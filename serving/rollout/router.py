@@ -32,7 +32,8 @@ from typing import Dict, Optional, Sequence, Tuple
 from serving.config import configs
 from serving.config.configs import CANARY, GROUP_HEADER, STABLE, ConfigError
 # free_port stays importable here for callers written before serving.server.process held it.
-from serving.server.process import ServerProcess, ServerProcessError, free_port  # noqa: F401
+from serving.server.process import (ServerProcess, ServerProcessError, free_port,  # noqa: F401
+                                    free_ports)
 
 GROUPS = (STABLE, CANARY)
 WEIGHTS_FILE = "router.json"
@@ -489,6 +490,30 @@ def _wait_port(port: int, process: subprocess.Popen, what: str, log: pathlib.Pat
     raise ConfigError(f"{what} did not open port {port} within {timeout}s; see {log}")
 
 
+def _wait_nginx_bound(pid_file: pathlib.Path, process: subprocess.Popen, log: pathlib.Path,
+                      timeout: float) -> None:
+    """nginx writes its pid file only once every listen socket is bound; a port that accepts
+    connections before then may belong to another process (nginx retries a busy port for 2.5 s,
+    then exits), and a request sent there would reach the wrong server."""
+    deadline = time.monotonic() + timeout
+    while not pid_file.exists():
+        if process.poll() is not None:
+            raise ConfigError(f"nginx exited with code {process.returncode} (a port in use? "
+                              f"{_last_lines(log)}); see {log}")
+        if time.monotonic() > deadline:
+            raise ConfigError(f"nginx did not bind its ports within {timeout}s; see {log}")
+        time.sleep(0.05)
+
+
+def _last_lines(log: pathlib.Path) -> str:
+    """nginx's first fatal line (e.g. which bind() failed and why) and its last line, for an
+    error message."""
+    lines = log.read_text(errors="replace").strip().splitlines() if log.exists() else []
+    fatal = [line for line in lines if "[emerg]" in line][:1]
+    shown = fatal + [line for line in lines[-1:] if line not in fatal]
+    return " | ".join(shown) or "its error log is empty"
+
+
 class LocalStack:
     """nginx on (rest_port, grpc_port) in front of two `python -m serving` groups on free ports.
 
@@ -522,7 +547,11 @@ class LocalStack:
             configs.generate(self.models_root)
         configs.write_aux_configs(self.models_root)
         written = write_group_configs(self.models_root)
-        self.groups = {group: {"rest_port": free_port(), "grpc_port": free_port()}
+        if self.rest_port == self.grpc_port:
+            raise ConfigError(f"the router's REST and gRPC ports are both {self.rest_port}; "
+                              "give them different ports")
+        ports = iter(free_ports(2 * len(GROUPS), exclude=(self.rest_port, self.grpc_port)))
+        self.groups = {group: {"rest_port": next(ports), "grpc_port": next(ports)}
                        for group in GROUPS}
         try:
             for group in GROUPS:
@@ -547,9 +576,12 @@ class LocalStack:
                 runtime["tls"] = write_tls_files(ssl_config, prefix / "tls")
             conf = write_nginx_config(self.models_root, runtime)
             log = prefix / "error.log"
+            pid_file = prefix / "nginx.pid"
+            pid_file.unlink(missing_ok=True)
             self.processes["nginx"] = subprocess.Popen(
                 [nginx, "-p", str(prefix), "-c", str(conf), "-e", str(log), "-g", "daemon off;"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            _wait_nginx_bound(pid_file, self.processes["nginx"], log, 30)
             _wait_port(self.rest_port, self.processes["nginx"], "nginx", log, 30)
             _wait_port(self.grpc_port, self.processes["nginx"], "nginx", log, 30)
             configs.write_atomic(prefix / RUNTIME_FILE, json.dumps(runtime, indent=2) + "\n")

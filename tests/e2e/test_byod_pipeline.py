@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from data.settings import PROJECT_ROOT
-from serving.server.process import free_port
+from serving.server.process import free_ports
 from tests.e2e.tfxp import run_tfxp
 
 pytestmark = pytest.mark.e2e
@@ -56,7 +56,7 @@ class Served:
     """`tfxp serve` on free ports for the models root, stopped on exit."""
 
     def __init__(self, models_root: pathlib.Path, log: pathlib.Path):
-        self.rest, self.grpc = free_port(), free_port()
+        self.rest, self.grpc = free_ports(2)
         self._log = open(log, "w")
         env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="2")
         self.process = subprocess.Popen(

@@ -12,7 +12,7 @@ import pytest
 
 from serving.config.configs import ConfigError
 from serving.rollout import canary, canary_watch, router
-from serving.server.process import free_port
+from serving.server.process import free_ports
 from tests.serving.router_traffic import (MODEL, ROW, RestClient, Traffic, build_faulty,
                                           grpc_request, grpc_stub, two_affine_versions,
                                           version_of)
@@ -26,9 +26,27 @@ pytestmark = pytest.mark.requires("nginx")
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     root = two_affine_versions(tmp_path_factory.mktemp("router") / "models")
-    stack = router.LocalStack(root, free_port(), free_port()).start()
+    stack = router.LocalStack(root, *free_ports(2)).start()
     yield stack
     stack.stop()
+
+
+def test_a_router_port_held_by_another_process_fails_start_up(tmp_path):
+    """nginx cannot bind a port another server holds; the readiness check must not take that
+    server's answers for nginx's, or requests go to the wrong server."""
+    import socket
+
+    root = two_affine_versions(tmp_path / "models")
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        busy, (free,) = squatter.getsockname()[1], free_ports(1, exclude=[squatter.getsockname()[1]])
+        with pytest.raises(ConfigError, match=r"nginx exited with code 1 \(a port in use\? .*"
+                                              r"Address already in use"):
+            router.LocalStack(root, busy, free).start()
+        with pytest.raises(ConfigError, match=r"REST and gRPC ports are both"):
+            router.LocalStack(root, free, free).start()
+    assert router.read_runtime(root) is None
 
 
 def test_weight_20_sends_a_fifth_of_rest_and_grpc_traffic_to_the_canary(stack):

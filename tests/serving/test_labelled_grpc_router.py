@@ -31,7 +31,7 @@ def stack(tmp_path_factory):
     configs.generate(root)
     testing.build_affine(root / MODEL / "2", 3.0)
     canary.start(root, MODEL, 2, weight=20)
-    running = router.LocalStack(root, router.free_port(), router.free_port()).start()
+    running = router.LocalStack(root, *router.free_ports(2)).start()
     yield running
     running.stop()
 

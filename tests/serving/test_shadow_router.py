@@ -25,7 +25,7 @@ def stack(tmp_path_factory):
     entry.logging_config.sampling_config.sampling_rate = 1.0
     entry.logging_config.log_collector_config.filename_prefix = "request_logs/split"
     configs.write_models_config(root, config)
-    stack = router.LocalStack(root, router.free_port(), router.free_port()).start()
+    stack = router.LocalStack(root, *router.free_ports(2)).start()
     yield stack
     stack.stop()
 

@@ -13,7 +13,7 @@ import pytest
 from tensorflow_serving.apis import get_model_status_pb2, model_service_pb2_grpc
 
 from serving.config.testing import tls_materials, write_ssl_config
-from serving.server.process import ServerProcess, free_port
+from serving.server.process import ServerProcess, free_ports
 
 pytestmark = pytest.mark.local_only
 
@@ -90,7 +90,7 @@ def test_the_router_terminates_mutual_tls_for_rest_and_grpc(tmp_path, pki):
     testing.build_affine(root / "half" / "1", 2.0)
     configs.generate(root)
     config = write_ssl_config(tmp_path / "ssl.config", pki, client_verify=True)
-    stack = router.LocalStack(root, free_port(), free_port(), ssl_config_file=config).start()
+    stack = router.LocalStack(root, *free_ports(2), ssl_config_file=config).start()
     try:
         status, body = _https_predict(stack.rest_port, pki, "client")
         assert (status, json.loads(body)) == (200, {"predictions": [[2.0, 4.0]]})
