@@ -93,8 +93,12 @@ def _typed_row(row: dict, types: Dict[str, str], where: str, from_text: bool = F
 
 
 def _typed_value(value, kind: Optional[str], key: str, where: str):
-    if kind == "BYTES" or kind is None:
-        return str(value) if kind and not isinstance(value, (str, dict)) else value
+    if kind is None:
+        return value
+    if kind == "BYTES":
+        return value if isinstance(value, (str, dict)) else str(value)
+    if isinstance(value, bool):
+        raise ValueError(f"{where}: feature {key!r} is {kind} in the schema, got {value!r}")
     try:
         number = float(value)
     except (TypeError, ValueError):

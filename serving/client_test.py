@@ -52,6 +52,11 @@ def test_a_value_that_does_not_fit_its_schema_type_names_row_and_feature(tmp_pat
     with pytest.raises(ValueError, match=r"line 2: feature 'fare' is FLOAT in the schema, got "
                                          r"'cheap'"):
         load_rows(csv_file=str(rows), schema_file=schema)
+    rows = tmp_path / "rows.json"
+    rows.write_text(json.dumps([{"fare": True}]))
+    with pytest.raises(ValueError, match=r"rows\.json row 1: feature 'fare' is FLOAT in the "
+                                         r"schema, got True"):
+        load_rows(json_file=str(rows), schema_file=schema)
 
 
 def test_a_missing_or_unreadable_schema_is_refused(tmp_path):

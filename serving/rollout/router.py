@@ -499,13 +499,13 @@ def _wait_nginx_bound(pid_file: pathlib.Path, process: subprocess.Popen, log: pa
     while not pid_file.exists():
         if process.poll() is not None:
             raise ConfigError(f"nginx exited with code {process.returncode} (a port in use? "
-                              f"{_last_lines(log)}); see {log}")
+                              f"{_nginx_failure(log)}); see {log}")
         if time.monotonic() > deadline:
             raise ConfigError(f"nginx did not bind its ports within {timeout}s; see {log}")
         time.sleep(0.05)
 
 
-def _last_lines(log: pathlib.Path) -> str:
+def _nginx_failure(log: pathlib.Path) -> str:
     """nginx's first fatal line (e.g. which bind() failed and why) and its last line, for an
     error message."""
     lines = log.read_text(errors="replace").strip().splitlines() if log.exists() else []

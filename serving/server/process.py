@@ -28,9 +28,7 @@ class ServerProcessError(RuntimeError):
 def free_port(host: str = "127.0.0.1") -> int:
     """A port the OS reports free now: something else could take it before the server binds,
     which local servers and tests accept."""
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+    return free_ports(1, host)[0]
 
 
 def free_ports(count: int, host: str = "127.0.0.1", exclude: Sequence[int] = ()) -> List[int]:
