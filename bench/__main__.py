@@ -25,6 +25,8 @@ def _print_serving(result: dict) -> None:
         print(f"  {name} = {result['ratios'][name]}  (target {target})")
     print(f"  transport floor (no model): {result['limits']}")
     print(f"  server CPU per request (us): {result['server_cpu_us_per_request']}")
+    print(f"  server cores busy: {result['server_cores']}, "
+          f"machine busy (%): {result['machine_busy_pct']}")
     logging = result.get("request_logging")
     if logging:
         print(f"  request logging at sampling 1.0: gRPC p50 {logging['grpc_p50_ms']}, 16 clients "

@@ -27,7 +27,7 @@ import sys
 import tempfile
 import threading
 import time
-from typing import Dict, Optional
+from typing import Dict, NamedTuple, Optional
 
 from serving.rollout import router
 from serving.server.process import ServerProcess, free_ports
@@ -62,9 +62,13 @@ MEANING = {
     "throughput_rps.grpc_16_clients_no_model": "extra: GetModelStatus requests/s from the same 16 "
                                                "clients; the server's gRPC ceiling without a model",
     "server_cpu_us_per_request": "extra: the server process's CPU time (user + system, /proc) "
-                                 "during each 16-client window over the requests it answered "
-                                 "(the clients' warm-up calls included), batched Predict vs "
-                                 "GetModelStatus; the client processes' CPU is not in it",
+                                 "during each timed 16-client window over the requests it "
+                                 "answered in it; the client processes' CPU is not in it",
+    "server_cores": "extra: the same CPU time over the window's seconds: how many cores the "
+                    "server kept busy. Near 1.0 while machine_busy_pct stays under 100, the "
+                    "server is bound by Python's global interpreter lock, not by the machine",
+    "machine_busy_pct": "extra: share of all CPUs busy (/proc/stat) during the same windows, "
+                        "clients and server together",
     "request_logging": "gRPC Predict to two otherwise identical local servers, request logging off "
                        "and on at sampling_rate 1.0 (TFRecord PredictionLog files), latency in "
                        "alternating blocks and 16-client throughput alternated; slowdown in %",
@@ -170,9 +174,27 @@ def _client_process(target, method, payload, threads, ready, go, counts, index, 
     channel.close()
 
 
+class Window(NamedTuple):
+    """One timed load window: requests/s, and what the server and the machine spent meanwhile."""
+    rate: float
+    server_cpu_us_per_request: Optional[float]
+    server_cores: Optional[float]
+    machine_busy_pct: float
+
+
+def _machine_cpu_ticks():
+    """(all ticks, idle + iowait ticks) of every CPU since boot, from /proc/stat (Linux)."""
+    with open("/proc/stat") as stat:
+        ticks = [int(t) for t in stat.readline().split()[1:]]
+    return sum(ticks), ticks[3] + ticks[4]
+
+
 def _grpc_throughput(target: str, method: str, payload: bytes, seconds: float,
-                     clients: int = CLIENTS, processes: int = CLIENT_PROCESSES) -> float:
-    """Requests/s from `clients` concurrent callers spread over `processes` client processes."""
+                     clients: int = CLIENTS, processes: int = CLIENT_PROCESSES,
+                     server_pid: Optional[int] = None) -> Window:
+    """Requests/s from `clients` concurrent callers spread over `processes` client processes;
+    with `server_pid`, also that process's CPU over the same window (client start-up and
+    warm-up excluded)."""
     ctx = multiprocessing.get_context("spawn")
     ready, go = ctx.Semaphore(0), ctx.Event()
     counts = ctx.Array("l", processes)
@@ -187,12 +209,25 @@ def _grpc_throughput(target: str, method: str, payload: bytes, seconds: float,
         for _ in procs:
             if not ready.acquire(timeout=120):
                 raise RuntimeError("benchmark client processes did not start within 120 s")
+        cpu_before = _process_cpu_s(server_pid) if server_pid else None
+        ticks_before = _machine_cpu_ticks()
         start = time.time()
         end_at.value = start + seconds
         go.set()
+        time.sleep(seconds)
+        cpu_after = _process_cpu_s(server_pid) if server_pid else None
+        ticks_after = _machine_cpu_ticks()
         for p in procs:
             p.join(seconds + 60)
-        return sum(counts[:]) / (end_at.value - start)
+        done = sum(counts[:])
+        total, idle = (after - before for after, before in zip(ticks_after, ticks_before))
+        server_cpu = None if cpu_before is None else cpu_after - cpu_before
+        return Window(
+            rate=done / (end_at.value - start),
+            server_cpu_us_per_request=(None if server_cpu is None
+                                       else round(server_cpu / max(done, 1) * 1e6, 1)),
+            server_cores=None if server_cpu is None else round(server_cpu / seconds, 2),
+            machine_busy_pct=round((1 - idle / max(total, 1)) * 100, 1))
     finally:
         for p in procs:
             if p.is_alive():
@@ -253,7 +288,7 @@ def _request_logging_overhead(servers, request, n: int, seconds: float,
     for _ in range(2):
         for key, name in ((False, "logging_off"), ("logged", "logging_on")):
             rates[name].append(_grpc_throughput(f"127.0.0.1:{servers[key][1]}", PREDICT_METHOD,
-                                                payload, seconds / 2))
+                                                payload, seconds / 2).rate)
     throughput = {name: round(sum(values) / len(values), 1) for name, values in rates.items()}
     time.sleep(0.5)
     return {
@@ -410,33 +445,30 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0, stand_in: bool = Fal
             result["request_logging"] = _request_logging_overhead(
                 servers, request, n, seconds, tmp / "logged" / "logs" / "census")
 
-            server_cpu = {"on": [], "ceiling": []}
-
-            def grpc_rate(batching, method, message, cpu_key=None):
-                target = f"127.0.0.1:{servers[batching][1]}"
-                pid = servers[batching][0].process.pid
-                cpu_before = _process_cpu_s(pid)
-                rate = _grpc_throughput(target, method, message.SerializeToString(), seconds)
-                if cpu_key is not None:
-                    server_cpu[cpu_key].append(
-                        (_process_cpu_s(pid) - cpu_before) / max(rate * seconds, 1) * 1e6)
-                return round(rate, 1)
+            def window(batching, method, message):
+                return _grpc_throughput(f"127.0.0.1:{servers[batching][1]}", method,
+                                        message.SerializeToString(), seconds,
+                                        server_pid=servers[batching][0].process.pid)
             # batched and no-model rates alternate over two rounds (the ratio of item 9 compares
             # them), so a load change on a shared machine hits both alike
-            rounds = {"on": [], "ceiling": []}
+            windows = {"grpc_16_clients_batching_on": [], "grpc_16_clients_no_model": []}
             for _ in range(2):
-                rounds["on"].append(grpc_rate(True, PREDICT_METHOD, request, "on"))
-                rounds["ceiling"].append(grpc_rate(False, STATUS_METHOD, status_request,
-                                                   "ceiling"))
+                windows["grpc_16_clients_batching_on"].append(
+                    window(True, PREDICT_METHOD, request))
+                windows["grpc_16_clients_no_model"].append(
+                    window(False, STATUS_METHOD, status_request))
+            windows["grpc_16_clients_batching_off"] = [window(False, PREDICT_METHOD, request)]
+
+            def mean(name, field):
+                return round(sum(getattr(w, field) for w in windows[name]) / len(windows[name]),
+                             2 if field == "server_cores" else 1)
             result["server_cpu_us_per_request"] = {
-                "grpc_16_clients_batching_on": round(sum(server_cpu["on"]) / 2, 1),
-                "grpc_16_clients_no_model": round(sum(server_cpu["ceiling"]) / 2, 1),
-            }
+                name: mean(name, "server_cpu_us_per_request") for name in windows}
+            result["server_cores"] = {name: mean(name, "server_cores") for name in windows}
+            result["machine_busy_pct"] = {name: mean(name, "machine_busy_pct") for name in windows}
             result["throughput_rps"] = {
                 "in_process_batched_16": round(in_process_batched, 1),
-                "grpc_16_clients_batching_off": grpc_rate(False, PREDICT_METHOD, request),
-                "grpc_16_clients_batching_on": round(sum(rounds["on"]) / 2, 1),
-                "grpc_16_clients_no_model": round(sum(rounds["ceiling"]) / 2, 1),
+                **{name: mean(name, "rate") for name in windows},
             }
         finally:
             for server, _, _ in servers.values():

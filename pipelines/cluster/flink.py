@@ -20,7 +20,7 @@ from data import settings
 from pipelines.cluster.jvm import (JAVA_OPENS, STATE_FILE, ClusterError, alive_pids,
                                    loopback_beam_args, port_open, start_daemon, stop_pid)
 from pipelines.cluster import jvm
-from serving.rollout.router import free_port
+from serving.server.process import free_ports
 
 CLUSTER_NAME = "local"
 DEFAULT_SLOTS = 2
@@ -205,9 +205,11 @@ def up(home: Optional[pathlib.Path] = None, slots: int = DEFAULT_SLOTS,
     job_server_classpath()
     cluster = load(home)
     if cluster is None or not jobmanager_pids(cluster):
-        cluster = jvm.same_ports_if_free(cluster, slots=slots) or Cluster(
-            home, rest_port=free_port(), rpc_port=free_port(), job_port=free_port(),
-            artifact_port=free_port(), slots=slots)
+        cluster = jvm.same_ports_if_free(cluster, slots=slots)
+        if cluster is None:
+            rest_port, rpc_port, job_port, artifact_port = free_ports(4)
+            cluster = Cluster(home, rest_port=rest_port, rpc_port=rpc_port, job_port=job_port,
+                              artifact_port=artifact_port, slots=slots)
         for folder in ("logs", "pids"):
             (home / folder).mkdir(parents=True, exist_ok=True)
         _write_config(cluster)

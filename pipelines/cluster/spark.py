@@ -16,7 +16,7 @@ from typing import Dict, List, Optional
 
 from data import settings
 from pipelines.cluster import jvm
-from serving.rollout.router import free_port
+from serving.server.process import free_ports
 
 CLUSTER_NAME = "local"
 DEFAULT_CORES = 2
@@ -251,10 +251,11 @@ def up(home: Optional[pathlib.Path] = None, cores: int = DEFAULT_CORES,
     job_server_classpath()
     cluster = load(home)
     if cluster is None or not pids(cluster, "master"):
-        cluster = jvm.same_ports_if_free(cluster, cores=cores) or Cluster(
-            home, master_port=free_port(), master_ui_port=free_port(),
-            worker_ui_port=free_port(), history_port=free_port(), driver_ui_port=free_port(),
-            job_port=free_port(), artifact_port=free_port(), cores=cores)
+        cluster = jvm.same_ports_if_free(cluster, cores=cores)
+        if cluster is None:
+            names = ("master_port", "master_ui_port", "worker_ui_port", "history_port",
+                     "driver_ui_port", "job_port", "artifact_port")
+            cluster = Cluster(home, cores=cores, **dict(zip(names, free_ports(len(names)))))
         for folder in ("logs", "pids"):
             (home / folder).mkdir(parents=True, exist_ok=True)
         _write_properties(cluster)

@@ -7,7 +7,7 @@ import pytest
 
 from data import settings
 from pipelines.cluster import engines, jvm, spark
-from serving.rollout.router import free_port
+from serving.server.process import free_ports
 
 
 def _cluster(tmp_path, **ports):
@@ -52,9 +52,9 @@ def test_a_missing_or_stopped_spark_cluster_is_not_healthy(tmp_path):
 
 
 def test_a_restarted_cluster_keeps_its_ports_only_when_all_are_free(tmp_path):
-    cluster = _cluster(tmp_path, **{name: free_port() for name in (
-        "master_port", "master_ui_port", "worker_ui_port", "history_port", "driver_ui_port",
-        "job_port", "artifact_port")})
+    names = ("master_port", "master_ui_port", "worker_ui_port", "history_port", "driver_ui_port",
+             "job_port", "artifact_port")
+    cluster = _cluster(tmp_path, **dict(zip(names, free_ports(len(names)))))
     assert jvm.same_ports_if_free(None, cores=2) is None
     again = jvm.same_ports_if_free(cluster, cores=3)
     assert (again.job_port, again.history_port, again.cores) == (

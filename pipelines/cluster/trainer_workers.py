@@ -15,7 +15,7 @@ import sys
 import time
 from typing import Dict, List, Optional, Tuple
 
-from serving.rollout.router import free_port
+from serving.server.process import free_ports
 
 TRAINER_NODE = "Trainer"
 
@@ -96,7 +96,7 @@ def run_workers(metadata_path: str, pipeline_name: str, output_dir: str, workers
         raise ValueError(f"--workers must be at least 2 (a chief and a worker), got {workers}")
     output = pathlib.Path(output_dir).resolve()
     (output / "logs").mkdir(parents=True, exist_ok=True)
-    addresses = [f"localhost:{free_port()}" for _ in range(workers)]
+    addresses = [f"localhost:{port}" for port in free_ports(workers)]
     cluster = {"chief": addresses[:1], "worker": addresses[1:]}
     tasks = [("chief", 0)] + [("worker", i) for i in range(workers - 1)]
     processes: Dict[str, subprocess.Popen] = {}
