@@ -99,8 +99,7 @@ def _start_server(model_dir: pathlib.Path, tmp: pathlib.Path, batching: bool,
     base.mkdir(parents=True)
     os.symlink(model_dir, base / "1")
     grpc_port, rest_port = free_ports(2)
-    flags = [f"--port={grpc_port}", f"--rest_api_port={rest_port}",
-             "--file_system_poll_wait_seconds=0"]
+    flags = ["--file_system_poll_wait_seconds=0"]
     if request_logging:
         config = tmp / kind / "models.config"
         prefix = tmp / kind / "logs" / "census"
