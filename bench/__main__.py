@@ -10,7 +10,7 @@ from pipelines import quiet
 
 # `cluster` (the census run on the local Flink cluster vs the DirectRunner) needs `make
 # cluster-tools` and about an hour; `make bench` leaves it out, `--only cluster` runs it.
-SUITES = ("pipeline", "growth", "serving", "router", "soak")
+SUITES = ("pipeline", "growth", "serving", "native", "router", "soak")
 OPT_IN_SUITES = ("cluster",)
 
 
@@ -33,6 +33,18 @@ def _print_serving(result: dict) -> None:
               f"{logging['grpc_16_clients_rps']} rows/s, {logging['records_logged']} records; "
               f"{logging['request_path_us_per_record']} us/record on the request thread, "
               f"{logging['writer_us_per_record']} us/record on the writer thread")
+
+
+def _print_native(result: dict) -> None:
+    print(f"one serving_default call, C API vs Python ({result['model']}, "
+          f"{result['iterations']} calls per round)")
+    for rows, figures in result["rows"].items():
+        calls = ", ".join(f"{name} {figures[name]['cpu_us']:.0f} us CPU / "
+                          f"{figures[name]['wall_us']:.0f} us wall"
+                          for name in ("c_api", "python_function", "python_session"))
+        print(f"  {rows} rows: {calls}; C API / function CPU "
+              f"{figures['c_api_cpu_vs_python_function']}; outputs agree: "
+              f"{figures['outputs_agree']}")
 
 
 def _print_router(result: dict) -> None:
@@ -98,6 +110,11 @@ def main() -> None:
 
             results["serving"] = _measure_served(parser, serving_bench.run, args.stand_in)
             _print_serving(results["serving"])
+        elif suite == "native":
+            from bench import native_call
+
+            results["native"] = _measure_served(parser, native_call.run, args.stand_in)
+            _print_native(results["native"])
         elif suite == "router":
             from bench import serving_bench
 

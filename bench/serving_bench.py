@@ -340,7 +340,7 @@ class NoBenchModel(RuntimeError):
     """No model to measure: nothing pushed and no stand-in asked for."""
 
 
-def _bench_model(model_dir, tmp: pathlib.Path, stand_in: bool = False):
+def bench_model(model_dir, tmp: pathlib.Path, stand_in: bool = False):
     """(model folder, its description, a request row): the given model, else the pushed census
     model, else (only when asked for with `stand_in`) a census-like stand-in built under `tmp`."""
     model_dir = model_dir or default_model_dir()
@@ -396,7 +396,7 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0, stand_in: bool = Fal
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="serving-bench-"))
     result = {}
     try:
-        model_dir, result["model"], row = _bench_model(model_dir, tmp, stand_in)
+        model_dir, result["model"], row = bench_model(model_dir, tmp, stand_in)
         model_dir = pathlib.Path(model_dir).resolve()
         serialized = example_bytes(row)
         loaded = tf.saved_model.load(str(model_dir))
@@ -540,7 +540,7 @@ def run_router(model_dir=None, n: int = 1000, stand_in: bool = False) -> Dict:
     result = {}
     stack = None
     try:
-        model_dir, result["model"], row = _bench_model(model_dir, tmp, stand_in)
+        model_dir, result["model"], row = bench_model(model_dir, tmp, stand_in)
         root = tmp / "models"
         (root / "census").mkdir(parents=True)
         os.symlink(pathlib.Path(model_dir).resolve(), root / "census" / "1")
@@ -679,7 +679,7 @@ def run_soak(model_dir=None, seconds: float = 600.0, rate: float = 50.0,
     result = {}
     stack = None
     try:
-        model_dir, result["model"], row = _bench_model(model_dir, tmp, stand_in)
+        model_dir, result["model"], row = bench_model(model_dir, tmp, stand_in)
         model_dir = pathlib.Path(model_dir).resolve()
         root = tmp / "models"
         (root / "census").mkdir(parents=True)
