@@ -8,6 +8,7 @@ gain that is the model call itself, on the pushed census model, with the pip whe
 libtensorflow_cc and headers (the C program is compiled with gcc into the tools cache)."""
 import hashlib
 import json
+import os
 import pathlib
 import shutil
 import subprocess
@@ -60,7 +61,7 @@ def _native(binary, model_dir, input_name, output_name, rows, iterations, exampl
     ran = subprocess.run([str(binary), str(model_dir), in_op, str(in_index), out_op,
                           str(out_index), str(rows), str(iterations), str(example_file)],
                          capture_output=True, text=True, timeout=600,
-                         env={"TF_CPP_MIN_LOG_LEVEL": "2"})
+                         env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
     if ran.returncode != 0:
         raise RuntimeError(f"the native call failed (exit {ran.returncode}): {ran.stderr[-2000:]}")
     return json.loads(ran.stdout.strip().splitlines()[-1])
