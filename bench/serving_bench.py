@@ -39,6 +39,7 @@ CLIENT_PROCESSES = 4
 IDLE_GAP_S = 0.0005
 PREDICT_METHOD = "/tensorflow.serving.PredictionService/Predict"
 STATUS_METHOD = "/tensorflow.serving.ModelService/GetModelStatus"
+HEALTH_METHOD = "/grpc.health.v1.Health/Check"  # answered by the native front end itself
 MEANING = {
     "in_process": "p50/p99 of one census row through the loaded SavedModel's public signature "
                   "call in this process (no server); the base of the latency ratios; measured "
@@ -61,6 +62,15 @@ MEANING = {
                                         "(4 processes x 4 threads) with server batching off/on",
     "throughput_rps.grpc_16_clients_no_model": "extra: GetModelStatus requests/s from the same 16 "
                                                "clients; the server's gRPC ceiling without a model",
+    "grpc_native": "p50/p99 of one-row Predict over gRPC to the local server with "
+                   "--grpc_frontend=native (Go over TensorFlow's C API; batching off)",
+    "throughput_rps.grpc_16_clients_native_*": "the same 16 clients against the native front "
+                                               "end with batching on: Predict, and its no-model "
+                                               "ceiling (grpc.health.v1 Health/Check, which it "
+                                               "answers itself; GetModelStatus it hands to the "
+                                               "Python server)",
+    "client_cpu_us_per_request": "extra: the CPU the rest of the machine (the client "
+                                 "processes) spent per request in the same windows",
     "server_cpu_us_per_request": "extra: the server process's CPU time (user + system, /proc) "
                                  "during each timed 16-client window over the requests it "
                                  "answered in it; the client processes' CPU is not in it",
@@ -76,7 +86,9 @@ MEANING = {
               "(both from the same 16 client processes, alternated over two rounds); compare "
               "with targets",
     "limits": "extra: the best ratios a server could reach on this machine: transport floor plus "
-              "the model call after idle (latency), and the model-free RPC rate (throughput)",
+              "the model call after idle (latency), the model-free RPC rate (throughput), and "
+              "*_if_cpu_bound: the throughput ratio if CPU were the only limit (client + server "
+              "CPU per request of the ceiling over that of the batched Predict)",
 }
 ROW = {"age": 39, "workclass": "State-gov", "fnlwgt": 77516, "education": "Bachelors",
        "education_num": 13, "marital_status": "Never-married", "occupation": "Adm-clerical",
@@ -91,15 +103,17 @@ def _percentiles(samples):
 
 
 def _start_server(model_dir: pathlib.Path, tmp: pathlib.Path, batching: bool,
-                  request_logging: bool = False):
+                  request_logging: bool = False, frontend: str = "python"):
     """The local server on `model_dir`; with `request_logging`, every request is logged
-    (logging_config with sampling_rate 1.0 in a model config file)."""
+    (logging_config with sampling_rate 1.0 in a model config file); `frontend` is its
+    --grpc_frontend."""
     kind = "logged" if request_logging else ("batched" if batching else "plain")
+    kind = f"{frontend}-{kind}"
     base = tmp / kind / "census"
     base.mkdir(parents=True)
     os.symlink(model_dir, base / "1")
     grpc_port, rest_port = free_ports(2)
-    flags = ["--file_system_poll_wait_seconds=0"]
+    flags = ["--file_system_poll_wait_seconds=0", f"--grpc_frontend={frontend}"]
     if request_logging:
         config = tmp / kind / "models.config"
         prefix = tmp / kind / "logs" / "census"
@@ -179,6 +193,7 @@ class Window(NamedTuple):
     server_cpu_us_per_request: Optional[float]
     server_cores: Optional[float]
     machine_busy_pct: float
+    client_cpu_us_per_request: Optional[float]
 
 
 def _machine_cpu_ticks():
@@ -221,12 +236,15 @@ def _grpc_throughput(target: str, method: str, payload: bytes, seconds: float,
         done = sum(counts[:])
         total, idle = (after - before for after, before in zip(ticks_after, ticks_before))
         server_cpu = None if cpu_before is None else cpu_after - cpu_before
+        busy_cpu_s = (1 - idle / max(total, 1)) * (os.cpu_count() or 1) * seconds
         return Window(
             rate=done / (end_at.value - start),
             server_cpu_us_per_request=(None if server_cpu is None
                                        else round(server_cpu / max(done, 1) * 1e6, 1)),
             server_cores=None if server_cpu is None else round(server_cpu / seconds, 2),
-            machine_busy_pct=round((1 - idle / max(total, 1)) * 100, 1))
+            machine_busy_pct=round((1 - idle / max(total, 1)) * 100, 1),
+            client_cpu_us_per_request=(None if server_cpu is None else round(
+                max(busy_cpu_s - server_cpu, 0) / max(done, 1) * 1e6, 1)))
     finally:
         for p in procs:
             if p.is_alive():
@@ -411,11 +429,15 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0, stand_in: bool = Fal
             lambda: runner.run(one_row), n, idle_s=IDLE_GAP_S)
         in_process_batched = _throughput(lambda: signature(**{input_key: batch}), seconds,
                                          clients=1) * CLIENTS
+        from serving.server.native import build
+        build.library()  # before any server starts, so no server's start-up waits on Go
         servers = {}
         try:
             for batching in (False, True):
                 servers[batching] = _start_server(model_dir, tmp, batching)
             servers["logged"] = _start_server(model_dir, tmp, False, request_logging=True)
+            servers["native"] = _start_server(model_dir, tmp, False, frontend="native")
+            servers["native_batched"] = _start_server(model_dir, tmp, True, frontend="native")
             request = predict_pb2.PredictRequest()
             request.model_spec.name = "census"
             request.inputs[input_key].CopyFrom(
@@ -429,11 +451,15 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0, stand_in: bool = Fal
             channel = grpc.insecure_channel(f"127.0.0.1:{grpc_port}")
             stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
             model_stub = model_service_pb2_grpc.ModelServiceStub(channel)
+            native_channel = grpc.insecure_channel(f"127.0.0.1:{servers['native'][1]}")
+            native_stub = prediction_service_pb2_grpc.PredictionServiceStub(native_channel)
             result.update(_interleaved({
                 "in_process": lambda: signature(**{input_key: one}),
                 "grpc": lambda: stub.Predict(request, timeout=30),
+                "grpc_native": lambda: native_stub.Predict(request, timeout=30),
                 "rest": _rest_caller(rest_port, "POST", "/v1/models/census:predict", body),
             }, n))
+            native_channel.close()
             result["transport_floor"] = {
                 "grpc_get_model_status_p50_ms": _latency(
                     lambda: model_stub.GetModelStatus(status_request, timeout=30), n)["p50_ms"],
@@ -442,21 +468,25 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0, stand_in: bool = Fal
             }
             channel.close()
             result["request_logging"] = _request_logging_overhead(
-                servers, request, n, seconds, tmp / "logged" / "logs" / "census")
+                servers, request, n, seconds, tmp / "python-logged" / "logs" / "census")
 
-            def window(batching, method, message):
-                return _grpc_throughput(f"127.0.0.1:{servers[batching][1]}", method,
-                                        message.SerializeToString(), seconds,
-                                        server_pid=servers[batching][0].process.pid)
+            def window(server, method, payload):
+                return _grpc_throughput(f"127.0.0.1:{servers[server][1]}", method, payload,
+                                        seconds, server_pid=servers[server][0].process.pid)
             # batched and no-model rates alternate over two rounds (the ratio of item 9 compares
-            # them), so a load change on a shared machine hits both alike
-            windows = {"grpc_16_clients_batching_on": [], "grpc_16_clients_no_model": []}
+            # them), so a load change on a shared machine hits all of them alike
+            alternated = {
+                "grpc_16_clients_batching_on": (True, PREDICT_METHOD, request),
+                "grpc_16_clients_no_model": (False, STATUS_METHOD, status_request),
+                "grpc_16_clients_native_batching_on": ("native_batched", PREDICT_METHOD, request),
+                "grpc_16_clients_native_no_model": ("native_batched", HEALTH_METHOD, None)}
+            windows = {name: [] for name in alternated}
             for _ in range(2):
-                windows["grpc_16_clients_batching_on"].append(
-                    window(True, PREDICT_METHOD, request))
-                windows["grpc_16_clients_no_model"].append(
-                    window(False, STATUS_METHOD, status_request))
-            windows["grpc_16_clients_batching_off"] = [window(False, PREDICT_METHOD, request)]
+                for name, (server, method, message) in alternated.items():
+                    payload = b"" if message is None else message.SerializeToString()
+                    windows[name].append(window(server, method, payload))
+            windows["grpc_16_clients_batching_off"] = [
+                window(False, PREDICT_METHOD, request.SerializeToString())]
 
             def mean(name, field):
                 return round(sum(getattr(w, field) for w in windows[name]) / len(windows[name]),
@@ -465,6 +495,8 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0, stand_in: bool = Fal
                 name: mean(name, "server_cpu_us_per_request") for name in windows}
             result["server_cores"] = {name: mean(name, "server_cores") for name in windows}
             result["machine_busy_pct"] = {name: mean(name, "machine_busy_pct") for name in windows}
+            result["client_cpu_us_per_request"] = {
+                name: mean(name, "client_cpu_us_per_request") for name in windows}
             result["throughput_rps"] = {
                 "in_process_batched_16": round(in_process_batched, 1),
                 **{name: mean(name, "rate") for name in windows},
@@ -483,6 +515,15 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0, stand_in: bool = Fal
                 tput["grpc_16_clients_batching_on"] / tput["in_process_batched_16"], 2),
             "batching_on_vs_no_model_rpc_ceiling": round(
                 tput["grpc_16_clients_batching_on"] / tput["grpc_16_clients_no_model"], 2),
+            "grpc_native_p50_vs_in_process": round(result["grpc_native"]["p50_ms"] / base, 2),
+            "native_batching_on_vs_native_no_model_rpc_ceiling": round(
+                tput["grpc_16_clients_native_batching_on"]
+                / tput["grpc_16_clients_native_no_model"], 2),
+            "native_batching_on_vs_no_model_rpc_ceiling": round(
+                tput["grpc_16_clients_native_batching_on"] / tput["grpc_16_clients_no_model"], 2),
+            "native_batching_on_vs_batching_on": round(
+                tput["grpc_16_clients_native_batching_on"] / tput["grpc_16_clients_batching_on"],
+                2),
         }
         floor = result["transport_floor"]
         idle_model = result["in_process_server_call_after_idle"]["p50_ms"]
@@ -493,6 +534,10 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0, stand_in: bool = Fal
                 (floor["rest_get_model_status_p50_ms"] + idle_model) / base, 2),
             "no_model_rpc_ceiling_vs_in_process_batched": round(
                 tput["grpc_16_clients_no_model"] / tput["in_process_batched_16"], 2),
+            "native_batching_on_vs_native_no_model_if_cpu_bound": _cpu_bound_ratio(
+                result, "grpc_16_clients_native_batching_on", "grpc_16_clients_native_no_model"),
+            "batching_on_vs_no_model_if_cpu_bound": _cpu_bound_ratio(
+                result, "grpc_16_clients_batching_on", "grpc_16_clients_no_model"),
         }
         result["ratios"]["request_logging_p50_slowdown_pct"] = (
             result["request_logging"]["p50_slowdown_pct"])
@@ -501,6 +546,8 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0, stand_in: bool = Fal
         result["targets"] = {"grpc_p50_vs_in_process": "<= 1.5", "rest_p50_vs_in_process": "<= 2",
                              "batching_on_vs_in_process_batched": ">= 0.7",
                              "batching_on_vs_no_model_rpc_ceiling": ">= 0.8",
+                             "native_batching_on_vs_native_no_model_rpc_ceiling": ">= 0.8",
+                             "grpc_native_p50_vs_in_process": "<= 1.5",
                              "request_logging_p50_slowdown_pct": "<= 5",
                              "request_logging_throughput_slowdown_pct": "<= 5"}
         result["meaning"] = MEANING
@@ -508,6 +555,15 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0, stand_in: bool = Fal
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return result
+
+
+def _cpu_bound_ratio(result: Dict, predict: str, ceiling: str) -> Optional[float]:
+    """The ratio the two windows would have if the machine's CPUs were the only limit: the
+    ceiling's CPU per request (clients and server) over the predict's."""
+    server, client = result["server_cpu_us_per_request"], result["client_cpu_us_per_request"]
+    if None in (server[predict], client[predict], server[ceiling], client[ceiling]):
+        return None
+    return round((server[ceiling] + client[ceiling]) / (server[predict] + client[predict]), 2)
 
 
 def _interleaved(calls: Dict[str, object], n: int, chunk: int = 25) -> Dict[str, Dict]:

@@ -45,6 +45,7 @@ class BatchScheduler:
     """One shared scheduler (like TF Serving's SharedBatchScheduler) with a queue per key."""
 
     def __init__(self, params, on_batch: Callable[[int], None] = None):
+        self.params = params
         self.max_batch_size = params.max_batch_size.value if params.HasField("max_batch_size") else 1000
         self.timeout = (params.batch_timeout_micros.value if params.HasField("batch_timeout_micros")
                         else 0) / 1e6

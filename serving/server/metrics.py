@@ -7,7 +7,7 @@ container's names, types and labels, so dashboards written for the container wor
 """
 import bisect
 import threading
-from typing import Dict, Tuple
+from typing import Callable, Dict, List, Tuple
 
 import prometheus_client as prom
 
@@ -94,6 +94,25 @@ class TFServingFamilies:
         """One version's warmup replay, with TF Serving's status text ("OK" or the error)."""
         self._sample(WARMUP_LATENCY, (model_path, "OK" if ok else "UNKNOWN"), seconds * 1e6)
 
+    def merge(self, model: str, ok: int, errors: Dict[str, int], latency_buckets, latency_sum_us,
+              runtime_buckets, runtime_sum_us) -> None:
+        """Add Predicts counted elsewhere (the native front end), already in these buckets."""
+        for code, count in [("OK", ok), *errors.items()]:
+            if count:
+                self._add(REQUEST_COUNT, (model, code), count)
+        with self._lock:
+            for family, key, buckets, total in (
+                    (REQUEST_LATENCY, (model, "Predict", "GRPC"), latency_buckets, latency_sum_us),
+                    (RUNTIME_LATENCY, (model, "Predict", TF_SERVING_RUNTIME), runtime_buckets,
+                     runtime_sum_us)):
+                if not any(buckets):
+                    continue
+                cell = self._histograms[family].setdefault(
+                    key, [[0] * (len(TF_SERVING_BUCKETS_US) + 1), 0.0])
+                for i, count in enumerate(buckets):
+                    cell[0][i] += count
+                cell[1] += total
+
     def exposition(self) -> str:
         """The families in prometheus_exporter.cc's text form (families with no point yet are
         left out, as the exporter leaves out metrics nothing has written)."""
@@ -132,7 +151,8 @@ def _escape(value) -> str:
     return str(value).replace("\\", "\\\\").replace('"', '\\"')
 
 
-_LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10)
+LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10)
+BATCH_SIZE_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 
 
 class Metrics:
@@ -147,15 +167,39 @@ class Metrics:
                                    labels + ["code"], registry=self.registry)
         self.latency = prom.Histogram("tfxp_serving_request_latency_seconds",
                                       "Request latency inside the server", labels,
-                                      buckets=_LATENCY_BUCKETS, registry=self.registry)
+                                      buckets=LATENCY_BUCKETS, registry=self.registry)
         self.batch_size = prom.Histogram("tfxp_serving_batch_size", "Rows per batched run",
-                                         buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024),
+                                         buckets=BATCH_SIZE_BUCKETS,
                                          registry=self.registry)
         self.model_state = prom.Gauge("tfxp_serving_model_version_state",
                                       "ModelVersionStatus.State of each version",
                                       ["model", "version"], registry=self.registry)
         self.tf_serving = TFServingFamilies()
         self._by_key = {}
+        self._sources: List[Callable[[], dict]] = []
+
+    def add_source(self, drain: Callable[[], dict]) -> None:
+        """Counts kept outside this registry (the native front end's), drained and merged before
+        every exposition."""
+        self._sources.append(drain)
+
+    def merge_native(self, drained: dict) -> None:
+        """Add the native front end's gRPC Predicts: per model, version and label, the request and
+        error counts and the latency buckets in this registry's own bounds (prometheus_client
+        has no public way to add a bucket count, so its histogram cells are added to)."""
+        for r in drained.get("requests", []):
+            key = (r["model"], r["version"], r["label"], "predict", "grpc")
+            failed = sum(r["errors"].values())
+            requests, latency = self._children(key)
+            requests.inc(r["count"])
+            for code, count in r["errors"].items():
+                self.errors.labels(*key, code).inc(count)
+            _add_buckets(latency, r["latency_buckets"], r["latency_sum_s"])
+            self.tf_serving.merge(r["model"], r["count"] - failed, r["errors"],
+                                  r["tf_latency_buckets"], r["tf_latency_sum_us"],
+                                  r["runtime_buckets"], r["runtime_sum_us"])
+        if any(drained.get("batch_size_buckets", ())):
+            _add_buckets(self.batch_size, drained["batch_size_buckets"], drained["batch_size_sum"])
 
     def observe(self, model: str, version, api: str, protocol: str, seconds: float,
                 code: str = None, label: str = "") -> None:
@@ -183,4 +227,15 @@ class Metrics:
     def exposition(self) -> bytes:
         """The Prometheus text format of this server's registry alone (not the process default),
         then TF Serving's own families."""
+        for drain in self._sources:
+            self.merge_native(drain())
         return prom.generate_latest(self.registry) + self.tf_serving.exposition().encode()
+
+
+def _add_buckets(histogram, counts, total) -> None:
+    """Add per-bucket counts (the last one is +Inf) and their sum to a prometheus_client
+    histogram (a child, or one without labels)."""
+    for cell, count in zip(histogram._buckets, counts):
+        if count:
+            cell.inc(count)
+    histogram._sum.inc(total)

@@ -13,7 +13,7 @@ import logging
 import pathlib
 import threading
 import time
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 from tensorflow_serving.apis import get_model_status_pb2
 
@@ -102,6 +102,8 @@ class ModelRepository:
         self.loader = loader
         self.warmup_runner = warmup_runner
         self.on_change = on_change
+        # called after any change to what requests may resolve (versions or labels)
+        self.listeners: List[Callable[[], None]] = []
         self.load_observer = load_observer
         self.label_hint = label_hint
         self._models: Dict[str, ModelState] = {}
@@ -158,6 +160,12 @@ class ModelRepository:
                     item.status.error_code = s.error.error_code_value
                     item.status.error_message = s.error.message
             return response
+
+    def served(self) -> Dict[str, Tuple[Dict[str, int], Dict[int, LoadedModel]]]:
+        """(labels, AVAILABLE versions) of every model requests may name now."""
+        with self._lock:
+            return {name: (dict(m.labels), m.available()) for name, m in self._models.items()
+                    if not m.removed}
 
     def labels(self, name: str) -> Dict[str, int]:
         """Label -> version as this server assigns them now (metrics name a request's version)."""
@@ -219,6 +227,7 @@ class ModelRepository:
         with self._lock:
             for name, model in self._models.items():
                 model.labels = new_labels.get(name, {})
+        self._notify()
 
     def _reconcile(self, name: str, load: bool = True, unload: bool = True) -> None:
         """Load aspired versions first, then retire the rest; a config reload relabels between
@@ -305,6 +314,11 @@ class ModelRepository:
     def _changed(self, name, version, state) -> None:
         if self.on_change is not None:
             self.on_change(name, version, state)
+        self._notify()
+
+    def _notify(self) -> None:
+        for listener in self.listeners:
+            listener()
 
     def _run_warmup(self, loaded: LoadedModel) -> int:
         path = loaded.path / WARMUP_FILE

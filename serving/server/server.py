@@ -7,11 +7,12 @@ import argparse
 import asyncio
 import logging
 import pathlib
+import shutil
 import signal
 import sys
 import threading
 import time
-from typing import List
+from typing import List, Tuple
 
 from data import settings
 from serving.config import configs
@@ -30,8 +31,7 @@ DEFAULT_MAX_BODY_BYTES = 64 << 20
 IGNORED_FLAGS = (
     "rest_api_enable_cors_support", "enable_per_model_batching_parameters",
     "max_num_load_retries", "load_retry_interval_micros", "flush_filesystem_caches",
-    "tensorflow_session_parallelism", "tensorflow_session_config_file",
-    "tensorflow_intra_op_parallelism", "tensorflow_inter_op_parallelism",
+    "tensorflow_session_config_file",
     "platform_config_file", "per_process_gpu_memory_fraction",
     "saved_model_tags", "remove_unused_fields_from_bundle_metagraph",
     "prefer_tflite_model", "num_tflite_pools", "num_tflite_interpreters_per_pool",
@@ -107,6 +107,16 @@ def add_server_flags(parser: argparse.ArgumentParser) -> None:
     bool_flag("enable_signature_method_name_check", False,
               "require predict/classify/regress method names on signatures")
     flag("version", action="store_true", help="print the version and exit")
+    flag("tensorflow_session_parallelism", type=int, default=0,
+         help="threads of each op and between ops (0: TensorFlow picks); not with the two below")
+    flag("tensorflow_intra_op_parallelism", type=int, default=0,
+         help="threads to parallelize one op (0: TensorFlow picks)")
+    flag("tensorflow_inter_op_parallelism", type=int, default=0,
+         help="threads to run independent ops (0: TensorFlow picks)")
+    flag("grpc_frontend", choices=("python", "native"), default="python",
+         help="[local server only] what answers the gRPC port: this Python server, or the "
+              "native front end (Go over TensorFlow's C API, built with `make native`) that "
+              "answers Predict itself and hands every other call to this server")
     flag("host", default="127.0.0.1",
          help="[local server only] address to bind both ports to (default 127.0.0.1)")
     flag("rest_api_max_body_bytes", type=int, default=DEFAULT_MAX_BODY_BYTES,
@@ -133,6 +143,12 @@ class ModelServer:
                 "--use_alts_credentials: ALTS (Google Cloud's workload credentials) is not "
                 "available to the local server; refusing to start without the credentials asked "
                 "for (use --ssl_config_file for TLS)")
+        if args.grpc_frontend == "native" and self.channel_arguments:
+            raise configs.ConfigError(
+                "--grpc_channel_arguments: the native gRPC front end cannot apply gRPC core "
+                "channel arguments; refusing to start without them (drop the flag, or use "
+                "--grpc_frontend=python)")
+        self.intra_op, self.inter_op = session_parallelism(args)
         self.ssl_config = (configs.read_ssl_config(args.ssl_config_file)
                            if args.ssl_config_file else None)
         self.config_path, config_dir, self.config = self._initial_config(args)
@@ -144,6 +160,7 @@ class ModelServer:
         from serving.server.warmup import run_warmup
 
         self.args = args
+        _set_tensorflow_threads(self.intra_op, self.inter_op)
         self.metrics = Metrics()
         self.repository = ModelRepository(
             config_dir=config_dir,
@@ -177,6 +194,8 @@ class ModelServer:
         self._stop = threading.Event()
         self._config_text = self.config_path.read_text() if self.config_path else None
         self.grpc_server = None
+        self.native = None
+        self._backend_dir = None
         self.rest = None
         self._loop = None
         self._threads: List[threading.Thread] = []
@@ -229,15 +248,19 @@ class ModelServer:
         addresses = [f"{self.args.host}:{self.args.port}"]
         if self.args.grpc_socket_path:
             addresses.append(f"unix:{self.args.grpc_socket_path}")
-        credentials = None if self.ssl_config is None else server_credentials(self.ssl_config)
-        self.grpc_server = make_server(self.dataplane, self.reload_config, addresses,
-                                       self.args.grpc_max_threads, self.channel_arguments,
-                                       credentials)
-        self.grpc_server.start()
+        if self.args.grpc_frontend == "native":
+            self._start_native(addresses)
+        else:
+            credentials = None if self.ssl_config is None else server_credentials(self.ssl_config)
+            self.grpc_server = make_server(self.dataplane, self.reload_config, addresses,
+                                           self.args.grpc_max_threads, self.channel_arguments,
+                                           credentials)
+            self.grpc_server.start()
         security = ("" if self.ssl_config is None else " (TLS, client certificates required)"
                     if self.ssl_config.client_verify else " (TLS)")
+        frontend = " (native front end)" if self.native is not None else ""
         for address in addresses:
-            log.info("Running gRPC ModelServer at %s%s ...", address, security)
+            log.info("Running gRPC ModelServer at %s%s%s ...", address, security, frontend)
         if self.args.rest_api_port:
             self.rest = RestServer(self.dataplane, self.args.host, self.args.rest_api_port,
                                    self.args.rest_api_timeout_in_ms,
@@ -256,6 +279,43 @@ class ModelServer:
         poller = threading.Thread(target=self._poll_loop, name="poller", daemon=True)
         poller.start()
         self._threads.append(poller)
+
+    def _start_native(self, addresses: List[str]) -> None:
+        """The native front end on the public addresses (TLS there), this server's gRPC front end
+        behind it on a UNIX socket in a private folder (mode 0700), so only this process's front
+        end reaches it and client verification cannot be bypassed."""
+        import tempfile
+
+        from serving.server import native
+        from serving.server.grpc_server import default_root_certificates, make_server
+        self._backend_dir = pathlib.Path(tempfile.mkdtemp(prefix="tfxp-serving-"))
+        backend = f"unix:{self._backend_dir / 'grpc.sock'}"
+        self.grpc_server = make_server(self.dataplane, self.reload_config, [backend],
+                                       self.args.grpc_max_threads)
+        self.grpc_server.start()
+        tls = None
+        if self.ssl_config is not None:
+            roots = self.ssl_config.custom_ca or (
+                default_root_certificates().decode() if self.ssl_config.client_verify else "")
+            tls = {"server_key": self.ssl_config.server_key,
+                   "server_cert": self.ssl_config.server_cert, "roots": roots,
+                   "require_client_cert": self.ssl_config.client_verify}
+        try:
+            self.native = native.NativeFrontend()
+        except native.build.NativeBuildError as e:
+            raise configs.ConfigError(f"--grpc_frontend=native: {e}") from None
+        self.native.start(addresses, backend, tls,
+                          self.batcher.params if self.batcher is not None else None,
+                          session_config(self.intra_op, self.inter_op))
+        predict_only = self.args.enable_signature_method_name_check
+
+        def publish():
+            self.native.set_models(native.snapshot(
+                self.repository.served(), predict_only,
+                excluded=lambda name: self.request_logs.get(name) is not None))
+        self.repository.listeners.append(publish)
+        publish()
+        self.metrics.add_source(self.native.drain_metrics)
 
     def _rest_loop(self, ready: threading.Event, failure: list) -> None:
         loop = asyncio.new_event_loop()
@@ -314,14 +374,63 @@ class ModelServer:
         """Shut down: gRPC gets 2 s to finish calls in flight, then batching and request logs
         close (flushing what was sampled)."""
         self._stop.set()
+        if self.native is not None:
+            self.repository.listeners.clear()
+            self.native.stop()
         if self.grpc_server is not None:
             self.grpc_server.stop(grace=2)
+        if self._backend_dir is not None:
+            shutil.rmtree(self._backend_dir, ignore_errors=True)
         if self.rest is not None and self._loop is not None:
             self._loop.call_soon_threadsafe(self.rest.stop)
             self._loop.call_soon_threadsafe(self._loop.stop)
         if self.batcher is not None:
             self.batcher.close()
         self.request_logs.close()
+
+
+def session_parallelism(args) -> Tuple[int, int]:
+    """(intra-op, inter-op) threads as tensorflow_model_server derives them from its three flags
+    (model_servers/server.cc): the two specific ones when either is set, else session
+    parallelism for both; all three set is refused in its words. 0 lets TensorFlow pick."""
+    intra, inter = args.tensorflow_intra_op_parallelism, args.tensorflow_inter_op_parallelism
+    both = args.tensorflow_session_parallelism
+    if intra > 0 and inter > 0 and both > 0:
+        raise configs.ConfigError(
+            "Either configure server_options.tensorflow_session_parallelism or "
+            "(server_options.tensorflow_intra_op_parallelism, "
+            "server_options.tensorflow_inter_op_parallelism) separately. You cannot configure "
+            "all.")
+    if intra > 0 or inter > 0:
+        return max(intra, 0), max(inter, 0)
+    return max(both, 0), max(both, 0)
+
+
+def _set_tensorflow_threads(intra: int, inter: int) -> None:
+    """Size this process's TensorFlow thread pools (TF2 functions and TF1 sessions both use
+    them); TensorFlow allows it only before its runtime starts, which start-up reports."""
+    if not intra and not inter:
+        return
+    import tensorflow as tf
+    try:
+        if intra:
+            tf.config.threading.set_intra_op_parallelism_threads(intra)
+        if inter:
+            tf.config.threading.set_inter_op_parallelism_threads(inter)
+    except RuntimeError as e:
+        raise configs.ConfigError(
+            f"--tensorflow_*_parallelism: TensorFlow's runtime already started in this process, "
+            f"so its thread pools cannot be sized ({e}); start the server in its own process "
+            "(python -m serving)") from None
+
+
+def session_config(intra: int, inter: int) -> bytes:
+    """The serialized ConfigProto the native front end's sessions get (empty: defaults)."""
+    if not intra and not inter:
+        return b""
+    from tensorflow.core.protobuf import config_pb2
+    return config_pb2.ConfigProto(intra_op_parallelism_threads=intra,
+                                  inter_op_parallelism_threads=inter).SerializeToString()
 
 
 def parse_channel_arguments(text: str) -> List[tuple]:

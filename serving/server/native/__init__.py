@@ -1,0 +1,131 @@
+"""The native gRPC front end (`tfxp serve --grpc_frontend=native`): Go over TensorFlow's C API,
+loaded into the model server's process as a C shared library.
+
+It owns the public gRPC address and answers Predict for the versions this server has made
+AVAILABLE, with its own sessions and batching; every other call, and every Predict it cannot
+answer exactly as the Python path would (a label or version it does not hold yet, an input it
+does not decode, a TensorFlow error), goes as raw bytes to this server's gRPC front end on a
+private UNIX socket. So errors, the other APIs and request logging keep one implementation, and
+the Predicts it answers are merged into this server's metrics at every scrape.
+"""
+import base64
+import ctypes
+import json
+import pathlib
+from typing import Callable, Dict, List, Optional
+
+from serving.server import metrics as metrics_lib
+
+
+class NativeFrontendError(RuntimeError):
+    """The native front end could not start or take a snapshot; the message says why."""
+
+
+def _bind(lib: ctypes.CDLL) -> ctypes.CDLL:
+    for name in ("TfxpNativeStart", "TfxpNativeSetModels"):
+        getattr(lib, name).argtypes = [ctypes.c_char_p]
+        getattr(lib, name).restype = ctypes.c_void_p
+    for name in ("TfxpNativeMetrics", "TfxpNativeLoadErrors"):
+        getattr(lib, name).argtypes = []
+        getattr(lib, name).restype = ctypes.c_void_p
+    lib.TfxpNativeStop.argtypes = []
+    lib.TfxpNativeStop.restype = None
+    lib.TfxpFree.argtypes = [ctypes.c_void_p]
+    lib.TfxpFree.restype = None
+    return lib
+
+
+class NativeFrontend:
+    """The loaded library: start once per process, take snapshots, drain metrics, stop."""
+
+    def __init__(self, library: Optional[pathlib.Path] = None):
+        if library is None:
+            from serving.server.native import build
+            library = build.library()
+        self.lib = _bind(ctypes.CDLL(str(library)))
+
+    def _text(self, pointer) -> Optional[str]:
+        if not pointer:
+            return None
+        try:
+            return ctypes.string_at(pointer).decode()
+        finally:
+            self.lib.TfxpFree(pointer)
+
+    def start(self, addresses: List[str], backend: str, tls: Optional[Dict] = None,
+              batching=None, session_config: bytes = b"") -> None:
+        """Bind `addresses` (host:port or unix:path) and forward to `backend` (unix:path);
+        `session_config` is a serialized ConfigProto for every session it loads."""
+        config = {"addresses": addresses, "backend": backend, "tls": tls,
+                  "batching": None if batching is None else batching_dict(batching),
+                  "latency_buckets_s": list(metrics_lib.LATENCY_BUCKETS),
+                  "tf_serving_buckets_us": list(metrics_lib.TF_SERVING_BUCKETS_US),
+                  "batch_size_buckets": list(metrics_lib.BATCH_SIZE_BUCKETS),
+                  "session_config": base64.b64encode(session_config).decode()}
+        error = self._text(self.lib.TfxpNativeStart(json.dumps(config).encode()))
+        if error:
+            raise NativeFrontendError(error)
+
+    def set_models(self, snapshot: Dict) -> None:
+        error = self._text(self.lib.TfxpNativeSetModels(json.dumps(snapshot).encode()))
+        if error:
+            raise NativeFrontendError(error)
+
+    def drain_metrics(self) -> Dict:
+        return json.loads(self._text(self.lib.TfxpNativeMetrics()))
+
+    def load_errors(self) -> List[str]:
+        """Versions the front end could not load (the Python server answers them instead)."""
+        return json.loads(self._text(self.lib.TfxpNativeLoadErrors()))
+
+    def stop(self) -> None:
+        self.lib.TfxpNativeStop()
+
+
+def batching_dict(params) -> Dict:
+    """BatchingParameters with serving.server.batching.BatchScheduler's defaults filled in."""
+    def value(field, default):
+        return getattr(params, field).value if params.HasField(field) else default
+    return {"max_batch_size": value("max_batch_size", 1000),
+            "batch_timeout_micros": value("batch_timeout_micros", 0),
+            "num_batch_threads": value("num_batch_threads", 1),
+            "max_enqueued_batches": value("max_enqueued_batches", 10),
+            "allowed_batch_sizes": list(params.allowed_batch_sizes)}
+
+
+def _tensor_specs(specs, infos) -> Optional[Dict]:
+    """alias -> tensor name and DataType number; None when a TensorInfo is not a plain tensor
+    (sparse or composite), which the native path leaves to the Python server."""
+    out = {}
+    for alias, spec in specs.items():
+        info = infos[alias]
+        if info.WhichOneof("encoding") != "name":
+            return None
+        out[alias] = {"tensor": info.name, "dtype": spec.dtype.as_datatype_enum}
+    return out
+
+
+def signatures_of(model, predict_only: bool) -> Dict:
+    """The signatures of a LoadedModel the native path may run, with Python's dtypes (so the two
+    paths accept the same inputs). `predict_only` (--enable_signature_method_name_check) keeps
+    only predict signatures; Predict on the others then gets the Python server's refusal."""
+    from serving.server.signature import PREDICT_METHOD
+    out = {}
+    for name, signature in model.signatures.items():
+        if predict_only and signature.method_name != PREDICT_METHOD:
+            continue
+        inputs = _tensor_specs(signature.inputs, signature.signature_def.inputs)
+        outputs = _tensor_specs(signature.outputs, signature.signature_def.outputs)
+        if inputs and outputs:
+            out[name] = {"batchable": signature.batchable, "inputs": inputs, "outputs": outputs}
+    return out
+
+
+def snapshot(served: Dict, predict_only: bool, excluded: Callable[[str], bool]) -> Dict:
+    """The front end's view of `ModelRepository.served()`: labels and AVAILABLE versions, less
+    the models `excluded` names (those with request logging, which the Python path records)."""
+    return {name: {"labels": labels,
+                   "versions": [{"version": version, "path": str(model.path), "tags": ["serve"],
+                                 "signatures": signatures_of(model, predict_only)}
+                                for version, model in sorted(versions.items())]}
+            for name, (labels, versions) in served.items() if not excluded(name)}
