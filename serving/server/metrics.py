@@ -171,6 +171,10 @@ class Metrics:
         self.batch_size = prom.Histogram("tfxp_serving_batch_size", "Rows per batched run",
                                          buckets=BATCH_SIZE_BUCKETS,
                                          registry=self.registry)
+        self.native_requests = prom.Counter(
+            "tfxp_serving_native_requests", "gRPC Predicts the native front end answered itself "
+            "(the others it handed to this server)", ["model", "version"],
+            registry=self.registry)
         self.model_state = prom.Gauge("tfxp_serving_model_version_state",
                                       "ModelVersionStatus.State of each version",
                                       ["model", "version"], registry=self.registry)
@@ -192,6 +196,7 @@ class Metrics:
             failed = sum(r["errors"].values())
             requests, latency = self._children(key)
             requests.inc(r["count"])
+            self.native_requests.labels(r["model"], r["version"]).inc(r["count"])
             for code, count in r["errors"].items():
                 self.errors.labels(*key, code).inc(count)
             _add_buckets(latency, r["latency_buckets"], r["latency_sum_s"])

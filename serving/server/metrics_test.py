@@ -89,3 +89,47 @@ def test_the_repository_reports_loads_and_warmups(tmp_path):
                if s.name.endswith("_count")]
     assert [(s.labels["model_path"].endswith("/m/1"), s.labels["status"], s.value)
             for s in warmups] == [(True, "OK", 1)]
+
+
+def test_native_counts_merge_into_the_same_series_as_observed_requests():
+    """The native front end's drained aggregates (buckets in this module's bounds) must render
+    exactly what observing the same requests here renders, plus the native counter."""
+    samples = [0.0004, 0.003, 0.003, 0.7, 12.0]
+    runtime_s = 0.0002
+    observed, merged = metrics.Metrics(), metrics.Metrics()
+    for seconds in samples:
+        observed.observe("census", 1, "predict", "grpc", seconds, label="stable")
+        observed.tf_serving.runtime("census", "predict", runtime_s)
+    observed.observe("census", 1, "predict", "grpc", 0, "UNAVAILABLE", label="stable")
+    for padded in (16, 3):
+        observed.batch_size.observe(padded)
+
+    def buckets(bounds, values, strict):
+        counts = [0] * (len(bounds) + 1)
+        for v in values:
+            counts[next((i for i, b in enumerate(bounds) if (v < b if strict else v <= b)),
+                        len(bounds))] += 1
+        return counts
+    tf_bounds = metrics.TF_SERVING_BUCKETS_US
+    micros = [s * 1e6 for s in samples]
+    merged.merge_native({
+        "requests": [{"model": "census", "version": "1", "label": "stable", "count": 6,
+                      "errors": {"UNAVAILABLE": 1},
+                      "latency_buckets": buckets(metrics.LATENCY_BUCKETS, samples, False),
+                      "latency_sum_s": sum(samples),
+                      "tf_latency_buckets": buckets(tf_bounds, micros, True),
+                      "tf_latency_sum_us": sum(micros),
+                      "runtime_buckets": buckets(tf_bounds, [runtime_s * 1e6] * 5, True),
+                      "runtime_sum_us": runtime_s * 1e6 * 5}],
+        "batch_size_buckets": buckets(metrics.BATCH_SIZE_BUCKETS, [16, 3], False),
+        "batch_size_sum": 19})
+
+    def series(m):
+        return {(s.name, tuple(sorted(s.labels.items()))): round(s.value, 6)
+                for family in _families(m).values() for s in family.samples
+                if not s.name.endswith("_created") and "native" not in s.name}
+    assert series(merged) == series(observed)
+    assert observed.tf_serving.exposition() == merged.tf_serving.exposition()
+    native = _families(merged)["tfxp_serving_native_requests"].samples
+    assert [(s.labels, s.value) for s in native if s.name.endswith("_total")] == [
+        ({"model": "census", "version": "1"}, 6.0)]

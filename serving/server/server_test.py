@@ -4,7 +4,8 @@ import argparse
 import pytest
 
 from serving.config import configs
-from serving.server.server import ModelServer, add_server_flags, parse_channel_arguments
+from serving.server.server import (ModelServer, add_server_flags, parse_channel_arguments,
+                                   session_config, session_parallelism)
 
 
 def _server_args(argv):
@@ -35,3 +36,39 @@ def test_trust_flags_that_cannot_be_honoured_stop_start_up(tmp_path, flag, needl
     assert args.ignored_flags == []
     with pytest.raises(configs.ConfigError, match=needle):
         ModelServer(args)
+
+
+def test_the_native_front_end_refuses_channel_arguments_it_cannot_apply(tmp_path):
+    args = _server_args(["--grpc_frontend=native", f"--model_base_path={tmp_path}",
+                         "--grpc_channel_arguments=grpc.max_concurrent_streams=10"])
+    with pytest.raises(configs.ConfigError, match="--grpc_channel_arguments: the native gRPC"):
+        ModelServer(args)
+
+
+@pytest.mark.parametrize("flags, expected", [
+    ([], (0, 0)),
+    (["--tensorflow_session_parallelism=3"], (3, 3)),
+    (["--tensorflow_intra_op_parallelism=2"], (2, 0)),
+    (["--tensorflow_session_parallelism=3", "--tensorflow_inter_op_parallelism=1"], (0, 1)),
+    (["--tensorflow_intra_op_parallelism=2", "--tensorflow_inter_op_parallelism=4"], (2, 4)),
+])
+def test_session_parallelism_flags_combine_as_tensorflow_model_server_combines_them(
+        flags, expected):
+    args = _server_args(flags)
+    assert args.ignored_flags == []
+    assert session_parallelism(args) == expected
+
+
+def test_setting_all_three_parallelism_flags_is_refused_in_tf_servings_words():
+    args = _server_args(["--tensorflow_session_parallelism=1",
+                         "--tensorflow_intra_op_parallelism=1",
+                         "--tensorflow_inter_op_parallelism=1"])
+    with pytest.raises(configs.ConfigError, match="You cannot configure all"):
+        session_parallelism(args)
+
+
+def test_the_native_sessions_get_the_threads_as_a_config_proto():
+    from tensorflow.core.protobuf import config_pb2
+    assert session_config(0, 0) == b""
+    config = config_pb2.ConfigProto.FromString(session_config(1, 2))
+    assert (config.intra_op_parallelism_threads, config.inter_op_parallelism_threads) == (1, 2)

@@ -466,7 +466,7 @@ func (f *frontend) handle(_ any, stream grpc.ServerStream) error {
 		return err
 	}
 	if method == predictMethod {
-		reply, err := f.predict(frame)
+		reply, err := f.predictOrForward(frame)
 		if err == nil {
 			return stream.SendMsg(&reply)
 		}
@@ -510,6 +510,19 @@ func (f *frontend) forward(ctx context.Context, method string, frame []byte) ([]
 		return nil, status.Error(codes.Unavailable, err.Error())
 	}
 	return reply, nil
+}
+
+// predictOrForward is predict, with a fault in the native path (a panic) answered by the Python
+// server instead of ending the process.
+func (f *frontend) predictOrForward(frame []byte) (reply []byte, err error) {
+	defer func() {
+		if fault := recover(); fault != nil {
+			fmt.Fprintf(os.Stderr, "native front end: Predict failed (%v); the Python server "+
+				"answers it\n", fault)
+			reply, err = nil, errForward
+		}
+	}()
+	return f.predict(frame)
 }
 
 // predict answers one PredictRequest natively, or returns errForward.
@@ -606,7 +619,12 @@ func (f *frontend) predict(frame []byte) ([]byte, error) {
 func (f *frontend) run(version *loadedVersion, signature *loadedSignature,
 	inputs map[string]*denseTensor) (map[string]*denseTensor, error) {
 	if f.scheduler == nil || !signature.batchable {
-		return runSession(version, signature, []map[string]*denseTensor{inputs}, false, 0, 0)
+		outputs, err := runSession(version, signature, []map[string]*denseTensor{inputs}, false,
+			0, 0)
+		if err != nil {
+			return nil, errForward // TensorFlow refused it: the Python server answers in its words
+		}
+		return outputs, nil
 	}
 	rows := int64(-1)
 	var key strings.Builder

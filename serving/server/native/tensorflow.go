@@ -168,9 +168,9 @@ func deleteTensors(tensors []*C.TF_Tensor) {
 // dimension 0 (`rows` in total), then `pad` copies of the first row (allowed_batch_sizes).
 func newTensor(parts []*denseTensor, rows int64, pad int64) *C.TF_Tensor {
 	first := parts[0]
-	dims := append([]int64{rows + pad}, first.dims[1:]...)
-	if len(parts) == 1 && pad == 0 {
-		dims = first.dims
+	dims := first.dims
+	if len(parts) > 1 || pad > 0 {
+		dims = append([]int64{rows + pad}, first.dims[1:]...)
 	}
 	var dimsPtr *C.int64_t
 	if len(dims) > 0 {

@@ -63,65 +63,45 @@ func decodeTensor(proto *framework.TensorProto) (*denseTensor, bool) {
 	dims := make([]int64, len(proto.GetTensorShape().GetDim()))
 	count := int64(1)
 	for i, d := range proto.GetTensorShape().GetDim() {
-		if d.GetSize() < 0 {
+		if d.GetSize() < 0 || (d.GetSize() > 0 && count > maxElements/d.GetSize()) {
 			return nil, false
 		}
 		dims[i] = d.GetSize()
 		count *= d.GetSize()
 	}
-	if count == 0 {
+	// Nothing is allocated before the values held are counted against the declared shape, so
+	// a small proto declaring a huge tensor costs nothing here.
+	if count == 0 || heldValues(proto, dtype) != count {
 		return nil, false
 	}
 	t := &denseTensor{dtype: dtype, dims: dims}
-	content := proto.GetTensorContent()
 	if dtype == dtString {
-		if len(content) > 0 || int64(len(proto.GetStringVal())) != count {
-			return nil, false
-		}
 		t.strings = proto.GetStringVal()
 		return t, true
 	}
-	if len(content) > 0 {
-		if dtype == dtBool || int64(len(content)) != count*int64(dtypeSize(dtype)) {
-			return nil, false
-		}
+	if content := proto.GetTensorContent(); len(content) > 0 {
 		t.data = content
 		return t, true
 	}
 	t.data = make([]byte, 0, count*int64(dtypeSize(dtype)))
 	switch dtype {
 	case dtFloat:
-		if int64(len(proto.GetFloatVal())) != count {
-			return nil, false
-		}
 		for _, v := range proto.GetFloatVal() {
 			t.data = binary.LittleEndian.AppendUint32(t.data, math.Float32bits(v))
 		}
 	case dtDouble:
-		if int64(len(proto.GetDoubleVal())) != count {
-			return nil, false
-		}
 		for _, v := range proto.GetDoubleVal() {
 			t.data = binary.LittleEndian.AppendUint64(t.data, math.Float64bits(v))
 		}
 	case dtInt32:
-		if int64(len(proto.GetIntVal())) != count {
-			return nil, false
-		}
 		for _, v := range proto.GetIntVal() {
 			t.data = binary.LittleEndian.AppendUint32(t.data, uint32(v))
 		}
 	case dtInt64:
-		if int64(len(proto.GetInt64Val())) != count {
-			return nil, false
-		}
 		for _, v := range proto.GetInt64Val() {
 			t.data = binary.LittleEndian.AppendUint64(t.data, uint64(v))
 		}
 	case dtBool:
-		if int64(len(proto.GetBoolVal())) != count {
-			return nil, false
-		}
 		for _, v := range proto.GetBoolVal() {
 			b := byte(0)
 			if v {
@@ -131,6 +111,37 @@ func decodeTensor(proto *framework.TensorProto) (*denseTensor, bool) {
 		}
 	}
 	return t, true
+}
+
+// maxElements bounds a declared element count so its byte size cannot overflow an int64.
+const maxElements = int64(1) << 56
+
+// heldValues is how many elements the proto carries for its dtype: tensor_content's bytes over
+// the element size (strings and bools are only read from their lists), else the typed list's
+// length; -1 when the content's length is not a whole number of elements.
+func heldValues(proto *framework.TensorProto, dtype int32) int64 {
+	if content := proto.GetTensorContent(); len(content) > 0 {
+		size := int64(dtypeSize(dtype))
+		if dtype == dtString || dtype == dtBool || int64(len(content))%size != 0 {
+			return -1
+		}
+		return int64(len(content)) / size
+	}
+	switch dtype {
+	case dtFloat:
+		return int64(len(proto.GetFloatVal()))
+	case dtDouble:
+		return int64(len(proto.GetDoubleVal()))
+	case dtInt32:
+		return int64(len(proto.GetIntVal()))
+	case dtInt64:
+		return int64(len(proto.GetInt64Val()))
+	case dtBool:
+		return int64(len(proto.GetBoolVal()))
+	case dtString:
+		return int64(len(proto.GetStringVal()))
+	}
+	return -1
 }
 
 // encodeTensor writes an output as the Python server's fill_proto does (which matches
