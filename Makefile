@@ -14,7 +14,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 DEBIAN_PACKAGES := dataset-fashion-mnist chromium nginx prometheus
 
-.PHONY: setup env system-packages data run test test-slow test-faults test-runners bench serve clean image test-image test-byod test-push-gates \
+.PHONY: setup env system-packages data run test test-slow test-faults test-runners bench serve clean image test-image test-byod test-push-gates native \
 	cluster-tools cluster-system-packages cluster test-cluster bench-cluster spark-tools spark-cluster \
 	test-cluster-spark
 
@@ -64,7 +64,7 @@ data: env
 run: setup
 	@status=0; $(TFXP) run --model all || status=$$?; $(TFXP) report && exit $$status
 
-test: setup
+test: setup native
 	$(PY) -m pytest
 
 test-slow: setup
@@ -101,8 +101,14 @@ test-image: image
 test-byod: env
 	$(PY) -m pytest -m "e2e or slow" tests/e2e/test_byod_pipeline.py tests/e2e/test_byod_generated_package.py
 
-bench: setup
+bench: setup native
 	$(PY) -m bench
+
+# The native gRPC front end (`tfxp serve --grpc_frontend=native`): Go over TensorFlow's C API,
+# built against the venv's TensorFlow into .cache/native_frontend (Go caches in .cache/go).
+native: env
+	@command -v go >/dev/null || { echo "go is not installed: the native gRPC front end needs Go (go1.26)"; exit 1; }
+	@$(PY) -m serving.server.native.build
 
 # nginx on 8500/8501 in front of a stable and a canary serving group (`tfxp router`);
 # `tfxp serve` alone still runs one server without a router. `make serve SSL_CONFIG=ssl.config`

@@ -333,3 +333,39 @@ def test_without_go_the_native_front_end_refuses_to_start_naming_what_is_missing
                                                      "front end needs Go 1.26"):
         build.library()
     assert not (tmp_path / "empty-cache").exists()
+
+
+def test_logged_models_and_refused_method_names_stay_with_the_python_server(tmp_path):
+    """A model with request logging is answered by the Python server (so every request is
+    logged); with --enable_signature_method_name_check a classify signature is refused through
+    Predict, in the Python server's words, while the predict signature is answered natively."""
+    from serving.server.request_log import read_prediction_logs
+    testing.build_affine(tmp_path / "half" / "1", 2.0)
+    testing.build_census_like(tmp_path / "census" / "1")
+    prefix = tmp_path / "logs" / "half"
+    config = tmp_path / "models.config"
+    config.write_text(
+        f'model_config_list {{ config {{ name: "half" base_path: "{tmp_path / "half"}" '
+        'model_platform: "tensorflow" logging_config { sampling_config { sampling_rate: 1.0 } '
+        f'log_collector_config {{ filename_prefix: "{prefix}" }} }} }} '
+        f'config {{ name: "census" base_path: "{tmp_path / "census"}" '
+        'model_platform: "tensorflow" } }\n')
+    srv = ServerProcess([f"--model_config_file={config}", NATIVE,
+                         "--enable_signature_method_name_check=true",
+                         f"--monitoring_config_file={_monitoring(tmp_path)}"])
+    try:
+        srv.wait_ready(["half", "census"], timeout=120)
+        _wait_native(srv, _request("census", {"examples": _examples(1)}))
+        stub = stubs(srv)[0]
+        before = _native_count(srv)
+        for _ in range(5):
+            stub.Predict(_request("half", {"x": _value((1, 2))}), timeout=30)
+        with pytest.raises(grpc.RpcError) as refused:
+            stub.Predict(_request("census", {"inputs": _examples(1)}, signature="classify"),
+                         timeout=30)
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "tensorflow/serving/predict" in refused.value.details()
+        assert _native_count(srv) == before
+    finally:
+        srv.stop()
+    assert sum(1 for _ in read_prediction_logs(prefix)) == 5

@@ -25,9 +25,8 @@ def _bind(lib: ctypes.CDLL) -> ctypes.CDLL:
     for name in ("TfxpNativeStart", "TfxpNativeSetModels"):
         getattr(lib, name).argtypes = [ctypes.c_char_p]
         getattr(lib, name).restype = ctypes.c_void_p
-    for name in ("TfxpNativeMetrics", "TfxpNativeLoadErrors"):
-        getattr(lib, name).argtypes = []
-        getattr(lib, name).restype = ctypes.c_void_p
+    lib.TfxpNativeMetrics.argtypes = []
+    lib.TfxpNativeMetrics.restype = ctypes.c_void_p
     lib.TfxpNativeStop.argtypes = []
     lib.TfxpNativeStop.restype = None
     lib.TfxpFree.argtypes = [ctypes.c_void_p]
@@ -67,18 +66,18 @@ class NativeFrontend:
             raise NativeFrontendError(error)
 
     def set_models(self, snapshot: Dict) -> None:
+        """Replace what the front end serves with `snapshot` (see `snapshot()`)."""
         error = self._text(self.lib.TfxpNativeSetModels(json.dumps(snapshot).encode()))
         if error:
             raise NativeFrontendError(error)
 
     def drain_metrics(self) -> Dict:
+        """The front end's counts since the last drain (Metrics.merge_native's input)."""
         return json.loads(self._text(self.lib.TfxpNativeMetrics()))
 
-    def load_errors(self) -> List[str]:
-        """Versions the front end could not load (the Python server answers them instead)."""
-        return json.loads(self._text(self.lib.TfxpNativeLoadErrors()))
-
     def stop(self) -> None:
+        """Close the public addresses (2 s for calls in flight), answer queued batches
+        UNAVAILABLE and close every session."""
         self.lib.TfxpNativeStop()
 
 

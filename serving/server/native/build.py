@@ -134,3 +134,7 @@ def library() -> pathlib.Path:
          "building the native front end")
     partial.rename(out)
     return out
+
+
+if __name__ == "__main__":
+    print(library())

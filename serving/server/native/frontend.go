@@ -150,7 +150,6 @@ type frontend struct {
 	loadMu    sync.Mutex
 	loaded    map[string]*loadedVersion
 	loading   map[string]bool
-	errs      []string
 	metrics   *nativeMetrics
 }
 
@@ -209,20 +208,6 @@ func TfxpNativeMetrics() *C.char {
 		return cString("{}")
 	}
 	return cString(f.metrics.drain())
-}
-
-//export TfxpNativeLoadErrors
-func TfxpNativeLoadErrors() *C.char {
-	current.Lock()
-	f := current.f
-	current.Unlock()
-	if f == nil {
-		return cString("[]")
-	}
-	f.loadMu.Lock()
-	defer f.loadMu.Unlock()
-	text, _ := json.Marshal(append([]string{}, f.errs...))
-	return cString(string(text))
 }
 
 //export TfxpNativeStop
@@ -397,7 +382,8 @@ func (f *frontend) load(name, key string, spec versionSpec, config []byte) {
 	defer f.loadMu.Unlock()
 	delete(f.loading, key)
 	if err != nil {
-		f.errs = append(f.errs, fmt.Sprintf("%s version %d (%s): %v", name, spec.Version, spec.Path, err))
+		fmt.Fprintf(os.Stderr, "native front end: loading %s version %d (%s) failed, the Python "+
+			"server answers it: %v\n", name, spec.Version, spec.Path, err)
 		return
 	}
 	models := *f.models.Load()
