@@ -16,15 +16,16 @@ OPT_IN_SUITES = ("cluster",)
 
 def _print_serving(result: dict) -> None:
     print(f"serving benchmark ({result['model']})")
-    for path in ("in_process", "grpc", "rest"):
+    for path in ("in_process", "grpc", "grpc_native", "rest"):
         print(f"  {path:<11} single-row predict  p50 {result[path]['p50_ms']:6.3f} ms   "
               f"p99 {result[path]['p99_ms']:6.3f} ms")
     for name, rps in result["throughput_rps"].items():
-        print(f"  {name:<32} {rps:10.1f} rows/s")
+        print(f"  {name:<36} {rps:10.1f} rows/s")
     for name, target in result["targets"].items():
         print(f"  {name} = {result['ratios'][name]}  (target {target})")
     print(f"  transport floor (no model): {result['limits']}")
     print(f"  server CPU per request (us): {result['server_cpu_us_per_request']}")
+    print(f"  client CPU per request (us): {result['client_cpu_us_per_request']}")
     print(f"  server cores busy: {result['server_cores']}, "
           f"machine busy (%): {result['machine_busy_pct']}")
     logging = result.get("request_logging")
