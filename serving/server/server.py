@@ -301,12 +301,13 @@ class ModelServer:
                    "server_cert": self.ssl_config.server_cert, "roots": roots,
                    "require_client_cert": self.ssl_config.client_verify}
         try:
-            self.native = native.NativeFrontend()
-        except native.build.NativeBuildError as e:
+            frontend = native.NativeFrontend()
+            frontend.start(addresses, backend, tls,
+                           self.batcher.params if self.batcher is not None else None,
+                           session_config(self.intra_op, self.inter_op))
+        except (native.build.NativeBuildError, native.NativeFrontendError, OSError) as e:
             raise configs.ConfigError(f"--grpc_frontend=native: {e}") from None
-        self.native.start(addresses, backend, tls,
-                          self.batcher.params if self.batcher is not None else None,
-                          session_config(self.intra_op, self.inter_op))
+        self.native = frontend
         predict_only = self.args.enable_signature_method_name_check
 
         def publish():

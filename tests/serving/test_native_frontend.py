@@ -369,3 +369,23 @@ def test_logged_models_and_refused_method_names_stay_with_the_python_server(tmp_
     finally:
         srv.stop()
     assert sum(1 for _ in read_prediction_logs(prefix)) == 5
+
+
+def test_a_taken_port_stops_start_up_naming_the_address(tmp_path):
+    import socket
+
+    from serving.server.process import ServerProcessError
+    testing.build_affine(tmp_path / "half" / "1", 2.0)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        srv = ServerProcess([f"--model_base_path={tmp_path / 'half'}", "--model_name=half",
+                             NATIVE], grpc_port=port)
+        try:
+            with pytest.raises(ServerProcessError):
+                srv.wait_ready(["half"], timeout=120)
+            assert f"--grpc_frontend=native: could not bind gRPC address 127.0.0.1:{port}" in (
+                srv.log())
+        finally:
+            srv.stop()

@@ -137,6 +137,7 @@ type loadedSignature struct {
 type servedModel struct {
 	latest   int64
 	versions map[int64]*loadedVersion // nil value: AVAILABLE in Python, not loaded here yet
+	keys     map[int64]string         // the versionKey (folder included) each number is served from
 	labels   map[string]int64
 	labelOf  map[int64]string
 }
@@ -340,8 +341,8 @@ func (f *frontend) setModels(models map[string]modelSpec) {
 	wanted := map[string]bool{}
 	served := map[string]*servedModel{}
 	for name, model := range models {
-		m := &servedModel{versions: map[int64]*loadedVersion{}, labels: model.Labels,
-			labelOf: map[int64]string{}, latest: -1}
+		m := &servedModel{versions: map[int64]*loadedVersion{}, keys: map[int64]string{},
+			labels: model.Labels, labelOf: map[int64]string{}, latest: -1}
 		held := map[int64][]string{}
 		for label, version := range model.Labels {
 			held[version] = append(held[version], label)
@@ -354,6 +355,7 @@ func (f *frontend) setModels(models map[string]modelSpec) {
 			key := versionKey(name, v)
 			wanted[key] = true
 			m.versions[v.Version] = f.loaded[key]
+			m.keys[v.Version] = key
 			if v.Version > m.latest {
 				m.latest = v.Version
 			}
@@ -392,7 +394,7 @@ func (f *frontend) load(name, key string, spec versionSpec, config []byte) {
 		version.session.close()
 		return
 	}
-	if _, still := model.versions[spec.Version]; !still {
+	if model.keys[spec.Version] != key { // retired, or now served from another folder
 		version.session.close()
 		return
 	}
