@@ -45,20 +45,20 @@ class BatchScheduler:
     """One shared scheduler (like TF Serving's SharedBatchScheduler) with a queue per key."""
 
     def __init__(self, params, on_batch: Callable[[int], None] = None):
-        self.params = params
         self.max_batch_size = params.max_batch_size.value if params.HasField("max_batch_size") else 1000
         self.timeout = (params.batch_timeout_micros.value if params.HasField("batch_timeout_micros")
                         else 0) / 1e6
         self.max_enqueued_batches = (params.max_enqueued_batches.value
                                      if params.HasField("max_enqueued_batches") else 10)
         threads = params.num_batch_threads.value if params.HasField("num_batch_threads") else 1
+        self.threads = max(1, threads)
         self.allowed = list(params.allowed_batch_sizes)
         self.on_batch = on_batch
         self._queues: Dict[object, _Queue] = {}
         self._cond = threading.Condition()
         self._stopped = False
         self._threads = [threading.Thread(target=self._work, name=f"batch-{i}", daemon=True)
-                         for i in range(max(1, threads))]
+                         for i in range(self.threads)]
         for t in self._threads:
             t.start()
 

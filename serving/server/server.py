@@ -303,7 +303,7 @@ class ModelServer:
         try:
             frontend = native.NativeFrontend()
             frontend.start(addresses, backend, tls,
-                           self.batcher.params if self.batcher is not None else None,
+                           self.batcher,
                            session_config(self.intra_op, self.inter_op))
         except (native.build.NativeBuildError, native.NativeFrontendError, OSError) as e:
             raise configs.ConfigError(f"--grpc_frontend=native: {e}") from None

@@ -54,7 +54,8 @@ class NativeFrontend:
     def start(self, addresses: List[str], backend: str, tls: Optional[Dict] = None,
               batching=None, session_config: bytes = b"") -> None:
         """Bind `addresses` (host:port or unix:path) and forward to `backend` (unix:path);
-        `session_config` is a serialized ConfigProto for every session it loads."""
+        `batching` is the Python server's BatchScheduler (None: batching off),
+        `session_config` a serialized ConfigProto for every session it loads."""
         config = {"addresses": addresses, "backend": backend, "tls": tls,
                   "batching": None if batching is None else batching_dict(batching),
                   "latency_buckets_s": list(metrics_lib.LATENCY_BUCKETS),
@@ -81,15 +82,14 @@ class NativeFrontend:
         self.lib.TfxpNativeStop()
 
 
-def batching_dict(params) -> Dict:
-    """BatchingParameters with serving.server.batching.BatchScheduler's defaults filled in."""
-    def value(field, default):
-        return getattr(params, field).value if params.HasField(field) else default
-    return {"max_batch_size": value("max_batch_size", 1000),
-            "batch_timeout_micros": value("batch_timeout_micros", 0),
-            "num_batch_threads": value("num_batch_threads", 1),
-            "max_enqueued_batches": value("max_enqueued_batches", 10),
-            "allowed_batch_sizes": list(params.allowed_batch_sizes)}
+def batching_dict(scheduler) -> Dict:
+    """The Python server's BatchScheduler settings (its defaults already applied), so both
+    front ends batch alike."""
+    return {"max_batch_size": scheduler.max_batch_size,
+            "batch_timeout_micros": round(scheduler.timeout * 1e6),
+            "num_batch_threads": scheduler.threads,
+            "max_enqueued_batches": scheduler.max_enqueued_batches,
+            "allowed_batch_sizes": list(scheduler.allowed)}
 
 
 def _tensor_specs(specs, infos) -> Optional[Dict]:

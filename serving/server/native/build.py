@@ -37,7 +37,7 @@ def _sources() -> List[pathlib.Path]:
                    pathlib.Path(__file__).resolve()])
 
 
-def go_env(work: pathlib.Path = None) -> Dict[str, str]:
+def go_env() -> Dict[str, str]:
     """The Makefile's Go environment: caches under .cache/go, the machine's own toolchain."""
     env = dict(os.environ, GOPATH=str(GO_DIR / "path"), GOMODCACHE=str(GO_DIR / "mod"),
                GOCACHE=str(GO_DIR / "build"), GOTOOLCHAIN="local", GOFLAGS="-modcacherw")
