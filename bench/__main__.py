@@ -23,6 +23,9 @@ def _print_serving(result: dict) -> None:
         print(f"  {name:<36} {rps:10.1f} rows/s")
     for name, target in result["targets"].items():
         print(f"  {name} = {result['ratios'][name]}  (target {target})")
+    first = result.get("native_first_call_ms")
+    if first:
+        print(f"  native first call after load (ms): {first}")
     print(f"  transport floor (no model): {result['limits']}")
     print(f"  server CPU per request (us): {result['server_cpu_us_per_request']}")
     print(f"  client CPU per request (us): {result['client_cpu_us_per_request']}")

@@ -22,11 +22,13 @@ import json
 import multiprocessing
 import os
 import pathlib
+import re
 import shutil
 import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from typing import Dict, NamedTuple, Optional
 
 from serving.rollout import router
@@ -62,6 +64,9 @@ MEANING = {
                                         "(4 processes x 4 threads) with server batching off/on",
     "throughput_rps.grpc_16_clients_no_model": "extra: GetModelStatus requests/s from the same 16 "
                                                "clients; the server's gRPC ceiling without a model",
+    "native_first_call_ms": "extra: wall ms of the first one-row Predict the native front end "
+                            "answers itself on a fresh server, with the version's warmup "
+                            "records replayed (warmup_on) and without (warmup_off)",
     "grpc_native": "p50/p99 of one-row Predict over gRPC to the local server with "
                    "--grpc_frontend=native (Go over TensorFlow's C API; batching off)",
     "throughput_rps.grpc_16_clients_native_*": "the same 16 clients against the native front "
@@ -103,17 +108,22 @@ def _percentiles(samples):
 
 
 def _start_server(model_dir: pathlib.Path, tmp: pathlib.Path, batching: bool,
-                  request_logging: bool = False, frontend: str = "python"):
+                  request_logging: bool = False, frontend: str = "python", warmup: bool = True):
     """The local server on `model_dir`; with `request_logging`, every request is logged
     (logging_config with sampling_rate 1.0 in a model config file); `frontend` is its
-    --grpc_frontend."""
+    --grpc_frontend; `warmup` its --enable_model_warmup."""
     kind = "logged" if request_logging else ("batched" if batching else "plain")
-    kind = f"{frontend}-{kind}"
+    kind = f"{frontend}-{kind}" + ("" if warmup else "-no-warmup")
     base = tmp / kind / "census"
     base.mkdir(parents=True)
     os.symlink(model_dir, base / "1")
     grpc_port, rest_port = free_ports(2)
-    flags = ["--file_system_poll_wait_seconds=0", f"--grpc_frontend={frontend}"]
+    monitoring = tmp / kind / "monitoring.config"
+    monitoring.write_text(
+        'prometheus_config { enable: true path: "/monitoring/prometheus/metrics" }')
+    flags = ["--file_system_poll_wait_seconds=0", f"--grpc_frontend={frontend}",
+             f"--enable_model_warmup={str(warmup).lower()}",
+             f"--monitoring_config_file={monitoring}"]
     if request_logging:
         config = tmp / kind / "models.config"
         prefix = tmp / kind / "logs" / "census"
@@ -368,14 +378,27 @@ def bench_model(model_dir, tmp: pathlib.Path, stand_in: bool = False):
                 f"no pushed census model under {CENSUS_ROOT} to benchmark: run `make run` first "
                 "(it pushes one), pass a SavedModel directory, or pass --stand-in to measure a "
                 "small census-like stand-in model (its figures do not describe the real model)")
-        return (_stand_in(tmp), "stand-in census-like model (no pushed census model under "
-                f"{CENSUS_ROOT})", {k: ROW[k] for k in ("age", "hours_per_week", "workclass", "sex")})
+        row = {k: ROW[k] for k in ("age", "hours_per_week", "workclass", "sex")}
+        return (_stand_in(tmp, row), "stand-in census-like model (no pushed census model under "
+                f"{CENSUS_ROOT})", row)
     return model_dir, str(model_dir), ROW
 
 
-def _stand_in(tmp: pathlib.Path) -> pathlib.Path:
-    from serving.server import testing
-    return testing.build_census_like(tmp / "stand_in", hidden=64)
+def _stand_in(tmp: pathlib.Path, row: Dict) -> pathlib.Path:
+    """A census-like model with one warmup record, as the infra validator stamps pushed ones."""
+    import numpy as np
+    import tensorflow as tf
+    from tensorflow_serving.apis import predict_pb2
+
+    from serving.server import testing, warmup
+    from serving.server.examples import example_bytes
+    model = testing.build_census_like(tmp / "stand_in", hidden=64)
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name = "census"
+    request.inputs["examples"].CopyFrom(
+        tf.make_tensor_proto(np.array([example_bytes(row)], dtype=object)))
+    warmup.write_warmup_file(model, [warmup.predict_log(request)])
+    return model
 
 
 def default_model_dir() -> Optional[pathlib.Path]:
@@ -397,6 +420,41 @@ def _rest_caller(port: int, method: str, path: str, body: Optional[bytes] = None
         if response.status != 200:
             raise RuntimeError(f"REST {path} answered {response.status}: {data[:200]!r}")
     return call
+
+
+def _native_predicts(rest_port: int) -> float:
+    """Predicts the native front end answered itself so far (its counter)."""
+    with urllib.request.urlopen(
+            f"http://127.0.0.1:{rest_port}/monitoring/prometheus/metrics", timeout=30) as page:
+        text = page.read().decode()
+    return sum(float(v) for v in re.findall(
+        r"^tfxp_serving_native_requests_total\{.*\} (\S+)$", text, re.MULTILINE))
+
+
+def native_first_call_ms(model_dir: pathlib.Path, tmp: pathlib.Path, request,
+                         warmup: bool) -> float:
+    """Wall ms of the first Predict the native front end answers itself once it has loaded the
+    version (what the version's warmup records are replayed for), on a fresh server."""
+    import grpc
+    from tensorflow_serving.apis import prediction_service_pb2_grpc
+
+    server, grpc_port, rest_port = _start_server(model_dir, tmp / "first-call", False,
+                                                 frontend="native", warmup=warmup)
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+            stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                before = _native_predicts(rest_port)
+                started = time.perf_counter()
+                stub.Predict(request, timeout=30)
+                elapsed = time.perf_counter() - started
+                if _native_predicts(rest_port) > before:
+                    return round(elapsed * 1000, 2)
+                time.sleep(0.2)
+        raise RuntimeError("the native front end answered no Predict within 120 s")
+    finally:
+        server.stop()
 
 
 def run(model_dir=None, n: int = 300, seconds: float = 4.0, stand_in: bool = False) -> Dict:
@@ -467,6 +525,10 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0, stand_in: bool = Fal
                     _rest_caller(rest_port, "GET", "/v1/models/census"), n)["p50_ms"],
             }
             channel.close()
+            if (model_dir / "assets.extra" / "tf_serving_warmup_requests").is_file():
+                result["native_first_call_ms"] = {
+                    ("warmup_on" if warmup else "warmup_off"): native_first_call_ms(
+                        model_dir, tmp, request, warmup) for warmup in (True, False)}
             result["request_logging"] = _request_logging_overhead(
                 servers, request, n, seconds, tmp / "python-logged" / "logs" / "census")
 

@@ -30,6 +30,8 @@ def test_serving_benchmark_measures_every_ratio_it_has_a_target_for(nothing_push
     assert set(result["targets"]) <= set(result["ratios"])
     assert all(result[path]["p50_ms"] > 0 for path in ("in_process", "grpc", "rest"))
     assert result["request_logging"]["records_logged"] > 0
+    assert all(ms > 0 for ms in result["native_first_call_ms"].values())
+    assert set(result["native_first_call_ms"]) == {"warmup_on", "warmup_off"}
     assert all(us > 0 for us in result["server_cpu_us_per_request"].values())
     assert all(cores > 0 for cores in result["server_cores"].values())
     assert all(0 < busy <= 100 for busy in result["machine_busy_pct"].values())

@@ -309,11 +309,14 @@ class ModelServer:
             raise configs.ConfigError(f"--grpc_frontend=native: {e}") from None
         self.native = frontend
         predict_only = self.args.enable_signature_method_name_check
+        warmup_iterations = (self.repository.warmup_iterations if self.repository.warmup
+                             else 0)
 
         def publish():
             self.native.set_models(native.snapshot(
                 self.repository.served(), predict_only,
-                excluded=lambda name: self.request_logs.get(name) is not None))
+                excluded=lambda name: self.request_logs.get(name) is not None,
+                warmup_iterations=warmup_iterations))
         self.repository.listeners.append(publish)
         publish()
         self.metrics.add_source(self.native.drain_metrics)

@@ -4,7 +4,7 @@ The file is a TFRecord of PredictionLog (TF Serving's format, at most 1000 recor
 record fails the load, as in TF Serving, so a broken model never becomes AVAILABLE.
 """
 import pathlib
-from typing import Iterable
+from typing import Iterable, List
 
 import tensorflow as tf
 from tensorflow_serving.apis import prediction_log_pb2
@@ -59,6 +59,19 @@ def run_warmup(model: LoadedModel, path: pathlib.Path, max_records: int = 1000,
                 raise errors.ServingError(e.code, f"Warmup request {count} in {path} failed: "
                                                   f"{e.message}") from None
     return count
+
+
+def predict_requests(path: pathlib.Path, max_records: int = 1000) -> List[bytes]:
+    """The serialized PredictRequests of a warmup file's predict_log records (the native front
+    end replays them on its own sessions), at most `max_records` records read."""
+    requests = []
+    for count, record in enumerate(tf.compat.v1.io.tf_record_iterator(str(path)), start=1):
+        if count > max_records:
+            break
+        log = prediction_log_pb2.PredictionLog.FromString(record)
+        if log.WhichOneof("log_type") == "predict_log":
+            requests.append(log.predict_log.request.SerializeToString())
+    return requests
 
 
 def write_warmup_file(saved_model_dir: pathlib.Path, logs: Iterable) -> pathlib.Path:

@@ -389,3 +389,58 @@ def test_a_taken_port_stops_start_up_naming_the_address(tmp_path):
                 srv.log())
         finally:
             srv.stop()
+
+
+def _build_call_counter(path: pathlib.Path) -> pathlib.Path:
+    """A TF1 graph whose every run adds one to a variable and answers the new count for each
+    row, so a session's first answer tells how many runs it had before (its warmup)."""
+    v1 = tf.compat.v1
+    graph = tf.Graph()
+    with graph.as_default(), v1.Session(graph=graph) as session:
+        calls = v1.get_variable("calls", initializer=0.0, use_resource=True)
+        x = v1.placeholder(tf.float32, shape=[None, 1], name="x")
+        y = tf.identity(x * 0.0 + calls.assign_add(1.0), name="y")
+        session.run(v1.global_variables_initializer())
+        signature = v1.saved_model.predict_signature_def({"x": x}, {"y": y})
+        builder = v1.saved_model.Builder(str(path))
+        builder.add_meta_graph_and_variables(session, ["serve"],
+                                             signature_def_map={"serving_default": signature})
+        builder.save()
+    return path
+
+
+def _first_native_answer(server, request, timeout=120.0):
+    """The response of the first `request` the native path answers itself."""
+    stub = stubs(server)[0]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = _native_count(server)
+        response = stub.Predict(request, timeout=30)
+        if _native_count(server) > before:
+            return response
+        time.sleep(0.2)
+    raise AssertionError(f"the native path answered nothing in {timeout:.0f} s")
+
+
+@pytest.mark.parametrize("warmup_flag,runs_before", [("true", 3 * 2), ("false", 0)])
+def test_the_native_path_replays_the_warmup_requests_before_it_answers(
+        tmp_path, warmup_flag, runs_before):
+    """Each predict_log record of assets.extra/tf_serving_warmup_requests runs on the native
+    session --num_request_iterations_for_warmup times before that session answers (so its first
+    answers are not cold), and not at all under --enable_model_warmup=false."""
+    from serving.server.warmup import predict_log, write_warmup_file
+    version = _build_call_counter(tmp_path / "counter" / "1")
+    write_warmup_file(version, [predict_log(_request("counter", {"x": _value((rows, 1))}))
+                                for rows in (1, 2, 4)])
+    srv = ServerProcess([f"--model_base_path={version.parent}", "--model_name=counter", NATIVE,
+                         f"--enable_model_warmup={warmup_flag}",
+                         "--num_request_iterations_for_warmup=2",
+                         f"--monitoring_config_file={_monitoring(tmp_path)}"])
+    try:
+        srv.wait_ready(["counter"], timeout=120)
+        first = _first_native_answer(srv, _request("counter", {"x": _value((1, 1))}))
+        assert tf.make_ndarray(first.outputs["y"]).tolist() == [[runs_before + 1]]
+        replayed = f"native front end: {version}: 3 warmup requests replayed"
+        assert (replayed in srv.log()) == (warmup_flag == "true"), srv.log()[-2000:]
+    finally:
+        srv.stop()

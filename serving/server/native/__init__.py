@@ -10,6 +10,7 @@ the Predicts it answers are merged into this server's metrics at every scrape.
 """
 import base64
 import ctypes
+import functools
 import json
 import pathlib
 from typing import Callable, Dict, List, Optional
@@ -120,11 +121,31 @@ def signatures_of(model, predict_only: bool) -> Dict:
     return out
 
 
-def snapshot(served: Dict, predict_only: bool, excluded: Callable[[str], bool]) -> Dict:
-    """The front end's view of `ModelRepository.served()`: labels and AVAILABLE versions, less
-    the models `excluded` names (those with request logging, which the Python path records)."""
+@functools.lru_cache(maxsize=64)
+def _warmup_requests(path: str, modified_ns: int) -> List[str]:
+    from serving.server.warmup import predict_requests
+    return [base64.b64encode(r).decode() for r in predict_requests(pathlib.Path(path))]
+
+
+def warmup_of(model, iterations: int) -> Dict:
+    """The version's warmup Predicts for the front end to replay on its own session before it
+    answers the version (`iterations` 0: warmup off), read once per warmup file."""
+    from serving.server.repository import WARMUP_FILE
+    path = pathlib.Path(model.path) / WARMUP_FILE
+    if iterations < 1 or not path.is_file():
+        return {"warmup": [], "warmup_iterations": 0}
+    return {"warmup": _warmup_requests(str(path), path.stat().st_mtime_ns),
+            "warmup_iterations": iterations}
+
+
+def snapshot(served: Dict, predict_only: bool, excluded: Callable[[str], bool],
+             warmup_iterations: int = 0) -> Dict:
+    """The front end's view of `ModelRepository.served()`: labels and AVAILABLE versions with
+    their warmup Predicts, less the models `excluded` names (those with request logging, which
+    the Python path records)."""
     return {name: {"labels": labels,
                    "versions": [{"version": version, "path": str(model.path), "tags": ["serve"],
-                                 "signatures": signatures_of(model, predict_only)}
+                                 "signatures": signatures_of(model, predict_only),
+                                 **warmup_of(model, warmup_iterations)}
                                 for version, model in sorted(versions.items())]}
             for name, (labels, versions) in served.items() if not excluded(name)}

@@ -104,6 +104,10 @@ type versionSpec struct {
 	Path       string                   `json:"path"`
 	Tags       []string                 `json:"tags"`
 	Signatures map[string]signatureSpec `json:"signatures"`
+	// Warmup holds the serialized PredictRequests of the version's warmup file (replayed
+	// WarmupIterations times each before the version is answered here).
+	Warmup           [][]byte `json:"warmup"`
+	WarmupIterations int      `json:"warmup_iterations"`
 }
 
 type modelSpec struct {
@@ -443,6 +447,15 @@ func loadVersion(key string, spec versionSpec, config []byte) (*loadedVersion, e
 			version.signatures[name] = loaded
 		}
 	}
+	replayed, err := version.warmup(spec.Warmup, spec.WarmupIterations)
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	if replayed > 0 {
+		fmt.Fprintf(os.Stderr, "native front end: %s: %d warmup requests replayed\n", spec.Path,
+			replayed)
+	}
 	return version, nil
 }
 
@@ -546,34 +559,9 @@ func (f *frontend) predict(frame []byte) ([]byte, error) {
 	if label == "" {
 		label = model.labelOf[versionNumber]
 	}
-	signatureName := spec.GetSignatureName()
-	if signatureName == "" {
-		signatureName = defaultSignature
-	}
-	signature := version.signatures[signatureName]
-	if signature == nil || len(request.GetInputs()) != len(signature.inputKeys) {
+	signature, inputs, wanted, ok := version.decode(request)
+	if !ok {
 		return nil, errForward
-	}
-	inputs := map[string]*denseTensor{}
-	for alias, tensorProto := range request.GetInputs() {
-		info, ok := signature.inputs[alias]
-		if !ok {
-			return nil, errForward
-		}
-		decoded, ok := decodeTensor(tensorProto)
-		if !ok || decoded.dtype != info.Dtype {
-			return nil, errForward
-		}
-		inputs[alias] = decoded
-	}
-	wanted := signature.outputKeys
-	if len(request.GetOutputFilter()) > 0 {
-		wanted = request.GetOutputFilter()
-		for _, alias := range wanted {
-			if _, ok := signature.outputs[alias]; !ok {
-				return nil, errForward
-			}
-		}
 	}
 	version.inUse.RLock()
 	runStart := time.Now()
@@ -590,7 +578,7 @@ func (f *frontend) predict(frame []byte) ([]byte, error) {
 	}
 	response := &apis.PredictResponse{ModelSpec: &apis.ModelSpec{Name: name,
 		VersionChoice: &apis.ModelSpec_Version{Version: wrapperspb.Int64(versionNumber)},
-		SignatureName: signatureName}, Outputs: map[string]*framework.TensorProto{}}
+		SignatureName: signature.name}, Outputs: map[string]*framework.TensorProto{}}
 	for _, alias := range wanted {
 		response.Outputs[alias] = encodeTensor(outputs[alias])
 	}
@@ -600,6 +588,68 @@ func (f *frontend) predict(frame []byte) ([]byte, error) {
 	}
 	f.metrics.success(name, versionText, label, time.Since(start), runtime)
 	return reply, nil
+}
+
+// decode resolves a request's signature, inputs and wanted outputs on this version; not ok when
+// the native path cannot answer it exactly as the Python server would.
+func (v *loadedVersion) decode(request *apis.PredictRequest) (
+	*loadedSignature, map[string]*denseTensor, []string, bool) {
+	signatureName := request.GetModelSpec().GetSignatureName()
+	if signatureName == "" {
+		signatureName = defaultSignature
+	}
+	signature := v.signatures[signatureName]
+	if signature == nil || len(request.GetInputs()) != len(signature.inputKeys) {
+		return nil, nil, nil, false
+	}
+	inputs := map[string]*denseTensor{}
+	for alias, tensorProto := range request.GetInputs() {
+		info, ok := signature.inputs[alias]
+		if !ok {
+			return nil, nil, nil, false
+		}
+		decoded, ok := decodeTensor(tensorProto)
+		if !ok || decoded.dtype != info.Dtype {
+			return nil, nil, nil, false
+		}
+		inputs[alias] = decoded
+	}
+	wanted := signature.outputKeys
+	if len(request.GetOutputFilter()) > 0 {
+		wanted = request.GetOutputFilter()
+		for _, alias := range wanted {
+			if _, ok := signature.outputs[alias]; !ok {
+				return nil, nil, nil, false
+			}
+		}
+	}
+	return signature, inputs, wanted, true
+}
+
+// warmup replays the version's warmup Predicts on its session (unbatched and uncounted, as the
+// Python server replays them) so its first answered requests are not cold; it returns how many
+// records it ran. Records it would not answer natively are the Python server's (already replayed
+// there); a record TensorFlow refuses here fails the native load.
+func (v *loadedVersion) warmup(records [][]byte, iterations int) (int, error) {
+	replayed := 0
+	for i, record := range records {
+		request := &apis.PredictRequest{}
+		if proto.Unmarshal(record, request) != nil {
+			continue
+		}
+		signature, inputs, _, ok := v.decode(request)
+		if !ok {
+			continue
+		}
+		for n := 0; n < max(1, iterations); n++ {
+			if _, err := runSession(v, signature, []map[string]*denseTensor{inputs}, false, 0,
+				0); err != nil {
+				return replayed, fmt.Errorf("warmup request %d failed: %v", i+1, err)
+			}
+		}
+		replayed++
+	}
+	return replayed, nil
 }
 
 // run feeds the inputs through the batch scheduler when batching is on and the signature is
