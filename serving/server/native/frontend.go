@@ -49,6 +49,12 @@ import (
 const predictMethod = "/tensorflow.serving.PredictionService/Predict"
 const defaultSignature = "serving_default"
 
+// streamWorkers is how many goroutines serve streams and keep their grown stacks between calls
+// (beyond them grpc-go starts one per stream): without them every Predict grew a fresh
+// goroutine's stack: 4-9% of the server's CPU per request with 16 batched clients
+// (150.6 and 150.7 us without, 140.8-145.1 with 16, 32 or 64 workers, measured side by side).
+const streamWorkers = 32
+
 // rawCodec passes *[]byte through untouched (the proxy and Predict's own decoding) and marshals
 // anything else as protobuf (the health service).
 type rawCodec struct{}
@@ -276,7 +282,8 @@ func start(config frontendConfig) (*frontend, error) {
 	}
 	options := []grpc.ServerOption{grpc.ForceServerCodec(rawCodec{}),
 		grpc.UnknownServiceHandler(f.handle),
-		grpc.MaxRecvMsgSize(math.MaxInt32), grpc.MaxSendMsgSize(math.MaxInt32)}
+		grpc.MaxRecvMsgSize(math.MaxInt32), grpc.MaxSendMsgSize(math.MaxInt32),
+		grpc.NumStreamWorkers(streamWorkers)}
 	if config.TLS != nil {
 		creds, err := serverCredentials(config.TLS)
 		if err != nil {
