@@ -32,8 +32,12 @@ def stack(tmp_path_factory):
 
 def build_disagreeing(path, above: float):
     """y = x, except that a row whose first value exceeds `above` gets -x: one injected
-    disagreement with version 1 (y = x) per such row."""
+    disagreement with version 1 (y = x) per such row. It carries a warmup record, as every model
+    the pipeline pushes does (the infra validator stamps them), so the report's latency
+    comparison is not judged on a freshly loaded shadow's cold first calls."""
     import tensorflow as tf
+
+    from serving.server import warmup
 
     class Disagreeing(tf.Module):
         @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.float32, name="x")])
@@ -42,6 +46,7 @@ def build_disagreeing(path, above: float):
 
     module = Disagreeing()
     tf.saved_model.save(module, str(path), signatures={"serving_default": module.serve})
+    warmup.write_warmup_file(path, [warmup.predict_log(grpc_request())])
     return path
 
 
