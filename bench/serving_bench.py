@@ -22,13 +22,11 @@ import json
 import multiprocessing
 import os
 import pathlib
-import re
 import shutil
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from typing import Dict, NamedTuple, Optional
 
 from serving.rollout import router
@@ -422,15 +420,6 @@ def _rest_caller(port: int, method: str, path: str, body: Optional[bytes] = None
     return call
 
 
-def _native_predicts(rest_port: int) -> float:
-    """Predicts the native front end answered itself so far (its counter)."""
-    with urllib.request.urlopen(
-            f"http://127.0.0.1:{rest_port}/monitoring/prometheus/metrics", timeout=30) as page:
-        text = page.read().decode()
-    return sum(float(v) for v in re.findall(
-        r"^tfxp_serving_native_requests_total\{.*\} (\S+)$", text, re.MULTILINE))
-
-
 def native_first_call_ms(model_dir: pathlib.Path, tmp: pathlib.Path, request,
                          warmup: bool) -> float:
     """Wall ms of the first Predict the native front end answers itself once it has loaded the
@@ -438,21 +427,14 @@ def native_first_call_ms(model_dir: pathlib.Path, tmp: pathlib.Path, request,
     import grpc
     from tensorflow_serving.apis import prediction_service_pb2_grpc
 
+    from serving.server import testing
     server, grpc_port, rest_port = _start_server(model_dir, tmp / "first-call", False,
                                                  frontend="native", warmup=warmup)
     try:
         with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
             stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                before = _native_predicts(rest_port)
-                started = time.perf_counter()
-                stub.Predict(request, timeout=30)
-                elapsed = time.perf_counter() - started
-                if _native_predicts(rest_port) > before:
-                    return round(elapsed * 1000, 2)
-                time.sleep(0.2)
-        raise RuntimeError("the native front end answered no Predict within 120 s")
+            _, seconds = testing.first_native_answer(stub, f"127.0.0.1:{rest_port}", request)
+        return round(seconds * 1000, 2)
     finally:
         server.stop()
 

@@ -1,4 +1,5 @@
-"""Tiny SavedModels with the pipeline's signature shapes, for tests and the benchmark stand-in.
+"""Tiny SavedModels with the pipeline's signature shapes, for tests and the benchmark stand-in,
+and what both need to see which front end answered a request.
 
 `census_like` mirrors the census export: `serving_default` takes serialized tf.Examples (string
 [-1]) -> {"probabilities": float [-1, 1]}, `serving_raw` takes named raw features; it also carries
@@ -6,6 +7,9 @@
 (see signature.set_method_name), the way a TF2 model exposes Classify/Regress.
 """
 import pathlib
+import re
+import time
+import urllib.request
 
 import tensorflow as tf
 
@@ -214,3 +218,36 @@ def build_keras_sequential(path: pathlib.Path) -> pathlib.Path:
     ])
     tf.saved_model.save(model, str(path))
     return path
+
+
+def native_predicts(rest_address: str) -> float:
+    """Predicts the native gRPC front end answered itself so far, every model and version (its
+    counter on the server's Prometheus page, which must be enabled)."""
+    with urllib.request.urlopen(f"http://{rest_address}/monitoring/prometheus/metrics",
+                                timeout=30) as page:
+        text = page.read().decode()
+    return sum(float(v) for v in re.findall(r"^tfxp_serving_native_requests_total\{.*\} (\S+)$",
+                                            text, re.MULTILINE))
+
+
+def first_native_answer(stub, rest_address: str, request, timeout: float = 120.0):
+    """(response, seconds) of the first `request` the native front end answers itself. It loads
+    its sessions after the Python server reports a version AVAILABLE, which may not have happened
+    yet either: until then the Python server answers, or says NOT_FOUND."""
+    import grpc
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = native_predicts(rest_address)
+        started = time.perf_counter()
+        try:
+            response = stub.Predict(request, timeout=30)
+        except grpc.RpcError as e:
+            if e.code() != grpc.StatusCode.NOT_FOUND:
+                raise
+            response = None
+        elapsed = time.perf_counter() - started
+        if response is not None and native_predicts(rest_address) > before:
+            return response, elapsed
+        time.sleep(0.2)
+    raise TimeoutError(f"the native front end answered no Predict within {timeout:.0f} s")

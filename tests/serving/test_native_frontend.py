@@ -136,29 +136,12 @@ def _outcome(stub, request):
 
 def _native_count(server) -> float:
     """Predicts the native front end answered itself so far (every model and version)."""
-    with urllib.request.urlopen(f"http://{server.rest}/monitoring/prometheus/metrics",
-                                timeout=30) as response:
-        text = response.read().decode()
-    return sum(float(v) for v in re.findall(r"^tfxp_serving_native_requests_total\{.*\} (\S+)$",
-                                            text, re.MULTILINE))
+    return testing.native_predicts(server.rest)
 
 
 def _wait_native(server, request, timeout=120.0):
-    """Until the native path answers `request` itself (it loads its sessions after the Python
-    server reports a version AVAILABLE, which may not have happened yet either)."""
-    stub = stubs(server)[0]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        before = _native_count(server)
-        try:
-            stub.Predict(request, timeout=30)
-        except grpc.RpcError as e:
-            if e.code() != grpc.StatusCode.NOT_FOUND:
-                raise
-        if _native_count(server) > before:
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"the native front end never answered {request.model_spec}")
+    """Until the native path answers `request` itself; its response."""
+    return testing.first_native_answer(stubs(server)[0], server.rest, request, timeout)[0]
 
 
 @pytest.fixture(scope="module")
@@ -409,19 +392,6 @@ def _build_call_counter(path: pathlib.Path) -> pathlib.Path:
     return path
 
 
-def _first_native_answer(server, request, timeout=120.0):
-    """The response of the first `request` the native path answers itself."""
-    stub = stubs(server)[0]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        before = _native_count(server)
-        response = stub.Predict(request, timeout=30)
-        if _native_count(server) > before:
-            return response
-        time.sleep(0.2)
-    raise AssertionError(f"the native path answered nothing in {timeout:.0f} s")
-
-
 @pytest.mark.parametrize("warmup_flag,runs_before", [("true", 3 * 2), ("false", 0)])
 def test_the_native_path_replays_the_warmup_requests_before_it_answers(
         tmp_path, warmup_flag, runs_before):
@@ -438,7 +408,7 @@ def test_the_native_path_replays_the_warmup_requests_before_it_answers(
                          f"--monitoring_config_file={_monitoring(tmp_path)}"])
     try:
         srv.wait_ready(["counter"], timeout=120)
-        first = _first_native_answer(srv, _request("counter", {"x": _value((1, 1))}))
+        first = _wait_native(srv, _request("counter", {"x": _value((1, 1))}))
         assert tf.make_ndarray(first.outputs["y"]).tolist() == [[runs_before + 1]]
         replayed = f"native front end: {version}: 3 warmup requests replayed"
         assert (replayed in srv.log()) == (warmup_flag == "true"), srv.log()[-2000:]

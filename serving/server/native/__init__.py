@@ -12,10 +12,13 @@ import base64
 import ctypes
 import functools
 import json
+import logging
 import pathlib
 from typing import Callable, Dict, List, Optional
 
 from serving.server import metrics as metrics_lib
+
+log = logging.getLogger("tfxp.serving")
 
 
 class NativeFrontendError(RuntimeError):
@@ -134,8 +137,15 @@ def warmup_of(model, iterations: int) -> Dict:
     path = pathlib.Path(model.path) / WARMUP_FILE
     if iterations < 1 or not path.is_file():
         return {"warmup": [], "warmup_iterations": 0}
-    return {"warmup": _warmup_requests(str(path), path.stat().st_mtime_ns),
-            "warmup_iterations": iterations}
+    import tensorflow as tf
+    from google.protobuf.message import DecodeError
+    try:
+        requests = _warmup_requests(str(path), path.stat().st_mtime_ns)
+    except (OSError, tf.errors.OpError, DecodeError) as e:  # changed since the Python path read it
+        log.warning("native front end: %s can no longer be read (%s); the version is answered "
+                    "without warmup", path, e)
+        return {"warmup": [], "warmup_iterations": 0}
+    return {"warmup": requests, "warmup_iterations": iterations}
 
 
 def snapshot(served: Dict, predict_only: bool, excluded: Callable[[str], bool],
