@@ -40,6 +40,12 @@ IDLE_GAP_S = 0.0005
 PREDICT_METHOD = "/tensorflow.serving.PredictionService/Predict"
 STATUS_METHOD = "/tensorflow.serving.ModelService/GetModelStatus"
 HEALTH_METHOD = "/grpc.health.v1.Health/Check"  # answered by the native front end itself
+# The native front end as serving/README's tuning section sizes it for a small machine: the
+# session runs its ops in the calling thread on one intra-op thread (TensorFlow's ConfigProto
+# through tensorflow_model_server's own flags), and Go schedules its goroutines on one core
+NATIVE_TUNED_FLAGS = ("--tensorflow_intra_op_parallelism=1",
+                      "--tensorflow_inter_op_parallelism=-1")
+NATIVE_TUNED_ENV = {"GOMAXPROCS": "1"}
 MEANING = {
     "in_process": "p50/p99 of one census row through the loaded SavedModel's public signature "
                   "call in this process (no server); the base of the latency ratios; measured "
@@ -72,6 +78,10 @@ MEANING = {
                                                "ceiling (grpc.health.v1 Health/Check, which it "
                                                "answers itself; GetModelStatus it hands to the "
                                                "Python server)",
+    "throughput_rps.grpc_16_clients_native_tuned_*": "the same two windows against a native "
+                                                     "front end tuned for this machine (bench's "
+                                                     "NATIVE_TUNED_FLAGS and NATIVE_TUNED_ENV), "
+                                                     "alternated with the default one",
     "client_cpu_us_per_request": "extra: the CPU the rest of the machine (the client "
                                  "processes) spent per request in the same windows",
     "server_cpu_us_per_request": "extra: the server process's CPU time (user + system, /proc) "
@@ -106,12 +116,15 @@ def _percentiles(samples):
 
 
 def _start_server(model_dir: pathlib.Path, tmp: pathlib.Path, batching: bool,
-                  request_logging: bool = False, frontend: str = "python", warmup: bool = True):
+                  request_logging: bool = False, frontend: str = "python", warmup: bool = True,
+                  extra_flags=(), extra_env=None):
     """The local server on `model_dir`; with `request_logging`, every request is logged
     (logging_config with sampling_rate 1.0 in a model config file); `frontend` is its
-    --grpc_frontend; `warmup` its --enable_model_warmup."""
+    --grpc_frontend; `warmup` its --enable_model_warmup; `extra_flags` and `extra_env` are
+    added as given."""
     kind = "logged" if request_logging else ("batched" if batching else "plain")
     kind = f"{frontend}-{kind}" + ("" if warmup else "-no-warmup")
+    kind += "".join(f"-{flag.lstrip('-').replace('=', '-')}" for flag in extra_flags)
     base = tmp / kind / "census"
     base.mkdir(parents=True)
     os.symlink(model_dir, base / "1")
@@ -137,7 +150,8 @@ def _start_server(model_dir: pathlib.Path, tmp: pathlib.Path, batching: bool,
         config.write_text("max_batch_size { value: 16 } batch_timeout_micros { value: 2000 } "
                           "num_batch_threads { value: 1 } max_enqueued_batches { value: 64 }")
         flags += ["--enable_batching=true", f"--batching_parameters_file={config}"]
-    server = ServerProcess(flags, grpc_port=grpc_port, rest_port=rest_port)
+    flags += list(extra_flags)
+    server = ServerProcess(flags, grpc_port=grpc_port, rest_port=rest_port, extra_env=extra_env)
     return server.wait_ready(["census"], timeout=120), grpc_port, rest_port
 
 
@@ -478,6 +492,9 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0, stand_in: bool = Fal
             servers["logged"] = _start_server(model_dir, tmp, False, request_logging=True)
             servers["native"] = _start_server(model_dir, tmp, False, frontend="native")
             servers["native_batched"] = _start_server(model_dir, tmp, True, frontend="native")
+            servers["native_tuned"] = _start_server(
+                model_dir, tmp, True, frontend="native", extra_flags=NATIVE_TUNED_FLAGS,
+                extra_env=NATIVE_TUNED_ENV)
             request = predict_pb2.PredictRequest()
             request.model_spec.name = "census"
             request.inputs[input_key].CopyFrom(
@@ -523,7 +540,10 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0, stand_in: bool = Fal
                 "grpc_16_clients_batching_on": (True, PREDICT_METHOD, request),
                 "grpc_16_clients_no_model": (False, STATUS_METHOD, status_request),
                 "grpc_16_clients_native_batching_on": ("native_batched", PREDICT_METHOD, request),
-                "grpc_16_clients_native_no_model": ("native_batched", HEALTH_METHOD, None)}
+                "grpc_16_clients_native_no_model": ("native_batched", HEALTH_METHOD, None),
+                "grpc_16_clients_native_tuned_batching_on": ("native_tuned", PREDICT_METHOD,
+                                                             request),
+                "grpc_16_clients_native_tuned_no_model": ("native_tuned", HEALTH_METHOD, None)}
             windows = {name: [] for name in alternated}
             for _ in range(2):
                 for name, (server, method, message) in alternated.items():
@@ -563,6 +583,12 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0, stand_in: bool = Fal
             "native_batching_on_vs_native_no_model_rpc_ceiling": round(
                 tput["grpc_16_clients_native_batching_on"]
                 / tput["grpc_16_clients_native_no_model"], 2),
+            "native_tuned_batching_on_vs_native_tuned_no_model_rpc_ceiling": round(
+                tput["grpc_16_clients_native_tuned_batching_on"]
+                / tput["grpc_16_clients_native_tuned_no_model"], 2),
+            "native_tuned_batching_on_vs_native_batching_on": round(
+                tput["grpc_16_clients_native_tuned_batching_on"]
+                / tput["grpc_16_clients_native_batching_on"], 2),
             "native_batching_on_vs_no_model_rpc_ceiling": round(
                 tput["grpc_16_clients_native_batching_on"] / tput["grpc_16_clients_no_model"], 2),
             "native_batching_on_vs_batching_on": round(
@@ -580,6 +606,9 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0, stand_in: bool = Fal
                 tput["grpc_16_clients_no_model"] / tput["in_process_batched_16"], 2),
             "native_batching_on_vs_native_no_model_if_cpu_bound": _cpu_bound_ratio(
                 result, "grpc_16_clients_native_batching_on", "grpc_16_clients_native_no_model"),
+            "native_tuned_batching_on_vs_native_tuned_no_model_if_cpu_bound": _cpu_bound_ratio(
+                result, "grpc_16_clients_native_tuned_batching_on",
+                "grpc_16_clients_native_tuned_no_model"),
             "batching_on_vs_no_model_if_cpu_bound": _cpu_bound_ratio(
                 result, "grpc_16_clients_batching_on", "grpc_16_clients_no_model"),
         }
@@ -591,6 +620,8 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0, stand_in: bool = Fal
                              "batching_on_vs_in_process_batched": ">= 0.7",
                              "batching_on_vs_no_model_rpc_ceiling": ">= 0.8",
                              "native_batching_on_vs_native_no_model_rpc_ceiling": ">= 0.8",
+                             "native_tuned_batching_on_vs_native_tuned_no_model_rpc_ceiling":
+                                 ">= 0.8",
                              "grpc_native_p50_vs_in_process": "<= 1.5",
                              "request_logging_p50_slowdown_pct": "<= 5",
                              "request_logging_throughput_slowdown_pct": "<= 5"}

@@ -75,12 +75,13 @@ def run_to_exit(flags: Sequence[str], timeout: float = 120.0) -> subprocess.Comp
 class ServerProcess:
     """One `python -m serving --port=P --rest_api_port=R FLAGS` child, stdout and stderr in a log.
 
-    `log_path=None` logs to a temporary file removed by `stop()`. Use as a context manager or call
+    `log_path=None` logs to a temporary file removed by `stop()`; `extra_env` adds to (or
+    overrides) the shared environment, e.g. GOMAXPROCS. Use as a context manager or call
     `stop()`; `wait_ready()` returns once REST answers and every model named is AVAILABLE."""
 
     def __init__(self, flags: Sequence[str] = (), log_path: Optional[pathlib.Path] = None,
                  grpc_port: Optional[int] = None, rest_port: Optional[int] = None,
-                 host: str = "127.0.0.1"):
+                 host: str = "127.0.0.1", extra_env: Optional[Dict[str, str]] = None):
         self.host = host
         picked = iter(free_ports((not grpc_port) + (not rest_port), host,
                                  exclude=[p for p in (grpc_port, rest_port) if p]))
@@ -99,7 +100,8 @@ class ServerProcess:
         self.process = subprocess.Popen(
             server_command([f"--port={self.grpc_port}", f"--rest_api_port={self.rest_port}",
                             *flags]),
-            env=server_env(), stdout=self._log, stderr=subprocess.STDOUT)
+            env={**server_env(), **(extra_env or {})}, stdout=self._log,
+            stderr=subprocess.STDOUT)
 
     def __enter__(self) -> "ServerProcess":
         return self

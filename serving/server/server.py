@@ -395,8 +395,11 @@ class ModelServer:
 
 def session_parallelism(args) -> Tuple[int, int]:
     """(intra-op, inter-op) threads as tensorflow_model_server derives them from its three flags
-    (model_servers/server.cc): the two specific ones when either is set, else session
-    parallelism for both; all three set is refused in its words. 0 lets TensorFlow pick."""
+    (model_servers/server.cc): the two specific ones as given when either is positive, else
+    session parallelism for both; all three set is refused in its words. 0 lets TensorFlow
+    pick; a negative inter-op count runs a session's ops in the calling thread (TensorFlow's
+    ConfigProto). A negative intra-op count would abort TensorFlow's thread pool, so start-up
+    refuses it here instead."""
     intra, inter = args.tensorflow_intra_op_parallelism, args.tensorflow_inter_op_parallelism
     both = args.tensorflow_session_parallelism
     if intra > 0 and inter > 0 and both > 0:
@@ -406,8 +409,23 @@ def session_parallelism(args) -> Tuple[int, int]:
             "server_options.tensorflow_inter_op_parallelism) separately. You cannot configure "
             "all.")
     if intra > 0 or inter > 0:
-        return max(intra, 0), max(inter, 0)
-    return max(both, 0), max(both, 0)
+        intra_op, inter_op = intra, inter
+    else:
+        intra_op, inter_op = both, both
+        if intra < 0 or inter < 0:
+            log.warning("--tensorflow_intra_op_parallelism=%d --tensorflow_inter_op_parallelism"
+                        "=%d: neither is positive, so --tensorflow_session_parallelism (%d) "
+                        "sizes both, as tensorflow_model_server does; give the other a positive "
+                        "count to use them", intra, inter, both)
+    if intra_op < 0:
+        flag = ("--tensorflow_intra_op_parallelism" if intra > 0 or inter > 0
+                else "--tensorflow_session_parallelism")
+        raise configs.ConfigError(
+            f"{flag}: a negative intra-op thread count ({intra_op}) aborts TensorFlow's thread "
+            "pool (\"Check failed: num_threads >= 1\"); use 0 to let TensorFlow pick, or a "
+            "positive count (only the inter-op count may be negative: ops then run in the "
+            "calling thread)")
+    return intra_op, inter_op
 
 
 def _set_tensorflow_threads(intra: int, inter: int) -> None:

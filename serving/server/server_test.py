@@ -1,5 +1,6 @@
 """serving.server.server helpers that lean on library behaviour: fail loudly when the library changes."""
 import argparse
+import logging
 
 import pytest
 
@@ -51,6 +52,8 @@ def test_the_native_front_end_refuses_channel_arguments_it_cannot_apply(tmp_path
     (["--tensorflow_intra_op_parallelism=2"], (2, 0)),
     (["--tensorflow_session_parallelism=3", "--tensorflow_inter_op_parallelism=1"], (0, 1)),
     (["--tensorflow_intra_op_parallelism=2", "--tensorflow_inter_op_parallelism=4"], (2, 4)),
+    (["--tensorflow_intra_op_parallelism=1", "--tensorflow_inter_op_parallelism=-1"], (1, -1)),
+    (["--tensorflow_session_parallelism=2", "--tensorflow_inter_op_parallelism=-1"], (2, 2)),
 ])
 def test_session_parallelism_flags_combine_as_tensorflow_model_server_combines_them(
         flags, expected):
@@ -67,8 +70,30 @@ def test_setting_all_three_parallelism_flags_is_refused_in_tf_servings_words():
         session_parallelism(args)
 
 
+@pytest.mark.parametrize("flags, named", [
+    (["--tensorflow_session_parallelism=-1"], "--tensorflow_session_parallelism"),
+    (["--tensorflow_intra_op_parallelism=-2", "--tensorflow_inter_op_parallelism=2"],
+     "--tensorflow_intra_op_parallelism"),
+])
+def test_a_negative_intra_op_count_is_refused_at_start_up_not_left_to_abort_tensorflow(
+        flags, named):
+    with pytest.raises(configs.ConfigError, match=f"^{named}: a negative intra-op thread count "
+                                                  r"\(-\d\) aborts TensorFlow's thread pool"):
+        session_parallelism(_server_args(flags))
+
+
+def test_a_negative_count_that_tensorflow_model_server_would_ignore_is_named_in_a_warning(
+        caplog):
+    args = _server_args(["--tensorflow_inter_op_parallelism=-1"])
+    with caplog.at_level(logging.WARNING, logger="tfxp.serving"):
+        assert session_parallelism(args) == (0, 0)
+    assert "--tensorflow_inter_op_parallelism=-1: neither is positive" in caplog.text
+
+
 def test_the_native_sessions_get_the_threads_as_a_config_proto():
     from tensorflow.core.protobuf import config_pb2
     assert session_config(0, 0) == b""
     config = config_pb2.ConfigProto.FromString(session_config(1, 2))
     assert (config.intra_op_parallelism_threads, config.inter_op_parallelism_threads) == (1, 2)
+    config = config_pb2.ConfigProto.FromString(session_config(1, -1))
+    assert (config.intra_op_parallelism_threads, config.inter_op_parallelism_threads) == (1, -1)

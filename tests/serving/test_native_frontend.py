@@ -263,6 +263,26 @@ def test_tf_serving_metric_families_count_native_predicts(server, native):
     assert count(native) == before + 5
 
 
+def test_sessions_that_run_their_ops_in_the_calling_thread_answer_natively(tmp_path):
+    """serving/README's tuning for a small machine: TensorFlow's flags as tensorflow_model_server
+    passes them (a negative inter-op count: ops run in the calling thread), and Go on one core.
+    The native path must load its sessions with that ConfigProto and answer itself."""
+    base = tmp_path / "half"
+    testing.build_affine(base / "1", 2.0)
+    srv = ServerProcess([f"--model_base_path={base}", "--model_name=half", NATIVE,
+                         "--tensorflow_intra_op_parallelism=1",
+                         "--tensorflow_inter_op_parallelism=-1",
+                         f"--monitoring_config_file={_monitoring(tmp_path)}"],
+                        extra_env={"GOMAXPROCS": "1"})
+    try:
+        srv.wait_ready(["half"], timeout=120)
+        answer = _wait_native(srv, _request("half", {"x": _value((1, 2))}), timeout=60)
+        assert tf.make_ndarray(answer.outputs["y"]).tolist() == [[2, 4]]
+        assert "failed" not in srv.log()
+    finally:
+        srv.stop()
+
+
 def _monitoring(tmp_path: pathlib.Path) -> pathlib.Path:
     path = tmp_path / "monitoring.config"
     path.write_text('prometheus_config { enable: true path: "/monitoring/prometheus/metrics" }')
