@@ -40,6 +40,8 @@ IDLE_GAP_S = 0.0005
 PREDICT_METHOD = "/tensorflow.serving.PredictionService/Predict"
 STATUS_METHOD = "/tensorflow.serving.ModelService/GetModelStatus"
 HEALTH_METHOD = "/grpc.health.v1.Health/Check"  # answered by the native front end itself
+BATCHING = ("max_batch_size { value: 16 } batch_timeout_micros { value: 2000 } "
+            "num_batch_threads { value: 1 } max_enqueued_batches { value: 64 }")
 # The native front end as serving/README's tuning section sizes it for a small machine: the
 # session runs its ops in the calling thread on one intra-op thread (TensorFlow's ConfigProto
 # through tensorflow_model_server's own flags), and Go schedules its goroutines on one core
@@ -117,11 +119,11 @@ def _percentiles(samples):
 
 def _start_server(model_dir: pathlib.Path, tmp: pathlib.Path, batching: bool,
                   request_logging: bool = False, frontend: str = "python", warmup: bool = True,
-                  extra_flags=(), extra_env=None):
+                  extra_flags=(), extra_env=None, batching_parameters: str = BATCHING):
     """The local server on `model_dir`; with `request_logging`, every request is logged
     (logging_config with sampling_rate 1.0 in a model config file); `frontend` is its
     --grpc_frontend; `warmup` its --enable_model_warmup; `extra_flags` and `extra_env` are
-    added as given."""
+    added as given; `batching_parameters` is the text of its batching parameters file."""
     kind = "logged" if request_logging else ("batched" if batching else "plain")
     kind = f"{frontend}-{kind}" + ("" if warmup else "-no-warmup")
     kind += "".join(f"-{flag.lstrip('-').replace('=', '-')}" for flag in extra_flags)
@@ -146,9 +148,8 @@ def _start_server(model_dir: pathlib.Path, tmp: pathlib.Path, batching: bool,
     else:
         flags += ["--model_name=census", f"--model_base_path={base}"]
     if batching:
-        config = tmp / "batching.config"
-        config.write_text("max_batch_size { value: 16 } batch_timeout_micros { value: 2000 } "
-                          "num_batch_threads { value: 1 } max_enqueued_batches { value: 64 }")
+        config = tmp / kind / "batching.config"
+        config.write_text(batching_parameters)
         flags += ["--enable_batching=true", f"--batching_parameters_file={config}"]
     flags += list(extra_flags)
     server = ServerProcess(flags, grpc_port=grpc_port, rest_port=rest_port, extra_env=extra_env)

@@ -112,7 +112,8 @@ def add_server_flags(parser: argparse.ArgumentParser) -> None:
     flag("tensorflow_intra_op_parallelism", type=int, default=0,
          help="threads to parallelize one op (0: TensorFlow picks)")
     flag("tensorflow_inter_op_parallelism", type=int, default=0,
-         help="threads to run independent ops (0: TensorFlow picks)")
+         help="threads to run independent ops (0: TensorFlow picks; negative, with a positive "
+              "intra-op count: a session runs its ops in the calling thread)")
     flag("grpc_frontend", choices=("python", "native"), default="python",
          help="[local server only] what answers the gRPC port: this Python server, or the "
               "native front end (Go over TensorFlow's C API, built with `make native`) that "

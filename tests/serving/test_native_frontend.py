@@ -396,18 +396,23 @@ def test_a_taken_port_stops_start_up_naming_the_address(tmp_path):
 
 def _build_call_counter(path: pathlib.Path) -> pathlib.Path:
     """A TF1 graph whose every run adds one to a variable and answers the new count for each
-    row, so a session's first answer tells how many runs it had before (its warmup)."""
+    row, so a session's first answer tells how many runs it had before (its warmup). Its
+    `halves` signature counts too, but takes float16, which only the Python path runs."""
     v1 = tf.compat.v1
     graph = tf.Graph()
     with graph.as_default(), v1.Session(graph=graph) as session:
         calls = v1.get_variable("calls", initializer=0.0, use_resource=True)
         x = v1.placeholder(tf.float32, shape=[None, 1], name="x")
         y = tf.identity(x * 0.0 + calls.assign_add(1.0), name="y")
+        half = v1.placeholder(tf.float16, shape=[None, 1], name="half")
+        counted = tf.identity(tf.cast(half, tf.float32) * 0.0 + calls.assign_add(1.0),
+                              name="counted")
         session.run(v1.global_variables_initializer())
-        signature = v1.saved_model.predict_signature_def({"x": x}, {"y": y})
+        signatures = {
+            "serving_default": v1.saved_model.predict_signature_def({"x": x}, {"y": y}),
+            "halves": v1.saved_model.predict_signature_def({"x": half}, {"y": counted})}
         builder = v1.saved_model.Builder(str(path))
-        builder.add_meta_graph_and_variables(session, ["serve"],
-                                             signature_def_map={"serving_default": signature})
+        builder.add_meta_graph_and_variables(session, ["serve"], signature_def_map=signatures)
         builder.save()
     return path
 
@@ -432,5 +437,28 @@ def test_the_native_path_replays_the_warmup_requests_before_it_answers(
         assert tf.make_ndarray(first.outputs["y"]).tolist() == [[runs_before + 1]]
         replayed = f"native front end: {version}: 3 warmup requests replayed"
         assert (replayed in srv.log()) == (warmup_flag == "true"), srv.log()[-2000:]
+    finally:
+        srv.stop()
+
+
+def test_warmup_records_the_native_path_does_not_run_are_skipped_there_not_fatal(tmp_path):
+    """A warmup file may hold records for signatures only the Python path runs (here float16
+    inputs): the Python path replays them all; the native session replays its own three and
+    still answers the version, instead of leaving it to the Python path."""
+    from serving.server.warmup import predict_log, write_warmup_file
+    version = _build_call_counter(tmp_path / "counter" / "1")
+    halves = _request("counter", {"x": _value((1, 1)).astype(np.float16)}, signature="halves")
+    write_warmup_file(version, [
+        predict_log(halves),
+        *(predict_log(_request("counter", {"x": _value((rows, 1))})) for rows in (1, 2, 4)),
+        predict_log(halves)])
+    srv = ServerProcess([f"--model_base_path={version.parent}", "--model_name=counter", NATIVE,
+                         f"--monitoring_config_file={_monitoring(tmp_path)}"])
+    try:
+        srv.wait_ready(["counter"], timeout=120)
+        first = _wait_native(srv, _request("counter", {"x": _value((1, 1))}), timeout=60)
+        assert tf.make_ndarray(first.outputs["y"]).tolist() == [[3 + 1]]
+        assert f"native front end: {version}: 3 warmup requests replayed" in srv.log()
+        assert tf.make_ndarray(stubs(srv)[0].Predict(halves, timeout=30).outputs["y"]) > 0
     finally:
         srv.stop()
