@@ -16,8 +16,8 @@ OPT_IN_SUITES = ("cluster",)
 
 def _print_serving(result: dict) -> None:
     print(f"serving benchmark ({result['model']})")
-    for path in ("in_process", "grpc", "grpc_native", "rest"):
-        print(f"  {path:<11} single-row predict  p50 {result[path]['p50_ms']:6.3f} ms   "
+    for path in ("in_process", "grpc", "grpc_native", "grpc_native_tuned", "rest"):
+        print(f"  {path:<17} single-row predict  p50 {result[path]['p50_ms']:6.3f} ms   "
               f"p99 {result[path]['p99_ms']:6.3f} ms")
     for name, rps in result["throughput_rps"].items():
         print(f"  {name:<36} {rps:10.1f} rows/s")

@@ -75,6 +75,8 @@ MEANING = {
                             "records replayed (warmup_on) and without (warmup_off)",
     "grpc_native": "p50/p99 of one-row Predict over gRPC to the local server with "
                    "--grpc_frontend=native (Go over TensorFlow's C API; batching off)",
+    "grpc_native_tuned": "the same against a native front end tuned for a small machine "
+                         "(bench's NATIVE_TUNED_FLAGS and NATIVE_TUNED_ENV; batching off)",
     "throughput_rps.grpc_16_clients_native_*": "the same 16 clients against the native front "
                                                "end with batching on: Predict, and its no-model "
                                                "ceiling (grpc.health.v1 Health/Check, which it "
@@ -463,6 +465,7 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0, stand_in: bool = Fal
     from tensorflow_serving.apis import (get_model_status_pb2, model_service_pb2_grpc,
                                          predict_pb2, prediction_service_pb2_grpc)
 
+    from serving.server import testing
     from serving.server.examples import example_bytes
     from serving.server.signature import LoadedModel
 
@@ -493,6 +496,9 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0, stand_in: bool = Fal
             servers["logged"] = _start_server(model_dir, tmp, False, request_logging=True)
             servers["native"] = _start_server(model_dir, tmp, False, frontend="native")
             servers["native_batched"] = _start_server(model_dir, tmp, True, frontend="native")
+            servers["native_tuned_plain"] = _start_server(
+                model_dir, tmp, False, frontend="native", extra_flags=NATIVE_TUNED_FLAGS,
+                extra_env=NATIVE_TUNED_ENV)
             servers["native_tuned"] = _start_server(
                 model_dir, tmp, True, frontend="native", extra_flags=NATIVE_TUNED_FLAGS,
                 extra_env=NATIVE_TUNED_ENV)
@@ -509,15 +515,20 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0, stand_in: bool = Fal
             channel = grpc.insecure_channel(f"127.0.0.1:{grpc_port}")
             stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
             model_stub = model_service_pb2_grpc.ModelServiceStub(channel)
-            native_channel = grpc.insecure_channel(f"127.0.0.1:{servers['native'][1]}")
-            native_stub = prediction_service_pb2_grpc.PredictionServiceStub(native_channel)
+            native_stubs = {}
+            for name in ("native", "native_tuned_plain"):
+                native_server, native_port, _ = servers[name]
+                native_stubs[name] = prediction_service_pb2_grpc.PredictionServiceStub(
+                    grpc.insecure_channel(f"127.0.0.1:{native_port}"))
+                testing.first_native_answer(native_stubs[name], native_server.rest, request)
             result.update(_interleaved({
                 "in_process": lambda: signature(**{input_key: one}),
                 "grpc": lambda: stub.Predict(request, timeout=30),
-                "grpc_native": lambda: native_stub.Predict(request, timeout=30),
+                "grpc_native": lambda: native_stubs["native"].Predict(request, timeout=30),
+                "grpc_native_tuned": lambda: native_stubs["native_tuned_plain"].Predict(
+                    request, timeout=30),
                 "rest": _rest_caller(rest_port, "POST", "/v1/models/census:predict", body),
             }, n))
-            native_channel.close()
             result["transport_floor"] = {
                 "grpc_get_model_status_p50_ms": _latency(
                     lambda: model_stub.GetModelStatus(status_request, timeout=30), n)["p50_ms"],
@@ -581,6 +592,8 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0, stand_in: bool = Fal
             "batching_on_vs_no_model_rpc_ceiling": round(
                 tput["grpc_16_clients_batching_on"] / tput["grpc_16_clients_no_model"], 2),
             "grpc_native_p50_vs_in_process": round(result["grpc_native"]["p50_ms"] / base, 2),
+            "grpc_native_tuned_p50_vs_in_process": round(
+                result["grpc_native_tuned"]["p50_ms"] / base, 2),
             "native_batching_on_vs_native_no_model_rpc_ceiling": round(
                 tput["grpc_16_clients_native_batching_on"]
                 / tput["grpc_16_clients_native_no_model"], 2),
@@ -624,6 +637,7 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0, stand_in: bool = Fal
                              "native_tuned_batching_on_vs_native_tuned_no_model_rpc_ceiling":
                                  ">= 0.8",
                              "grpc_native_p50_vs_in_process": "<= 1.5",
+                             "grpc_native_tuned_p50_vs_in_process": "<= 1.5",
                              "request_logging_p50_slowdown_pct": "<= 5",
                              "request_logging_throughput_slowdown_pct": "<= 5"}
         result["meaning"] = MEANING
