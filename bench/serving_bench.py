@@ -515,11 +515,12 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0, stand_in: bool = Fal
             channel = grpc.insecure_channel(f"127.0.0.1:{grpc_port}")
             stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
             model_stub = model_service_pb2_grpc.ModelServiceStub(channel)
-            native_stubs = {}
+            native_channels, native_stubs = [], {}
             for name in ("native", "native_tuned_plain"):
                 native_server, native_port, _ = servers[name]
+                native_channels.append(grpc.insecure_channel(f"127.0.0.1:{native_port}"))
                 native_stubs[name] = prediction_service_pb2_grpc.PredictionServiceStub(
-                    grpc.insecure_channel(f"127.0.0.1:{native_port}"))
+                    native_channels[-1])
                 testing.first_native_answer(native_stubs[name], native_server.rest, request)
             result.update(_interleaved({
                 "in_process": lambda: signature(**{input_key: one}),
@@ -529,6 +530,8 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0, stand_in: bool = Fal
                     request, timeout=30),
                 "rest": _rest_caller(rest_port, "POST", "/v1/models/census:predict", body),
             }, n))
+            for native_channel in native_channels:
+                native_channel.close()
             result["transport_floor"] = {
                 "grpc_get_model_status_p50_ms": _latency(
                     lambda: model_stub.GetModelStatus(status_request, timeout=30), n)["p50_ms"],
