@@ -23,7 +23,7 @@ from serving.config.testing import tls_materials, write_ssl_config
 from serving.server import testing
 from serving.server.process import ServerProcess
 from serving.server.testing import DECLARED_SHAPES
-from tests.serving.helpers import local_server, stubs
+from tests.serving.helpers import http, local_server, stubs
 
 pytestmark = pytest.mark.local_only
 NATIVE = "--grpc_frontend=native"
@@ -263,22 +263,25 @@ def test_tf_serving_metric_families_count_native_predicts(server, native):
     assert count(native) == before + 5
 
 
-def test_sessions_that_run_their_ops_in_the_calling_thread_answer_natively(tmp_path):
+def test_sessions_that_run_their_ops_in_the_calling_thread_answer_on_both_paths(tmp_path):
     """serving/README's tuning for a small machine: TensorFlow's flags as tensorflow_model_server
-    passes them (a negative inter-op count: ops run in the calling thread), and Go on one core.
-    The native path must load its sessions with that ConfigProto and answer itself."""
-    base = tmp_path / "half"
-    testing.build_affine(base / "1", 2.0)
-    srv = ServerProcess([f"--model_base_path={base}", "--model_name=half", NATIVE,
+    passes them (a negative inter-op count: a session runs its ops in the calling thread), and
+    Go on one core. On a TF1 graph (a session on both paths), the native path must load its
+    session with that ConfigProto and answer itself, and the Python path must answer REST."""
+    version = _build_call_counter(tmp_path / "counter" / "1")
+    srv = ServerProcess([f"--model_base_path={version.parent}", "--model_name=counter", NATIVE,
                          "--tensorflow_intra_op_parallelism=1",
                          "--tensorflow_inter_op_parallelism=-1",
                          f"--monitoring_config_file={_monitoring(tmp_path)}"],
                         extra_env={"GOMAXPROCS": "1"})
     try:
-        srv.wait_ready(["half"], timeout=120)
-        answer = _wait_native(srv, _request("half", {"x": _value((1, 2))}), timeout=60)
-        assert tf.make_ndarray(answer.outputs["y"]).tolist() == [[2, 4]]
-        assert "failed" not in srv.log()
+        srv.wait_ready(["counter"], timeout=120)
+        first = _wait_native(srv, _request("counter", {"x": _value((2, 1))}), timeout=60)
+        assert tf.make_ndarray(first.outputs["y"]).tolist() == [[1], [1]]
+        status, body = http(srv, "POST", "/v1/models/counter:predict",
+                            {"instances": [[1.0], [2.0]]})
+        assert status == 200 and len(body["predictions"]) == 2, body
+        assert body["predictions"][0] == body["predictions"][1] >= [1], body
     finally:
         srv.stop()
 
