@@ -86,6 +86,11 @@ MEANING = {
                                                      "front end tuned for this machine (bench's "
                                                      "NATIVE_TUNED_FLAGS and NATIVE_TUNED_ENV), "
                                                      "alternated with the default one",
+    "throughput_rps.grpc_16_clients_native_tuned_half_plus_two_batching_on": (
+        "extra: the same 16 clients and batching against the tuned native front end serving "
+        "TF Serving's own test model half_plus_two (a TF1 graph, y = 0.5 * x + 2, built by "
+        "serving.server.testing) instead of census, one float per request: what the front end "
+        "reaches when the model costs next to nothing"),
     "client_cpu_us_per_request": "extra: the CPU the rest of the machine (the client "
                                  "processes) spent per request in the same windows",
     "server_cpu_us_per_request": "extra: the server process's CPU time (user + system, /proc) "
@@ -105,7 +110,10 @@ MEANING = {
     "limits": "extra: the best ratios a server could reach on this machine: transport floor plus "
               "the model call after idle (latency), the model-free RPC rate (throughput), and "
               "*_if_cpu_bound: the throughput ratio if CPU were the only limit (client + server "
-              "CPU per request of the ceiling over that of the batched Predict)",
+              "CPU per request of the ceiling over that of the batched Predict); "
+              "native_tuned_half_plus_two_*: the same ratios with half_plus_two served instead "
+              "of census (the front end's own best), and the server CPU per request census "
+              "adds over it (the model's share, which no front end removes)",
 }
 ROW = {"age": 39, "workclass": "State-gov", "fnlwgt": 77516, "education": "Bachelors",
        "education_num": 13, "marital_status": "Never-married", "occupation": "Adm-clerical",
@@ -502,6 +510,9 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0, stand_in: bool = Fal
             servers["native_tuned"] = _start_server(
                 model_dir, tmp, True, frontend="native", extra_flags=NATIVE_TUNED_FLAGS,
                 extra_env=NATIVE_TUNED_ENV)
+            servers["native_tuned_half_plus_two"] = _start_server(
+                testing.build_tf1_half_plus_two(tmp / "half_plus_two"), tmp / "reference", True,
+                frontend="native", extra_flags=NATIVE_TUNED_FLAGS, extra_env=NATIVE_TUNED_ENV)
             request = predict_pb2.PredictRequest()
             request.model_spec.name = "census"
             request.inputs[input_key].CopyFrom(
@@ -510,6 +521,10 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0, stand_in: bool = Fal
             status_request.model_spec.name = "census"
             body = json.dumps({"instances": [{"b64": base64.b64encode(serialized).decode()}]}
                               ).encode()
+            half_plus_two_request = predict_pb2.PredictRequest()
+            half_plus_two_request.model_spec.name = "census"
+            half_plus_two_request.inputs["x"].CopyFrom(
+                tf.make_tensor_proto(np.array([[1.0]], dtype=np.float32)))
 
             _, grpc_port, rest_port = servers[False]
             channel = grpc.insecure_channel(f"127.0.0.1:{grpc_port}")
@@ -522,6 +537,11 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0, stand_in: bool = Fal
                 native_stubs[name] = prediction_service_pb2_grpc.PredictionServiceStub(
                     native_channels[-1])
                 testing.first_native_answer(native_stubs[name], native_server.rest, request)
+            reference_server, reference_port, _ = servers["native_tuned_half_plus_two"]
+            with grpc.insecure_channel(f"127.0.0.1:{reference_port}") as reference_channel:
+                testing.first_native_answer(
+                    prediction_service_pb2_grpc.PredictionServiceStub(reference_channel),
+                    reference_server.rest, half_plus_two_request)
             result.update(_interleaved({
                 "in_process": lambda: signature(**{input_key: one}),
                 "grpc": lambda: stub.Predict(request, timeout=30),
@@ -558,7 +578,9 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0, stand_in: bool = Fal
                 "grpc_16_clients_native_no_model": ("native_batched", HEALTH_METHOD, None),
                 "grpc_16_clients_native_tuned_batching_on": ("native_tuned", PREDICT_METHOD,
                                                              request),
-                "grpc_16_clients_native_tuned_no_model": ("native_tuned", HEALTH_METHOD, None)}
+                "grpc_16_clients_native_tuned_no_model": ("native_tuned", HEALTH_METHOD, None),
+                "grpc_16_clients_native_tuned_half_plus_two_batching_on": (
+                    "native_tuned_half_plus_two", PREDICT_METHOD, half_plus_two_request)}
             windows = {name: [] for name in alternated}
             for _ in range(2):
                 for name, (server, method, message) in alternated.items():
@@ -628,6 +650,16 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0, stand_in: bool = Fal
                 "grpc_16_clients_native_tuned_no_model"),
             "batching_on_vs_no_model_if_cpu_bound": _cpu_bound_ratio(
                 result, "grpc_16_clients_batching_on", "grpc_16_clients_no_model"),
+            "native_tuned_half_plus_two_batching_on_vs_native_tuned_no_model": round(
+                tput["grpc_16_clients_native_tuned_half_plus_two_batching_on"]
+                / tput["grpc_16_clients_native_tuned_no_model"], 2),
+            "native_tuned_half_plus_two_batching_on_vs_native_tuned_no_model_if_cpu_bound": (
+                _cpu_bound_ratio(result, "grpc_16_clients_native_tuned_half_plus_two_batching_on",
+                                 "grpc_16_clients_native_tuned_no_model")),
+            "native_tuned_model_server_cpu_us_per_request_over_half_plus_two": round(
+                result["server_cpu_us_per_request"]["grpc_16_clients_native_tuned_batching_on"]
+                - result["server_cpu_us_per_request"][
+                    "grpc_16_clients_native_tuned_half_plus_two_batching_on"], 1),
         }
         result["ratios"]["request_logging_p50_slowdown_pct"] = (
             result["request_logging"]["p50_slowdown_pct"])

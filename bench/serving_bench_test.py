@@ -35,6 +35,8 @@ def test_serving_benchmark_measures_every_ratio_it_has_a_target_for(nothing_push
     assert all(us > 0 for us in result["server_cpu_us_per_request"].values())
     assert all(cores > 0 for cores in result["server_cores"].values())
     assert all(0 < busy <= 100 for busy in result["machine_busy_pct"].values())
+    reference = "native_tuned_half_plus_two_batching_on_vs_native_tuned_no_model"
+    assert result["limits"][reference] > 0 and result["limits"][f"{reference}_if_cpu_bound"] > 0
 
 
 @pytest.mark.requires("nginx")
