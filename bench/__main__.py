@@ -26,7 +26,7 @@ def _print_serving(result: dict) -> None:
     first = result.get("native_first_call_ms")
     if first:
         print(f"  native first call after load (ms): {first}")
-    print(f"  transport floor (no model): {result['limits']}")
+    print(f"  limits (transport floor, model-free ceilings, half_plus_two): {result['limits']}")
     print(f"  server CPU per request (us): {result['server_cpu_us_per_request']}")
     print(f"  client CPU per request (us): {result['client_cpu_us_per_request']}")
     print(f"  server cores busy: {result['server_cores']}, "

@@ -522,7 +522,7 @@ def run(model_dir=None, n: int = 300, seconds: float = 4.0, stand_in: bool = Fal
             body = json.dumps({"instances": [{"b64": base64.b64encode(serialized).decode()}]}
                               ).encode()
             half_plus_two_request = predict_pb2.PredictRequest()
-            half_plus_two_request.model_spec.name = "census"
+            half_plus_two_request.model_spec.name = "census"  # _start_server's name for any model
             half_plus_two_request.inputs["x"].CopyFrom(
                 tf.make_tensor_proto(np.array([[1.0]], dtype=np.float32)))
 
